@@ -1,0 +1,91 @@
+/** Options declared as data; a tiny parser so the CLI needs no dependency to start. */
+import { UserError } from './errors.js';
+
+export interface OptionSpec {
+  name: string; // long name without dashes
+  short?: string;
+  type: 'boolean' | 'string' | 'number';
+  multiple?: boolean;
+  description: string;
+  value?: string; // placeholder shown in help
+}
+
+export interface ParsedArgs {
+  positionals: string[];
+  options: Record<string, string | number | boolean | string[] | undefined>;
+}
+
+export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
+  const byLong = new Map(specs.map((s) => [s.name, s]));
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  const positionals: string[] = [];
+  const options: ParsedArgs['options'] = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let spec: OptionSpec | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+      spec = byLong.get(name);
+      if (!spec) throw new UserError(`unknown option --${name}${suggestOption(name, specs)}`);
+    } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
+      spec = byShort.get(arg.slice(1));
+      if (!spec) throw new UserError(`unknown option ${arg}`);
+    } else {
+      positionals.push(arg);
+      continue;
+    }
+    if (spec.type === 'boolean') {
+      options[spec.name] = inline === undefined ? true : !/^(false|0|no)$/i.test(inline);
+      continue;
+    }
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new UserError(`option --${spec.name} expects a value`);
+    let value: string | number = raw;
+    if (spec.type === 'number') {
+      value = Number(raw);
+      if (!Number.isFinite(value)) throw new UserError(`option --${spec.name} expects a number, received ${JSON.stringify(raw)}`);
+    }
+    if (spec.multiple) {
+      const prev = (options[spec.name] as string[] | undefined) ?? [];
+      options[spec.name] = [...prev, String(value)];
+    } else {
+      options[spec.name] = value;
+    }
+  }
+  return { positionals, options };
+}
+
+function suggestOption(name: string, specs: OptionSpec[]): string {
+  const close = specs.map((s) => s.name).find((n) => n.startsWith(name) || name.startsWith(n) || levenshtein(n, name) <= 2);
+  return close ? ` (did you mean --${close}?)` : '';
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
+}
+
+export function formatOptions(specs: OptionSpec[]): string {
+  const rows = specs.map((s) => {
+    const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.type === 'boolean' ? '' : ` <${s.value ?? s.type}>`}`;
+    return [flag, s.description] as const;
+  });
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([f, d]) => `  ${f.padEnd(w)}  ${d}`).join('\n');
+}
