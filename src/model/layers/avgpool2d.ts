@@ -1,0 +1,3 @@
+import { poolKind } from './pool.js';
+
+export const avgpool2d = poolKind('avgpool2d');

@@ -1,0 +1,3 @@
+import { poolKind } from './pool.js';
+
+export const maxpool2d = poolKind('maxpool2d');
