@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs, formatOptions } from './args.js';
 import { GLOBAL_OPTIONS, type Command } from './command.js';
 import { isUserError } from './errors.js';
+import { packageVersion as version } from '../version.js';
 
 /** Command table: name → lazy loader. Keep loaders cheap; heavy imports happen inside `run`. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -12,10 +12,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   devices: { summary: 'list the compute backends this machine offers', load: async () => (await import('./commands/devices.js')).command },
 };
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function mainHelp(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { deviceOption, exitCode, interruptController } from './run.js';
+
+export const command: Command = {
+  name: 'resume',
+  summary: 'Continue an interrupted run in its own directory from its last checkpoint.',
+  usage: 'tudui resume <run dir> [--allow-changed --set key=value]...',
+  options: [
+    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'change a config value (needs --allow-changed), repeatable' },
+    { name: 'allow-changed', type: 'boolean', description: 'resume even though the config differs from the checkpoint (e.g. more epochs)' },
+    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
+  ],
+  async run(args) {
+    if (args.positionals.length !== 1) throw new UserError('tudui resume expects exactly one run directory');
+    const runDir = args.positionals[0]!;
+    const config = join(runDir, 'config.yaml');
+    if (!existsSync(config)) throw new UserError(`${runDir} is not a run directory: config.yaml is missing`);
+    const { runExperiment } = await import('../../run/run-experiment.js');
+    const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
+    try {
+      const outcome = await runExperiment(config, {
+        overrides: (args.options.set as string[] | undefined) ?? [],
+        runDir,
+        resume: true,
+        allowChanged: Boolean(args.options['allow-changed']),
+        device: deviceOption(args.options.device),
+        quiet: Boolean(args.options.quiet),
+        signal: interrupt.signal,
+      });
+      return exitCode(outcome);
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,77 @@
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { formatError } from '../../config/index.js';
+import type { RunOutcome } from '../../run/run-experiment.js';
+
+const DEVICES = ['auto', 'cpu', 'gpu'] as const;
+
+/** First Ctrl-C: stop after the current step and checkpoint. Second: exit at once (files are written atomically). */
+export function interruptController(log: (s: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      log(`\n${sig} again: exiting now; the last complete checkpoint is intact`);
+      process.exit(130);
+    }
+    log(`\n${sig}: finishing the current step and writing a checkpoint (press Ctrl-C again to exit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function deviceOption(value: unknown): (typeof DEVICES)[number] | undefined {
+  if (value === undefined) return undefined;
+  if (!DEVICES.includes(value as (typeof DEVICES)[number])) throw new UserError(`--device expects one of ${DEVICES.join(', ')}, received '${String(value)}'`);
+  return value as (typeof DEVICES)[number];
+}
+
+/** Print what went wrong (one line per problem) and map the outcome to an exit status. */
+export function exitCode(outcome: RunOutcome): number {
+  if (outcome.status === 'invalid') {
+    for (const e of outcome.errors ?? []) process.stderr.write(formatError(e) + '\n');
+    return 1;
+  }
+  if (outcome.status === 'failed') {
+    process.stderr.write(`tudui: error: ${outcome.error}\n`);
+    return 1;
+  }
+  return outcome.status === 'interrupted' ? 130 : 0;
+}
+
+export const command: Command = {
+  name: 'run',
+  summary: 'Train and evaluate one experiment, writing a run directory (TensorBoard events, checkpoints, metrics, summary).',
+  usage: 'tudui run <experiment.yaml> [--set key=value]... [--device auto|cpu|gpu] [--runs-dir DIR]',
+  options: [
+    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value (YAML syntax), repeatable' },
+    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
+    { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for run directories (default: runs)' },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
+  ],
+  async run(args) {
+    if (args.positionals.length !== 1) throw new UserError('tudui run expects exactly one experiment file', 'tudui run experiments/digits-cnn.yaml');
+    const device = deviceOption(args.options.device);
+    const { runExperiment } = await import('../../run/run-experiment.js');
+    const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
+    try {
+      const outcome = await runExperiment(args.positionals[0]!, {
+        overrides: (args.options.set as string[] | undefined) ?? [],
+        runsDir: args.options['runs-dir'] as string | undefined,
+        device,
+        quiet: Boolean(args.options.quiet),
+        signal: interrupt.signal,
+      });
+      return exitCode(outcome);
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,10 @@
+/**
+ * tudui's library API: what the CLI calls, for programs and tests that drive experiments without spawning processes.
+ * Importing this module does not load TensorFlow; `runExperiment` loads it when a run starts.
+ */
+export { loadExperiment, validateFiles, formatError, resolvedToYaml, experimentHash } from './config/index.js';
+export type { ResolvedExperiment, ConfigError } from './config/index.js';
+export { runExperiment } from './run/run-experiment.js';
+export type { RunOptions, RunOutcome, RunSummary, RunStatus } from './run/run-experiment.js';
+export { readMetrics } from './run/metrics.js';
+export { packageVersion } from './version.js';

@@ -1,0 +1,82 @@
+/** Crash-safe file writes: a killed process leaves either the old file or the new one, never half of one. */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+
+let counter = 0;
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  }
+}
+
+/** Turn ENOSPC / EACCES / EROFS into a clear user error naming the path. */
+export function describeWriteError(e: unknown, path: string): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return new UserError(`no space left on device while writing ${path}; earlier files are intact`, 'free some disk space, then `tudui resume` the run');
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new UserError(`cannot write ${path}: permission denied (${code})`, 'choose a writable directory with --runs-dir');
+  if (code === 'EDQUOT') return new UserError(`disk quota exceeded while writing ${path}; earlier files are intact`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = tempName(path);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let off = 0;
+      while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    fsyncDir(dirname(path));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw describeWriteError(e, path);
+  }
+}
+
+/**
+ * Build a directory under a temporary name with `fill`, then rename it into place. The rename is atomic, so readers
+ * see a complete directory or none. `path` must not exist yet.
+ */
+export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): void {
+  const tmp = tempName(path);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    fill(tmp);
+    fsyncDir(tmp);
+    renameSync(tmp, path);
+    fsyncDir(dirname(path));
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw describeWriteError(e, path);
+  }
+}
+
+/** Point a symbolic link at `target` (relative), replacing any previous link atomically. */
+export function symlinkAtomic(target: string, path: string): void {
+  const tmp = tempName(path);
+  try {
+    symlinkSync(target, tmp);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw describeWriteError(e, path);
+  }
+}

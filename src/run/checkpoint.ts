@@ -1,0 +1,126 @@
+/**
+ * Checkpoints: `checkpoints/epoch-NNNN/` holding the model in the standard tfjs layers format (`model.json` +
+ * `weights.bin`, loadable with tf.loadLayersModel) plus what an exact resume needs (optimizer slots, counters, best
+ * metric, config hash). Each checkpoint directory appears atomically; `last` and `best` are symlinks to one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { symlinkAtomic, writeDirAtomic } from './atomic.js';
+import type { OptimizerState } from '../train/optimizers.js';
+
+export interface TrainingState {
+  /** Epochs fully completed. */
+  epoch: number;
+  /** Batches of epoch `epoch + 1` already trained (0 at an epoch boundary). */
+  batch_in_epoch: number;
+  global_step: number;
+  best: { metric: string; value: number; epoch: number } | null;
+  config_hash: string;
+  backend: string;
+  metrics: Record<string, number>;
+  time: string;
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  model: tf.LayersModel;
+  optimizer: OptimizerState;
+  state: TrainingState;
+}
+
+export function checkpointName(epoch: number, batchInEpoch = 0): string {
+  const e = `epoch-${String(epoch).padStart(4, '0')}`;
+  return batchInEpoch ? `${e}-step-${String(batchInEpoch).padStart(6, '0')}` : e;
+}
+
+async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured) throw new Error('model.save produced no artifacts');
+  return captured;
+}
+
+function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
+  if (!data) return new Uint8Array(0);
+  return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
+}
+
+/** Write a checkpoint directory atomically and return its path. */
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  model: tf.LayersModel,
+  optimizer: OptimizerState,
+  state: TrainingState,
+): Promise<string> {
+  const artifacts = await modelArtifacts(model);
+  const opt = await tf.io.encodeWeights(optimizer.slots);
+  const name = checkpointName(state.epoch, state.batch_in_epoch);
+  const dir = join(checkpointsDir, name);
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    userDefinedMetadata: { tudui: { epoch: state.epoch, global_step: state.global_step, metrics: state.metrics } },
+  };
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // a re-run of the same step after a resume
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, 'model.json'), JSON.stringify(modelJson));
+    writeFileSync(join(tmp, 'weights.bin'), toBytes(artifacts.weightData));
+    writeFileSync(join(tmp, 'optimizer.bin'), toBytes(opt.data));
+    writeFileSync(join(tmp, 'optimizer.json'), JSON.stringify({ steps: optimizer.steps, weights: opt.specs }));
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
+  });
+  symlinkAtomic(name, join(checkpointsDir, 'last'));
+  return dir;
+}
+
+export function markBest(checkpointsDir: string, dir: string): void {
+  symlinkAtomic(dir.split('/').pop()!, join(checkpointsDir, 'best'));
+}
+
+/** Read a checkpoint's model with tf.loadLayersModel from its files. */
+export async function loadCheckpointModel(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const manifest = json.weightsManifest;
+  const weightSpecs = manifest.flatMap((g) => g.weights);
+  const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
+  const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+}
+
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const model = await loadCheckpointModel(dir);
+  const optJson = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as { steps: number; weights: tf.io.WeightsManifestEntry[] };
+  const optData = readFileSync(join(dir, 'optimizer.bin'));
+  const slots = tf.io.decodeWeights(new Uint8Array(optData).buffer, optJson.weights);
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainingState;
+  return { dir, model, optimizer: { steps: optJson.steps, slots }, state };
+}
+
+/** Retention: keep the newest `keepLast` checkpoints (all when null), never the ones `last` or `best` point to. */
+export function pruneCheckpoints(checkpointsDir: string, keepLast: number | null | undefined): void {
+  if (keepLast === null || keepLast === undefined) return;
+  const pinned = new Set(['last', 'best'].map((l) => readLink(join(checkpointsDir, l))).filter(Boolean));
+  const all = readdirSync(checkpointsDir)
+    .filter((n) => /^epoch-\d{4}/.test(n))
+    .sort();
+  for (const n of all.slice(0, Math.max(0, all.length - keepLast))) {
+    if (!pinned.has(n)) rmSync(join(checkpointsDir, n), { recursive: true, force: true });
+  }
+}
+
+function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The training loop, as one function to read top to bottom: data, model, optimizer, then per epoch
+ * train → evaluate → log → checkpoint. Everything the run directory holds is written from here.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import type { ResolvedExperiment } from '../config/index.js';
+import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
+import { buildModel, formatSummary, summarize } from '../model/compile.js';
+import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
+import { appendMetric } from '../run/metrics.js';
+import { EventWriter } from '../tensorboard/index.js';
+import { UserError } from '../cli/errors.js';
+import { perExampleLoss } from './loss.js';
+import { Optimizer } from './optimizers.js';
+import { learningRate } from './schedule.js';
+import type { Progress } from './progress.js';
+
+export interface TrainOptions {
+  experiment: ResolvedExperiment;
+  runDir: string;
+  backend: string;
+  configHash: string;
+  progress: Progress;
+  log: (line: string) => void;
+  /** Aborted on Ctrl-C: the loop stops after the current step, checkpoints and returns 'interrupted'. */
+  signal?: AbortSignal;
+  /** Continue from this checkpoint directory (`tudui resume`). */
+  resumeFrom?: string;
+  /** Called after every epoch (live sweep table). */
+  onEpoch?: (e: EpochMetrics) => void;
+  cwd?: string;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  global_step: number;
+  train_loss: number;
+  test_loss: number;
+  test_accuracy: number;
+  lr: number;
+  train_images_per_sec: number;
+  eval_images_per_sec: number;
+  seconds: number;
+  tensors: number;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'interrupted';
+  epochs: EpochMetrics[];
+  best: TrainingState['best'];
+  globalStep: number;
+  dataset: { source: string; train: number; test: number; info: DatasetInfo };
+  lastCheckpoint?: string;
+  parameters: number;
+}
+
+export class NonFiniteLossError extends UserError {
+  constructor(readonly step: number, readonly epoch: number, value: number) {
+    super(
+      `loss became ${value} at step ${step} (epoch ${epoch}); the run was stopped and the last good checkpoint kept`,
+      'lower the learning rate, or set `on_nan: skip` to skip such batches',
+    );
+  }
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const exp = opts.experiment;
+  const { log } = opts;
+  const checkpointsDir = join(opts.runDir, 'checkpoints');
+  const metricsPath = join(opts.runDir, 'metrics.jsonl');
+
+  // --- Data: bytes in memory, normalised per batch ---------------------------------------------------------------
+  const data = await loadDataset(exp.dataset, { cwd: opts.cwd, log });
+  const { info } = data;
+  const inputShape = [info.height, info.width, info.channels];
+  const classes = info.classes;
+  const batchSize = exp.dataset.batch_size;
+  const stepsPerEpoch = exp.dataset.drop_last ? Math.floor(data.train.count / batchSize) : Math.ceil(data.train.count / batchSize);
+  if (stepsPerEpoch === 0) throw new UserError(`dataset.batch_size ${batchSize} is larger than the ${data.train.count} training examples with drop_last: true`);
+  log(`data: ${exp.dataset.name} from ${data.source}: ${data.train.count} train / ${data.test.count} test, ${inputShape.join('×')}, ${classes} classes`);
+
+  // --- Model and optimizer (fresh, or restored from a checkpoint) -------------------------------------------------
+  const rows = summarize(exp, inputShape);
+  log(formatSummary(rows, inputShape));
+  const parameters = rows.reduce((s, r) => s + r.parameters, 0);
+  let model: tf.LayersModel;
+  const optimizer = new Optimizer(exp.optimizer);
+  let state: TrainingState = {
+    epoch: 0,
+    batch_in_epoch: 0,
+    global_step: 0,
+    best: null,
+    config_hash: opts.configHash,
+    backend: opts.backend,
+    metrics: {},
+    time: new Date().toISOString(),
+  };
+  if (opts.resumeFrom) {
+    const ckpt = await loadCheckpoint(opts.resumeFrom);
+    model = ckpt.model;
+    state = { ...ckpt.state, backend: opts.backend, config_hash: opts.configHash };
+    optimizer.setState(ckpt.optimizer, trainableVariables(model));
+    tf.dispose(Object.values(ckpt.optimizer.slots));
+    log(`resuming from ${opts.resumeFrom}: epoch ${state.epoch}, batch ${state.batch_in_epoch}, global step ${state.global_step}`);
+  } else {
+    model = buildModel(tf, exp, inputShape);
+  }
+  const params = trainableVariables(model);
+  const monitor = exp.checkpoint.monitor;
+  const better = (a: number, b: number) => (monitor === 'test_loss' ? a < b : a > b);
+
+  // --- TensorBoard and metrics -------------------------------------------------------------------------------------
+  const events = EventWriter.open(opts.runDir);
+  const record = (tag: string, value: number, step: number, epoch: number) => {
+    events.scalar(tag, value, step);
+    appendMetric(metricsPath, { tag, value, step, epoch, wall_time: Date.now() / 1000 });
+  };
+  if (!opts.resumeFrom) events.text('config', `backend: ${opts.backend}\n\n${'```'}\n${JSON.stringify(exp, null, 2)}\n${'```'}`, 0);
+
+  const history: EpochMetrics[] = [];
+  let lastCheckpoint: string | undefined;
+  try {
+    for (let epoch = state.epoch + 1; epoch <= exp.epochs; epoch++) {
+      // --- Train one epoch ----------------------------------------------------------------------------------------
+      const startBatch = state.batch_in_epoch;
+      opts.progress.epochStart(epoch, exp.epochs, stepsPerEpoch);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let lossCount = 0;
+      let images = 0;
+      let lr = learningRate(exp, state.global_step, stepsPerEpoch);
+      let interrupted = false;
+      for (const batch of batches(data.train, info, {
+        batchSize,
+        shuffle: exp.dataset.shuffle,
+        dropLast: exp.dataset.drop_last,
+        seed: exp.seed,
+        epoch,
+        normalize: exp.dataset.normalize,
+        augment: exp.dataset.augment,
+        startBatch,
+      })) {
+        lr = learningRate(exp, state.global_step, stepsPerEpoch);
+        const loss = trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr);
+        state.global_step += 1;
+        state.batch_in_epoch = batch.index + 1;
+        if (!Number.isFinite(loss)) {
+          if (exp.on_nan === 'skip') {
+            log(`warning: loss ${loss} at step ${state.global_step}; batch skipped (on_nan: skip)`);
+            continue;
+          }
+          throw new NonFiniteLossError(state.global_step, epoch, loss);
+        }
+        lossSum += loss * batch.size;
+        lossCount += batch.size;
+        images += batch.size;
+        if (state.global_step % exp.log.train_loss_every === 0) {
+          record('train_loss', loss, state.global_step, epoch);
+          record('lr', lr, state.global_step, epoch);
+        }
+        opts.progress.step(state.batch_in_epoch, loss, images / ((performance.now() - t0) / 1000));
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        // Let signal handlers and timers run: without this, a synchronous epoch would ignore Ctrl-C.
+        if (state.global_step % 8 === 0) await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+
+      if (interrupted && state.batch_in_epoch < stepsPerEpoch) {
+        // Mid-epoch: save where we are so `tudui resume` continues with the next batch of the same order.
+        state = { ...state, epoch: epoch - 1, time: new Date().toISOString() };
+        lastCheckpoint = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), state);
+        events.flush();
+        return { status: 'interrupted', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
+      }
+
+      // --- Evaluate ------------------------------------------------------------------------------------------------
+      opts.progress.evaluating();
+      const e0 = performance.now();
+      const { loss: testLoss, accuracy: testAccuracy } = evaluate(model, exp, data.test, info, inputShape, classes);
+      const evalSeconds = (performance.now() - e0) / 1000;
+
+      // --- Log -----------------------------------------------------------------------------------------------------
+      const m: EpochMetrics = {
+        epoch,
+        global_step: state.global_step,
+        train_loss: lossCount ? lossSum / lossCount : NaN,
+        test_loss: testLoss,
+        test_accuracy: testAccuracy,
+        lr,
+        train_images_per_sec: images / trainSeconds,
+        eval_images_per_sec: data.test.count / evalSeconds,
+        seconds: trainSeconds + evalSeconds,
+        tensors: tf.memory().numTensors,
+      };
+      record('test_loss', testLoss, epoch, epoch);
+      record('test_accuracy', testAccuracy, epoch, epoch);
+      record('train_loss_epoch', m.train_loss, epoch, epoch);
+      record('throughput', m.train_images_per_sec, epoch, epoch);
+      events.flush();
+      history.push(m);
+      opts.progress.epochEnd({
+        epoch,
+        epochs: exp.epochs,
+        trainLoss: m.train_loss,
+        testLoss,
+        testAccuracy,
+        trainImagesPerSec: m.train_images_per_sec,
+        evalImagesPerSec: m.eval_images_per_sec,
+        seconds: m.seconds,
+        lr,
+      });
+
+      // --- Checkpoint --------------------------------------------------------------------------------------------
+      const value = monitor === 'test_loss' ? testLoss : testAccuracy;
+      const isBest = state.best === null || better(value, state.best.value);
+      state = {
+        ...state,
+        epoch,
+        batch_in_epoch: 0,
+        best: isBest ? { metric: monitor, value, epoch } : state.best,
+        metrics: { test_loss: testLoss, test_accuracy: testAccuracy, train_loss: m.train_loss },
+        time: new Date().toISOString(),
+      };
+      lastCheckpoint = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), state);
+      if (isBest && exp.checkpoint.keep_best) markBest(checkpointsDir, lastCheckpoint);
+      pruneCheckpoints(checkpointsDir, exp.checkpoint.keep_last);
+      opts.onEpoch?.(m);
+      if (interrupted || opts.signal?.aborted) {
+        return { status: 'interrupted', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
+      }
+    }
+    return { status: 'completed', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
+  } finally {
+    events.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** The variables tf.layers keeps behind each trainable weight. */
+function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** One optimisation step; returns the batch's mean loss (read back, so NaN can be caught before the update). */
+function trainStep(
+  model: tf.LayersModel,
+  params: tf.Variable[],
+  optimizer: Optimizer,
+  exp: ResolvedExperiment,
+  batch: { x: Float32Array; y: Int32Array; size: number },
+  inputShape: number[],
+  classes: number,
+  lr: number,
+): number {
+  const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
+  const y = tf.tensor1d(batch.y, 'int32');
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+      return perExampleLoss(exp.loss, logits, y, classes).mean() as tf.Scalar;
+    }, params);
+    const loss = value.dataSync()[0]!;
+    // A non-finite loss never reaches the weights: the caller skips the batch or stops with them intact.
+    if (Number.isFinite(loss)) optimizer.step(params, params.map((p) => grads[p.name]!), lr);
+    tf.dispose([value, ...Object.values(grads)]);
+    return loss;
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+/** Mean per-example test loss and accuracy over the whole test split. */
+export function evaluate(
+  model: tf.LayersModel,
+  exp: ResolvedExperiment,
+  split: ImageSplit,
+  info: DatasetInfo,
+  inputShape: number[],
+  classes: number,
+): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (const batch of batches(split, info, {
+    batchSize: exp.dataset.eval_batch_size,
+    shuffle: false,
+    dropLast: false,
+    seed: exp.seed,
+    epoch: 0,
+    normalize: exp.dataset.normalize,
+    augment: null,
+  })) {
+    const [l, c] = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      const loss = perExampleLoss(exp.loss, logits, y, classes).sum();
+      const hits = logits.argMax(1).equal(y).sum();
+      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+    });
+    lossSum += l;
+    correct += c;
+  }
+  return { loss: lossSum / split.count, accuracy: correct / split.count };
+}
+
+function describe(data: { source: string; train: ImageSplit; test: ImageSplit; info: DatasetInfo }) {
+  return { source: data.source, train: data.train.count, test: data.test.count, info: data.info };
+}
