@@ -1,0 +1,142 @@
+/**
+ * Data layer entry point (docs/DESIGN.md, "Data contract"). Loads datasets as NHWC bytes and batches them into
+ * normalised float32. Never imports @tensorflow/*: the training loop turns batches into tensors.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { CIFAR10_INFO, loadCifar10 } from './cifar10.js';
+import { DIGITS_DEFAULT_ROOT, DIGITS_FILE, DIGITS_INFO, loadDigits } from './digits.js';
+import { imageFolderClassesSync, imageFolderShape, loadImageFolder } from './image-folder.js';
+import { FASHION_MNIST_INFO, loadIdxDataset, MNIST_INFO } from './idx.js';
+import { makeSynthetic, syntheticInfo } from './synthetic.js';
+import type { BatchOptions, DatasetConfig, DatasetInfo, ImageSplit, LoadedDataset, LoadOptions } from './types.js';
+
+export type {
+  AugmentConfig, Batch, BatchOptions, DatasetConfig, DatasetInfo, DatasetName, ImageSplit, LoadedDataset, LoadOptions,
+  NormalizeConfig, RemoteFile,
+} from './types.js';
+export { assembleBatch, augmentPlan, batchCount, batches, benchmarkBatchAssembly, epochOrder, normalizationTable, normalizeValue } from './pipeline.js';
+export { CIFAR10_CLASSES, CIFAR10_INFO, CIFAR10_REMOTE } from './cifar10.js';
+export { FASHION_MNIST_INFO, IDX_REMOTE, MNIST_INFO } from './idx.js';
+export { DIGITS_DEFAULT_ROOT, DIGITS_INFO, DIGITS_MD5, DIGITS_SPLIT_SEED } from './digits.js';
+export { mixSeed, mulberry32 } from './prng.js';
+
+export const DATASET_NAMES = ['cifar10', 'mnist', 'fashion-mnist', 'digits', 'image-folder', 'synthetic'] as const;
+
+/** Where a dataset is looked for when `root` is not set: `data/<name>` under the working directory; digits: the shipped copy. */
+export function defaultDatasetRoot(name: string, cwd = process.cwd()): string {
+  return name === 'digits' ? DIGITS_DEFAULT_ROOT : path.resolve(cwd, 'data', name);
+}
+
+function resolveRoot(cfg: DatasetConfig, cwd: string): string {
+  if (cfg.name === 'digits') {
+    if (!cfg.root) return DIGITS_DEFAULT_ROOT;
+    const r = path.resolve(cwd, cfg.root);
+    // the conventional default spelling falls back to the shipped copy when the cwd has none
+    if (!existsSync(path.join(r, DIGITS_FILE)) && path.normalize(cfg.root) === path.normalize('data/digits')) return DIGITS_DEFAULT_ROOT;
+    return r;
+  }
+  if (!cfg.root) {
+    if (cfg.name === 'image-folder') throw new UserError('dataset.root is required for image-folder (a directory with train/<class>/ and test/<class>/)');
+    return defaultDatasetRoot(cfg.name, cwd);
+  }
+  return path.resolve(cwd, cfg.root);
+}
+
+function unknownName(name: string): UserError {
+  return new UserError(`unknown dataset ${JSON.stringify(name)}; expected one of ${DATASET_NAMES.join(', ')}`);
+}
+
+/**
+ * Static facts about a dataset without loading it (no I/O except listing image-folder's class directories).
+ * undefined when they cannot be known without reading data (image-folder whose root is not readable yet).
+ */
+export function datasetInfo(cfg: DatasetConfig, opts: { cwd?: string } = {}): DatasetInfo | undefined {
+  switch (cfg.name) {
+    case 'cifar10':
+      return CIFAR10_INFO;
+    case 'mnist':
+      return MNIST_INFO;
+    case 'fashion-mnist':
+      return FASHION_MNIST_INFO;
+    case 'digits':
+      return DIGITS_INFO;
+    case 'synthetic':
+      return syntheticInfo(cfg.shape, cfg.classes);
+    case 'image-folder': {
+      const { h, w, c } = imageFolderShape(cfg.image_size, cfg.channels);
+      if (!cfg.root) return undefined;
+      const classNames = imageFolderClassesSync(path.resolve(opts.cwd ?? process.cwd(), cfg.root));
+      if (!classNames) return undefined;
+      return { height: h, width: w, channels: c, classes: classNames.length, classNames, maxValue: 255 };
+    }
+    default:
+      throw unknownName(cfg.name);
+  }
+}
+
+function checkLimit(name: string, v: number | null | undefined): number | undefined {
+  if (v == null) return undefined;
+  if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`dataset.${name} must be a non-negative integer or null, got ${v}`);
+  return v;
+}
+
+function limit(split: ImageSplit, n: number | undefined, info: DatasetInfo): ImageSplit {
+  if (n === undefined || n >= split.count) return split;
+  const size = info.height * info.width * info.channels;
+  // copies, so the full set's memory can be released
+  return { images: split.images.slice(0, n * size), labels: split.labels.slice(0, n), count: n, split: split.split };
+}
+
+/** Load a dataset's train and test splits as NHWC bytes. All user-caused failures are UserErrors. */
+export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): Promise<LoadedDataset> {
+  const cwd = opts.cwd ?? process.cwd();
+  const t0 = performance.now();
+  const trainLimit = checkLimit('train_limit', cfg.train_limit);
+  const testLimit = checkLimit('test_limit', cfg.test_limit);
+  const download = cfg.download ?? true;
+  let ds: LoadedDataset;
+  switch (cfg.name) {
+    case 'cifar10':
+      ds = await loadCifar10(resolveRoot(cfg, cwd), download, opts);
+      break;
+    case 'mnist':
+    case 'fashion-mnist':
+      ds = await loadIdxDataset(cfg.name, resolveRoot(cfg, cwd), download, opts);
+      break;
+    case 'digits':
+      ds = await loadDigits(resolveRoot(cfg, cwd), cfg.test_fraction ?? 0.2);
+      break;
+    case 'image-folder':
+      ds = await loadImageFolder(resolveRoot(cfg, cwd), cfg.image_size, cfg.channels, { train: trainLimit, test: testLimit }, opts);
+      break;
+    case 'synthetic':
+      ds = makeSynthetic(syntheticInfo(cfg.shape, cfg.classes), cfg.train_size ?? 1000, cfg.test_size ?? 200, opts.seed ?? 0);
+      break;
+    default:
+      throw unknownName(cfg.name);
+  }
+  ds = { ...ds, train: limit(ds.train, trainLimit, ds.info), test: limit(ds.test, testLimit, ds.info) };
+  if (ds.train.count === 0) throw new UserError(`dataset ${cfg.name} (${ds.source}) has no training examples`);
+  opts.log?.(
+    `dataset ${cfg.name}: ${ds.train.count} train / ${ds.test.count} test, ${ds.info.height}×${ds.info.width}×${ds.info.channels}, ` +
+      `${ds.info.classes} classes, from ${ds.source} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+  );
+  return ds;
+}
+
+/**
+ * Batch options for a split as the config says: train uses batch_size, shuffle, drop_last and augment; test uses
+ * eval_batch_size, keeps file order, keeps every example and is never augmented.
+ */
+export function batchOptionsFor(cfg: DatasetConfig, split: 'train' | 'test', seed: number, epoch: number, startBatch = 0): BatchOptions {
+  const batchSize = cfg.batch_size ?? 64;
+  if (split === 'test') {
+    return { batchSize: cfg.eval_batch_size ?? batchSize, shuffle: false, dropLast: false, seed, epoch, normalize: cfg.normalize ?? null, augment: null, startBatch };
+  }
+  return {
+    batchSize, shuffle: cfg.shuffle ?? true, dropLast: cfg.drop_last ?? false, seed, epoch,
+    normalize: cfg.normalize ?? null, augment: cfg.augment ?? null, startBatch,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Batching: shuffle order, train-time augmentation and per-batch normalisation.
+ *
+ * Stored data stays as bytes; each batch is normalised into a fresh Float32Array (never the whole split).
+ * Normalisation is exactly torchvision's `ToTensor()` then `Normalize(mean, std)` in float32:
+ *   t = f32(v / maxValue); x = f32(f32(t - f32(mean_c)) / f32(std_c))
+ * precomputed as a per-channel lookup table of 256 entries (all byte values), so the inner loop is one table read
+ * per value and results are bit-identical to PyTorch's float32 arithmetic.
+ *
+ * Randomness is a pure function of (seed, epoch): the order comes from mulberry32(mixSeed(seed, epoch, shuffle)),
+ * augmentation parameters for every position of the epoch from mulberry32(mixSeed(seed, epoch, augment)), drawn up
+ * front in epoch order (crop dy, crop dx, flip per example). Starting at `startBatch` therefore yields exactly the
+ * batches a full pass would have yielded from there on.
+ *
+ * Augmentation (train split only; a split marked `split: 'test'` is never augmented):
+ * - random_crop {padding p}: like torchvision RandomCrop(size, padding=p): zero-pad by p on every side (raw value 0,
+ *   i.e. before normalisation), then crop an H×W window at offsets dy, dx uniform in 0..2p.
+ * - horizontal_flip: like RandomHorizontalFlip(0.5), applied after the crop.
+ */
+import { UserError } from '../cli/errors.js';
+import { mixSeed, mulberry32, randInt, shuffleInPlace, STREAM } from './prng.js';
+import type { AugmentConfig, Batch, BatchOptions, DatasetInfo, ImageSplit, NormalizeConfig } from './types.js';
+
+/** Per-channel lookup table: lut[c * 256 + v] is the normalised value of raw byte v in channel c. */
+export function normalizationTable(info: DatasetInfo, normalize: NormalizeConfig | null | undefined): Float32Array {
+  const C = info.channels;
+  if (normalize) {
+    const { mean, std } = normalize;
+    if (mean.length !== C && mean.length !== 1) throw new UserError(`dataset.normalize.mean has ${mean.length} values but the images have ${C} channel(s)`);
+    if (std.length !== C && std.length !== 1) throw new UserError(`dataset.normalize.std has ${std.length} values but the images have ${C} channel(s)`);
+    if (std.some((s) => !(s > 0))) throw new UserError(`dataset.normalize.std values must be > 0, got [${std.join(', ')}]`);
+  }
+  const lut = new Float32Array(C * 256);
+  const f = Math.fround;
+  for (let c = 0; c < C; c++) {
+    const m = normalize ? f(normalize.mean[normalize.mean.length === 1 ? 0 : c]!) : 0;
+    const s = normalize ? f(normalize.std[normalize.std.length === 1 ? 0 : c]!) : 1;
+    for (let v = 0; v < 256; v++) {
+      const t = f(v / info.maxValue);
+      lut[c * 256 + v] = normalize ? f(f(t - m) / s) : t;
+    }
+  }
+  return lut;
+}
+
+/** Normalise one value the slow, obvious way (for tests and documentation). */
+export function normalizeValue(v: number, c: number, info: DatasetInfo, normalize: NormalizeConfig | null | undefined): number {
+  const t = v / info.maxValue;
+  if (!normalize) return t;
+  const m = normalize.mean[normalize.mean.length === 1 ? 0 : c]!;
+  const s = normalize.std[normalize.std.length === 1 ? 0 : c]!;
+  return (t - m) / s;
+}
+
+export function batchCount(count: number, batchSize: number, dropLast: boolean): number {
+  return dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
+}
+
+/** Example order for an epoch: identity, or a seeded Fisher–Yates permutation. */
+export function epochOrder(count: number, shuffle: boolean, seed: number, epoch: number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  if (shuffle) shuffleInPlace(order, mulberry32(mixSeed(seed, epoch, STREAM.shuffle)));
+  return order;
+}
+
+/** Augmentation parameters per epoch position: crop offsets in 0..2p and a flip flag. */
+export interface AugmentPlan {
+  padding: number;
+  dy: Uint8Array | Uint16Array;
+  dx: Uint8Array | Uint16Array;
+  flip: Uint8Array;
+}
+
+export function augmentPlan(count: number, augment: AugmentConfig | null | undefined, seed: number, epoch: number): AugmentPlan | undefined {
+  const padding = augment?.random_crop?.padding ?? 0;
+  const hflip = augment?.horizontal_flip ?? false;
+  if (!Number.isInteger(padding) || padding < 0) throw new UserError(`dataset.augment.random_crop.padding must be a non-negative integer, got ${padding}`);
+  if (padding === 0 && !hflip) return undefined;
+  const rng = mulberry32(mixSeed(seed, epoch, STREAM.augment));
+  const Arr = 2 * padding + 1 <= 256 ? Uint8Array : Uint16Array;
+  const dy = new Arr(count);
+  const dx = new Arr(count);
+  const flip = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    // fixed draw order per example (dy, dx, flip) whatever is enabled, so enabling one does not reshuffle the other
+    const y = randInt(rng, 2 * padding + 1);
+    const x = randInt(rng, 2 * padding + 1);
+    const f = rng() < 0.5 ? 1 : 0;
+    dy[i] = y;
+    dx[i] = x;
+    flip[i] = hflip ? f : 0;
+  }
+  return { padding, dy, dx, flip };
+}
+
+/**
+ * Build one batch: normalise (and augment) the examples `order[from..to)` of `split` into `out` (NHWC float32).
+ * This is the hot loop; `scripts/bench.mjs` times it through `benchmarkBatchAssembly`.
+ */
+export function assembleBatch(
+  split: ImageSplit,
+  info: DatasetInfo,
+  lut: Float32Array,
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+  plan: AugmentPlan | undefined,
+  out: Float32Array,
+  y: Int32Array,
+): void {
+  const H = info.height;
+  const W = info.width;
+  const C = info.channels;
+  const size = H * W * C;
+  const src = split.images;
+  for (let b = 0, pos = from; pos < to; b++, pos++) {
+    const idx = order[pos]!;
+    y[b] = split.labels[idx]!;
+    const s0 = idx * size;
+    const o0 = b * size;
+    if (!plan) {
+      if (C === 3) {
+        for (let k = 0; k < size; k += 3) {
+          out[o0 + k] = lut[src[s0 + k]!]!;
+          out[o0 + k + 1] = lut[256 + src[s0 + k + 1]!]!;
+          out[o0 + k + 2] = lut[512 + src[s0 + k + 2]!]!;
+        }
+      } else if (C === 1) {
+        for (let k = 0; k < size; k++) out[o0 + k] = lut[src[s0 + k]!]!;
+      } else {
+        for (let k = 0; k < size; k++) out[o0 + k] = lut[(k % C) * 256 + src[s0 + k]!]!;
+      }
+      continue;
+    }
+    const oy = plan.dy[pos]! - plan.padding;
+    const ox = plan.dx[pos]! - plan.padding;
+    const flip = plan.flip[pos] === 1;
+    // output column j reads source column sx = (flip ? W-1-j : j) + ox; valid when 0 <= sx < W
+    for (let i = 0; i < H; i++) {
+      const sy = i + oy;
+      const orow = o0 + i * W * C;
+      if (sy < 0 || sy >= H) {
+        for (let j = 0; j < W; j++) for (let c = 0; c < C; c++) out[orow + j * C + c] = lut[c * 256]!;
+        continue;
+      }
+      const srow = s0 + sy * W * C;
+      for (let j = 0; j < W; j++) {
+        const sx = (flip ? W - 1 - j : j) + ox;
+        const oo = orow + j * C;
+        if (sx < 0 || sx >= W) {
+          for (let c = 0; c < C; c++) out[oo + c] = lut[c * 256]!;
+        } else {
+          const ss = srow + sx * C;
+          for (let c = 0; c < C; c++) out[oo + c] = lut[c * 256 + src[ss + c]!]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Iterate the batches of one epoch. Order and augmentation depend only on (seed, epoch) (see the file header);
+ * `startBatch` skips the first batches without building them. Each batch owns fresh arrays.
+ */
+export function* batches(split: ImageSplit, info: DatasetInfo, opts: BatchOptions): Generator<Batch> {
+  const { batchSize, shuffle, dropLast, seed, epoch } = opts;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new UserError(`batch size must be a positive integer, got ${batchSize}`);
+  const lut = normalizationTable(info, opts.normalize);
+  const n = split.count;
+  const order = epochOrder(n, shuffle, seed, epoch);
+  const plan = split.split === 'test' ? undefined : augmentPlan(n, opts.augment, seed, epoch);
+  const total = batchCount(n, batchSize, dropLast);
+  const size = info.height * info.width * info.channels;
+  for (let b = Math.max(0, opts.startBatch ?? 0); b < total; b++) {
+    const from = b * batchSize;
+    const to = Math.min(n, from + batchSize);
+    const count = to - from;
+    const x = new Float32Array(count * size);
+    const y = new Int32Array(count);
+    assembleBatch(split, info, lut, order, from, to, plan, x, y);
+    yield { x, y, size: count, index: b };
+  }
+}
+
+/**
+ * Time batch assembly on random CIFAR-shaped bytes (no I/O): milliseconds per batch, plain and augmented
+ * (random_crop 4 + horizontal_flip). Used by scripts/bench.mjs.
+ */
+export function benchmarkBatchAssembly(opts: { batchSize?: number; batches?: number; height?: number; width?: number; channels?: number } = {}): {
+  batchSize: number;
+  msPerBatch: number;
+  msPerBatchAugmented: number;
+} {
+  const batchSize = opts.batchSize ?? 64;
+  const nb = opts.batches ?? 200;
+  const info: DatasetInfo = { height: opts.height ?? 32, width: opts.width ?? 32, channels: opts.channels ?? 3, classes: 10, classNames: [], maxValue: 255 };
+  const size = info.height * info.width * info.channels;
+  const count = batchSize * nb;
+  const rng = mulberry32(12345);
+  const images = new Uint8Array(count * size);
+  for (let i = 0; i < images.length; i++) images[i] = (rng() * 256) | 0;
+  const split: ImageSplit = { images, labels: new Uint8Array(count), count, split: 'train' };
+  const normalize = { mean: Array(info.channels).fill(0.5), std: Array(info.channels).fill(0.25) };
+  const time = (augment: AugmentConfig | null): number => {
+    // warm-up pass, then the timed pass
+    for (const _ of batches(split, info, { batchSize, shuffle: true, dropLast: false, seed: 1, epoch: 0, normalize, augment })) void _;
+    const t0 = process.hrtime.bigint();
+    for (const _ of batches(split, info, { batchSize, shuffle: true, dropLast: false, seed: 1, epoch: 1, normalize, augment })) void _;
+    return Number(process.hrtime.bigint() - t0) / 1e6 / nb;
+  };
+  return {
+    batchSize,
+    msPerBatch: time(null),
+    msPerBatchAugmented: time({ random_crop: { padding: 4 }, horizontal_flip: true }),
+  };
+}
