@@ -25,8 +25,8 @@ function fsyncDir(dir: string): void {
 export function describeWriteError(e: unknown, path: string): Error {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC') return new UserError(`no space left on device while writing ${path}; earlier files are intact`, 'free some disk space, then `tudui resume` the run');
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-    return new UserError(`cannot write ${path}: permission denied (${code})`, 'choose a writable directory with --runs-dir');
+  if (code === 'EROFS') return new UserError(`cannot write ${path}: read-only file system`, 'choose a writable directory with --runs-dir');
+  if (code === 'EACCES' || code === 'EPERM') return new UserError(`cannot write ${path}: permission denied (${code})`, 'choose a writable directory with --runs-dir');
   if (code === 'EDQUOT') return new UserError(`disk quota exceeded while writing ${path}; earlier files are intact`);
   return e instanceof Error ? e : new Error(String(e));
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { symlinkAtomic, writeDirAtomic } from './atomic.js';
 import type { OptimizerState } from '../train/optimizers.js';
+import type { MetricPoint } from './metrics.js';
 
 export interface TrainingState {
   /** Epochs fully completed. */
@@ -19,6 +20,10 @@ export interface TrainingState {
   config_hash: string;
   backend: string;
   metrics: Record<string, number>;
+  /** Running sums of a partly trained epoch (mid-epoch checkpoints only). */
+  partial?: { loss_sum: number; count: number } | null;
+  /** Log points this checkpoint covers that were not yet written when it was saved. */
+  pending?: MetricPoint[];
   time: string;
 }
 
@@ -107,6 +112,10 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
 
 /** Retention: keep the newest `keepLast` checkpoints (all when null), never the ones `last` or `best` point to. */
 export function pruneCheckpoints(checkpointsDir: string, keepLast: number | null | undefined): void {
+  // Leftovers of a process killed mid-write (never a complete checkpoint: those are renamed into place).
+  for (const n of readdirSync(checkpointsDir)) {
+    if (n.startsWith('.') && n.includes('.tmp-') && !n.includes(`.tmp-${process.pid}-`)) rmSync(join(checkpointsDir, n), { recursive: true, force: true });
+  }
   if (keepLast === null || keepLast === undefined) return;
   const pinned = new Set(['last', 'best'].map((l) => readLink(join(checkpointsDir, l))).filter(Boolean));
   const all = readdirSync(checkpointsDir)

@@ -8,7 +8,7 @@ import type { ResolvedExperiment } from '../config/index.js';
 import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
-import { appendMetric } from '../run/metrics.js';
+import { appendMetric, readMetrics, type MetricPoint } from '../run/metrics.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../cli/errors.js';
 import { perExampleLoss } from './loss.js';
@@ -111,12 +111,31 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const better = (a: number, b: number) => (monitor === 'test_loss' ? a < b : a > b);
 
   // --- TensorBoard and metrics -------------------------------------------------------------------------------------
+  // Points are held back until the checkpoint that covers them is on disk, then written to the event file and
+  // metrics.jsonl. So logs never run ahead of the last checkpoint: a resumed run continues them without duplicates.
   const events = EventWriter.open(opts.runDir);
+  let pending: MetricPoint[] = [];
   const record = (tag: string, value: number, step: number, epoch: number) => {
-    events.scalar(tag, value, step);
-    appendMetric(metricsPath, { tag, value, step, epoch, wall_time: Date.now() / 1000 });
+    pending.push({ tag, value, step, epoch, wall_time: Date.now() / 1000 });
   };
-  if (!opts.resumeFrom) events.text('config', `backend: ${opts.backend}\n\n${'```'}\n${JSON.stringify(exp, null, 2)}\n${'```'}`, 0);
+  const commit = (points: MetricPoint[]) => {
+    for (const p of points) events.scalar(p.tag, p.value, p.step, p.wall_time);
+    events.flush();
+    for (const p of points) appendMetric(metricsPath, p);
+  };
+  if (opts.resumeFrom) {
+    // A crash between the checkpoint and its log lines: write the ones the checkpoint carries but the log lacks.
+    const logged = new Set(readMetrics(metricsPath).map((p) => `${p.tag}@${p.step}`));
+    commit((state.pending ?? []).filter((p) => !logged.has(`${p.tag}@${p.step}`)));
+  } else {
+    events.text('config', `backend: ${opts.backend}\n\n${'```'}\n${JSON.stringify(exp, null, 2)}\n${'```'}`, 0);
+  }
+  const checkpoint = async (s: TrainingState): Promise<string> => {
+    const dir = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), { ...s, pending });
+    commit(pending);
+    pending = [];
+    return dir;
+  };
 
   const history: EpochMetrics[] = [];
   let lastCheckpoint: string | undefined;
@@ -126,8 +145,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const startBatch = state.batch_in_epoch;
       opts.progress.epochStart(epoch, exp.epochs, stepsPerEpoch);
       const t0 = performance.now();
-      let lossSum = 0;
-      let lossCount = 0;
+      // A mid-epoch resume continues the epoch's running sums, so its epoch metrics equal an uninterrupted run's.
+      let lossSum = state.partial?.loss_sum ?? 0;
+      let lossCount = state.partial?.count ?? 0;
       let images = 0;
       let lr = learningRate(exp, state.global_step, stepsPerEpoch);
       let interrupted = false;
@@ -175,9 +195,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
       if (interrupted && state.batch_in_epoch < stepsPerEpoch) {
         // Mid-epoch: save where we are so `tudui resume` continues with the next batch of the same order.
-        state = { ...state, epoch: epoch - 1, time: new Date().toISOString() };
-        lastCheckpoint = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), state);
-        events.flush();
+        state = { ...state, epoch: epoch - 1, partial: { loss_sum: lossSum, count: lossCount }, time: new Date().toISOString() };
+        lastCheckpoint = await checkpoint(state);
         return { status: 'interrupted', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
       }
 
@@ -204,7 +223,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       record('test_accuracy', testAccuracy, epoch, epoch);
       record('train_loss_epoch', m.train_loss, epoch, epoch);
       record('throughput', m.train_images_per_sec, epoch, epoch);
-      events.flush();
       history.push(m);
       opts.progress.epochEnd({
         epoch,
@@ -227,9 +245,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         batch_in_epoch: 0,
         best: isBest ? { metric: monitor, value, epoch } : state.best,
         metrics: { test_loss: testLoss, test_accuracy: testAccuracy, train_loss: m.train_loss },
+        partial: null,
         time: new Date().toISOString(),
       };
-      lastCheckpoint = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), state);
+      lastCheckpoint = await checkpoint(state);
       if (isBest && exp.checkpoint.keep_best) markBest(checkpointsDir, lastCheckpoint);
       pruneCheckpoints(checkpointsDir, exp.checkpoint.keep_last);
       opts.onEpoch?.(m);
