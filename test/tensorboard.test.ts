@@ -320,17 +320,25 @@ describe('hparams plugin records', () => {
 
   it('encodes session records with the exact plugin-data bytes', () => {
     const w = EventWriter.open(dir);
-    writeHparamsSessionStart(w, { hparams: { lr: 0.5 }, startTime: 2 });
+    writeHparamsSessionStart(w, { hparams: { lr: 0.5, bs: 'x' }, startTime: 2 });
     writeHparamsSessionEnd(w, { status: 'failure', endTime: 3 });
+    writeHparamsExperiment(w, { hparams: [{ name: 'p', domain: { min: 0, max: 0.5 } }], metrics: ['acc'] });
     w.close();
-    const [start, end] = ref.readEvents(w.path).slice(1).map((e) => e.values[0]!.content!);
-    // HParamsPluginData { session_start_info (3) { hparams (1) { key (1) "lr", value (2) { number_value (2) 0.5 } },
-    //                                             start_time_secs (5) 2.0 } }  (version 0 left out)
-    const entry = [...lenDelim(1, [...ascii('lr')]), ...lenDelim(2, [0x11, ...f64le(0.5)])];
-    const ssi = [...lenDelim(1, entry), 0x29, ...f64le(2)];
+    const [start, end, exp] = ref.readEvents(w.path).slice(1).map((e) => e.values[0]!.content!);
+    // HParamsPluginData { session_start_info (3) { hparams (1) map entries { key (1), value (2) google.protobuf.Value },
+    //                     start_time_secs (5) 2.0 } }; version 0 left out; map keys sorted, as Python's
+    //                     deterministic serialization orders them.
+    const entryBs = [...lenDelim(1, [...ascii('bs')]), ...lenDelim(2, lenDelim(3, [...ascii('x')]))];
+    const entryLr = [...lenDelim(1, [...ascii('lr')]), ...lenDelim(2, [0x11, ...f64le(0.5)])];
+    const ssi = [...lenDelim(1, entryBs), ...lenDelim(1, entryLr), 0x29, ...f64le(2)];
     expect([...start!]).toEqual(lenDelim(3, ssi));
     // HParamsPluginData { session_end_info (4) { status (1) 2, end_time_secs (2) 3.0 } }
     expect([...end!]).toEqual(lenDelim(4, [0x08, 2, 0x11, ...f64le(3)]));
+    // HParamsPluginData { experiment (2) { hparam_infos (4) { name (1) "p", domain_interval (6) { max_value (2) 0.5 } },
+    //                     metric_infos (5) { name (1) { tag (2) "acc" } } } }: min_value 0 and type UNSET left out.
+    const hinfo = [...lenDelim(1, [...ascii('p')]), ...lenDelim(6, [0x11, ...f64le(0.5)])];
+    const minfo = lenDelim(1, lenDelim(2, [...ascii('acc')]));
+    expect([...exp!]).toEqual(lenDelim(2, [...lenDelim(4, hinfo), ...lenDelim(5, minfo)]));
   });
 
   it('rejects times in milliseconds and unknown statuses', () => {

@@ -141,7 +141,11 @@ export function experimentContent(exp: HparamsExperiment): Uint8Array {
       if (type === undefined && first !== undefined) type = typeOf(first);
       info.domain_discrete = { values: h.domain.map(protoValue) };
     } else if (h.domain) {
-      info.domain_interval = { min_value: h.domain.min, max_value: h.domain.max };
+      // proto3 defaults (0) left out, as the C++/Python serializers do.
+      const interval: Record<string, number> = {};
+      if (h.domain.min !== 0) interval.min_value = h.domain.min;
+      if (h.domain.max !== 0) interval.max_value = h.domain.max;
+      info.domain_interval = interval;
     }
     if (type !== undefined) info.type = TYPE_ENUM[type];
     return info;
@@ -163,7 +167,8 @@ export function experimentContent(exp: HparamsExperiment): Uint8Array {
 
 export function sessionStartContent(s: HparamsSessionStart): Uint8Array {
   const hparams: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s.hparams)) hparams[k] = protoValue(v);
+  // Keys sorted: the map's entries come out in the order of Python's deterministic serialization.
+  for (const k of Object.keys(s.hparams).sort()) hparams[k] = protoValue(s.hparams[k]!);
   const info: Record<string, unknown> = { hparams, start_time_secs: toSecs(s.startTime, 'startTime') };
   if (s.groupName) info.group_name = s.groupName;
   if (s.modelUri) info.model_uri = s.modelUri;
