@@ -86,24 +86,25 @@ async function readBatches(dir: string, files: string[], classes: number): Promi
   let n = 0;
   for (let k = 0; k < bufs.length; k++) {
     const buf = bufs[k]!;
+    const u = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     const recs = buf.length / RECORD;
     for (let r = 0; r < recs; r++, n++) {
       const base = r * RECORD;
-      const label = buf[base]!;
+      const label = u[base]!;
       if (label >= classes) throw new UserError(`${path.join(dir, files[k]!)}: record ${r} has label ${label}, expected 0..${classes - 1}`);
       labels[n] = label;
-      const o = n * 3 * PIXELS;
-      const rOff = base + 1;
-      const gOff = rOff + PIXELS;
-      const bOff = gOff + PIXELS;
-      for (let p = 0, q = o; p < PIXELS; p++, q += 3) {
-        images[q] = buf[rOff + p]!;
-        images[q + 1] = buf[gOff + p]!;
-        images[q + 2] = buf[bOff + p]!;
-      }
+      planarToInterleaved(u, base + 1, images, n * 3 * PIXELS);
     }
   }
   return { images, labels, count };
+}
+
+/** One record's planes R, G, B (1024 bytes each) → 1024 interleaved RGB pixels. */
+function planarToInterleaved(src: Uint8Array, off: number, dst: Uint8Array, o: number): void {
+  for (let c = 0; c < 3; c++) {
+    const s0 = off + c * PIXELS;
+    for (let p = 0, q = o + c; p < PIXELS; p++, q += 3) dst[q] = src[s0 + p]!;
+  }
 }
 
 /** Download the tarball (md5-checked while streaming) and extract `cifar-10-batches-bin/` into `root` atomically. */

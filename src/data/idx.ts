@@ -116,7 +116,7 @@ async function readPair(imagesFile: string, labelsFile: string, info: DatasetInf
 
 export function parseIdx(file: string, buf: Buffer, magic: number, ndim: number): { dims: number[]; data: Uint8Array } {
   const header = 4 + 4 * ndim;
-  if (buf.length < header) throw new UserError(`${file}: only ${buf.length} bytes, too short for an IDX header; the file is truncated`);
+  if (buf.length < 4) throw new UserError(`${file}: only ${buf.length} bytes, too short for an IDX header; the file is truncated`);
   const got = buf.readUInt32BE(0);
   if (got !== magic) {
     throw new UserError(
@@ -124,6 +124,7 @@ export function parseIdx(file: string, buf: Buffer, magic: number, ndim: number)
         (got === 2049 || got === 2051 ? 'images and labels files swapped?' : 'not an IDX file of this kind'),
     );
   }
+  if (buf.length < header) throw new UserError(`${file}: only ${buf.length} bytes, too short for an IDX header; the file is truncated`);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
   const expected = header + dims.reduce((a, b) => a * b, 1);

@@ -3,7 +3,8 @@
  * layout). Classes are the sub-directories of `train`, sorted by name (code-point order, like ImageFolder); label i is
  * the i-th class. Files within a class are sorted by name too, so the order (and `train_limit`'s "first N") is
  * deterministic. Every image is decoded with sharp, resized to `image_size` [h, w] (aspect ratio not kept, like
- * `Resize((h, w))`), converted to `channels` (1: greyscale, 3: sRGB; alpha is dropped) and stored as NHWC bytes.
+ * `Resize((h, w))`), converted to sRGB with alpha dropped, then for `channels: 1` to luma exactly like PIL's
+ * `convert('L')` (R·299 + G·587 + B·114)/1000, and stored as NHWC bytes.
  * Decodes run concurrently, at most `concurrency` at a time.
  */
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
@@ -103,9 +104,12 @@ async function decodeAll(files: FileEntry[], h: number, w: number, c: number, co
       let data: Buffer;
       let got: number;
       try {
-        let p = sharp(file, { failOn: 'error' }).resize(w, h, { fit: 'fill' });
-        p = c === 1 ? p.greyscale() : p.toColourspace('srgb');
-        const r = await p.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        const r = await sharp(file, { failOn: 'error' })
+          .resize(w, h, { fit: 'fill' })
+          .toColourspace('srgb')
+          .removeAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
         data = r.data;
         got = r.info.channels;
         if (r.info.width !== w || r.info.height !== h) throw new Error(`decoded to ${r.info.width}×${r.info.height}`);
@@ -115,7 +119,12 @@ async function decodeAll(files: FileEntry[], h: number, w: number, c: number, co
       const o = i * size;
       if (got === c) images.set(data.subarray(0, size), o);
       else if (got === 1 && c === 3) for (let p = 0; p < h * w; p++) images.fill(data[p]!, o + 3 * p, o + 3 * p + 3);
-      else if (got >= 3 && c === 1) for (let p = 0; p < h * w; p++) images[o + p] = Math.round(0.299 * data[p * got]! + 0.587 * data[p * got + 1]! + 0.114 * data[p * got + 2]!);
+      else if (got >= 3 && c === 1) {
+        // PIL's convert('L') (what torchvision's Grayscale does): ITU-R 601-2 luma on the gamma-encoded values
+        for (let p = 0; p < h * w; p++) {
+          images[o + p] = (data[p * got]! * 19595 + data[p * got + 1]! * 38470 + data[p * got + 2]! * 7471 + 0x8000) >>> 16;
+        }
+      }
       else throw new Error(`${file}: sharp returned ${got} channels, wanted ${c}`);
       labels[i] = label;
     }

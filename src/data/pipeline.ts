@@ -136,27 +136,46 @@ export function assembleBatch(
     const oy = plan.dy[pos]! - plan.padding;
     const ox = plan.dx[pos]! - plan.padding;
     const flip = plan.flip[pos] === 1;
-    // output column j reads source column sx = (flip ? W-1-j : j) + ox; valid when 0 <= sx < W
+    // output column j reads source column sx = (flip ? W-1-j : j) + ox, valid when 0 <= sx < W, i.e. for j in [j0, j1)
+    const j0 = flip ? Math.max(0, ox) : Math.max(0, -ox);
+    const j1 = flip ? Math.min(W, W + ox) : Math.min(W, W - ox);
     for (let i = 0; i < H; i++) {
       const sy = i + oy;
       const orow = o0 + i * W * C;
-      if (sy < 0 || sy >= H) {
-        for (let j = 0; j < W; j++) for (let c = 0; c < C; c++) out[orow + j * C + c] = lut[c * 256]!;
+      if (sy < 0 || sy >= H || j1 <= j0) {
+        padRun(out, lut, C, orow, 0, W);
         continue;
       }
+      padRun(out, lut, C, orow, 0, j0);
+      padRun(out, lut, C, orow, j1, W);
       const srow = s0 + sy * W * C;
-      for (let j = 0; j < W; j++) {
-        const sx = (flip ? W - 1 - j : j) + ox;
-        const oo = orow + j * C;
-        if (sx < 0 || sx >= W) {
-          for (let c = 0; c < C; c++) out[oo + c] = lut[c * 256]!;
-        } else {
-          const ss = srow + sx * C;
+      if (C === 3) {
+        // source pixel of output column j: base + step*j
+        const step = flip ? -3 : 3;
+        let ss = srow + ((flip ? W - 1 - j0 : j0) + ox) * 3;
+        for (let oo = orow + j0 * 3, end = orow + j1 * 3; oo < end; oo += 3, ss += step) {
+          out[oo] = lut[src[ss]!]!;
+          out[oo + 1] = lut[256 + src[ss + 1]!]!;
+          out[oo + 2] = lut[512 + src[ss + 2]!]!;
+        }
+      } else if (C === 1) {
+        const step = flip ? -1 : 1;
+        let ss = srow + (flip ? W - 1 - j0 : j0) + ox;
+        for (let oo = orow + j0, end = orow + j1; oo < end; oo++, ss += step) out[oo] = lut[src[ss]!]!;
+      } else {
+        for (let j = j0; j < j1; j++) {
+          const ss = srow + ((flip ? W - 1 - j : j) + ox) * C;
+          const oo = orow + j * C;
           for (let c = 0; c < C; c++) out[oo + c] = lut[c * 256 + src[ss + c]!]!;
         }
       }
     }
   }
+}
+
+/** Fill output columns [j0, j1) of a row starting at `orow` with the padding value (raw 0, normalised). */
+function padRun(out: Float32Array, lut: Float32Array, C: number, orow: number, j0: number, j1: number): void {
+  for (let j = j0; j < j1; j++) for (let c = 0; c < C; c++) out[orow + j * C + c] = lut[c * 256]!;
 }
 
 /**
