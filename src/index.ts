@@ -8,3 +8,5 @@ export { runExperiment } from './run/run-experiment.js';
 export type { RunOptions, RunOutcome, RunSummary, RunStatus } from './run/run-experiment.js';
 export { readMetrics } from './run/metrics.js';
 export { packageVersion } from './version.js';
+export { sweep } from './sweep/index.js';
+export type { SweepOptions, SweepResult, SummaryRow as SweepSummaryRow, Manifest as SweepManifest } from './sweep/index.js';

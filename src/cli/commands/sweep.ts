@@ -1,0 +1,68 @@
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+import { deviceOption, interruptController } from './run.js';
+
+export const command: Command = {
+  name: 'sweep',
+  summary:
+    'Run every experiment the patterns find (files, directories, globs), each file expanded over its `sweep:` grid, ' +
+    'into one sweep directory runs/<name>/<timestamp>/ with a run directory per member, a ranked summary and ' +
+    'TensorBoard HPARAMS records. Every member is validated before anything runs.',
+  usage: 'tudui sweep <file|dir|glob>... [--set key=value]... [--concurrency N] [--fail-fast] [--rank-by METRIC] | tudui sweep --resume <sweep dir>',
+  options: [
+    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value in every member (YAML syntax), repeatable' },
+    { name: 'name', type: 'string', value: 'name', description: "sweep name (default: the single file's name, else 'sweep')" },
+    { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for sweep directories (default: runs)' },
+    { name: 'concurrency', short: 'j', type: 'number', value: 'N', description: 'members run at once, each in its own process when above 1 (default: 1)' },
+    { name: 'isolate', type: 'boolean', description: 'run each member in its own process even one at a time' },
+    { name: 'fail-fast', type: 'boolean', description: 'stop at the first failed member (default: keep going)' },
+    {
+      name: 'rank-by',
+      type: 'string',
+      value: 'metric',
+      description: 'rank the summary by best_test_accuracy (default), test_accuracy, test_loss, best_test_loss, train_loss or seconds',
+    },
+    { name: 'resume', type: 'string', value: 'sweep dir', description: 'continue a sweep: skip completed members, rerun failed and unfinished ones' },
+    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override every member's device" },
+    { name: 'plain', type: 'boolean', description: 'plain progress lines instead of the live task list (the default when stdout is not a terminal)' },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'no progress, only the summary table and errors' },
+  ],
+  async run(args) {
+    const device = deviceOption(args.options.device);
+    const concurrency = args.options.concurrency as number | undefined;
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+      throw new UserError(`--concurrency expects a whole number ≥ 1, received ${concurrency}`);
+    const { sweep } = await import('../../sweep/index.js');
+    const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
+    const quiet = Boolean(args.options.quiet);
+    try {
+      const result = await sweep(args.positionals, {
+        set: (args.options.set as string[] | undefined) ?? [],
+        name: args.options.name as string | undefined,
+        runsDir: args.options['runs-dir'] as string | undefined,
+        concurrency,
+        isolate: Boolean(args.options.isolate),
+        failFast: Boolean(args.options['fail-fast']),
+        rankBy: args.options['rank-by'] as string | undefined,
+        resume: args.options.resume as string | undefined,
+        device,
+        signal: interrupt.signal,
+        renderer: quiet ? 'silent' : args.options.plain ? 'plain' : 'auto',
+        log: (line) => {
+          if (!quiet) process.stdout.write(line + '\n');
+        },
+      });
+      if (result.status === 'invalid') {
+        for (const e of result.errors) process.stderr.write(e + '\n');
+        process.stderr.write(`tudui: error: the sweep is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}); nothing was run\n`);
+        return 1;
+      }
+      process.stdout.write(`\n${result.table}\n\nsweep directory: ${result.sweepDir}\n`);
+      if (result.status === 'interrupted') process.stdout.write(`continue with: tudui sweep --resume ${result.sweepDir}\n`);
+      else if (result.status === 'failed') process.stdout.write(`rerun the failed members with: tudui sweep --resume ${result.sweepDir}\n`);
+      return result.exitCode;
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};
