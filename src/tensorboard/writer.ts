@@ -197,9 +197,14 @@ export class EventWriter {
   #writePending(): void {
     if (this.#fd === undefined || this.#pending.length === 0) return;
     const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    this.#pending = [];
     let off = 0;
-    while (off < data.length) off += writeSync(this.#fd, data, off, data.length - off);
+    try {
+      while (off < data.length) off += writeSync(this.#fd, data, off, data.length - off);
+    } finally {
+      // On a failed write (ENOSPC...) keep what was not written, so a later flush completes the record instead of
+      // leaving a torn one in the middle of the file.
+      this.#pending = off < data.length ? [data.subarray(off)] : [];
+    }
   }
 }
 
