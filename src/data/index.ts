@@ -9,7 +9,7 @@ import { CIFAR10_INFO, loadCifar10 } from './cifar10.js';
 import { DIGITS_DEFAULT_ROOT, DIGITS_FILE, DIGITS_INFO, loadDigits } from './digits.js';
 import { imageFolderClassesSync, imageFolderShape, loadImageFolder } from './image-folder.js';
 import { FASHION_MNIST_INFO, loadIdxDataset, MNIST_INFO } from './idx.js';
-import { makeSynthetic, syntheticInfo } from './synthetic.js';
+import { makeSynthetic, SYNTHETIC_DEFAULTS, syntheticInfo } from './synthetic.js';
 import type { BatchOptions, DatasetConfig, DatasetInfo, ImageSplit, LoadedDataset, LoadOptions } from './types.js';
 
 export type {
@@ -112,7 +112,7 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
       ds = await loadImageFolder(resolveRoot(cfg, cwd), cfg.image_size, cfg.channels, { train: trainLimit, test: testLimit }, opts);
       break;
     case 'synthetic':
-      ds = makeSynthetic(syntheticInfo(cfg.shape, cfg.classes), cfg.train_size ?? 1000, cfg.test_size ?? 200, opts.seed ?? 0);
+      ds = makeSynthetic(syntheticInfo(cfg.shape, cfg.classes), cfg.train_size ?? SYNTHETIC_DEFAULTS.train_size, cfg.test_size ?? SYNTHETIC_DEFAULTS.test_size, opts.seed ?? 0);
       break;
     default:
       throw unknownName(cfg.name);

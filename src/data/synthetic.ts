@@ -11,11 +11,15 @@ import { UserError } from '../cli/errors.js';
 import { mixSeed, mulberry32, randNormal, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit } from './types.js';
 
+/** Defaults, as in schemas/experiment.schema.json. */
+export const SYNTHETIC_DEFAULTS = { shape: [8, 8, 1], classes: 4, train_size: 512, test_size: 128 } as const;
+
 export function syntheticInfo(shape: readonly number[] | null | undefined, classes: number | null | undefined): DatasetInfo {
-  const [h, w, c] = shape ?? [];
+  shape ??= SYNTHETIC_DEFAULTS.shape;
+  const [h, w, c] = shape;
   const ok = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
-  if (!(shape?.length === 3 && ok(h) && ok(w) && ok(c))) throw new UserError(`dataset.shape must be [height, width, channels] of positive integers for synthetic, got ${JSON.stringify(shape ?? null)}`);
-  const k = classes ?? 10;
+  if (!(shape.length === 3 && ok(h) && ok(w) && ok(c))) throw new UserError(`dataset.shape must be [height, width, channels] of positive integers for synthetic, got ${JSON.stringify(shape)}`);
+  const k = classes ?? SYNTHETIC_DEFAULTS.classes;
   if (!(ok(k) && k >= 2 && k <= 256)) throw new UserError(`dataset.classes must be an integer in 2..256 for synthetic, got ${JSON.stringify(classes)}`);
   return { height: h, width: w, channels: c, classes: k, classNames: Array.from({ length: k }, (_, i) => `class_${i}`), maxValue: 255 };
 }

@@ -5,6 +5,7 @@
  * reads, snake_case as in the YAML, and optional/wide enough that the resolved config type is assignable to it. The
  * data layer therefore compiles whether or not the config module exists yet.
  */
+import type { ResolvedDataset } from '../config/types.js';
 
 export type DatasetName = 'cifar10' | 'mnist' | 'fashion-mnist' | 'digits' | 'image-folder' | 'synthetic';
 
@@ -38,6 +39,11 @@ export interface DatasetConfig {
   test_size?: number | null;
   test_fraction?: number | null;
 }
+
+/** Compile-time check that the config layer's resolved dataset can be passed wherever a DatasetConfig is expected. */
+export type ResolvedDatasetFits = ResolvedDataset extends DatasetConfig ? true : never;
+const resolvedDatasetFits: ResolvedDatasetFits = true;
+void resolvedDatasetFits;
 
 export interface DatasetInfo {
   height: number;
