@@ -1,0 +1,34 @@
+/** `tudui validate FILE... [--set k=v]... [--json]`: check experiment files without loading TensorFlow. */
+import type { Command } from '../command.js';
+import { UserError } from '../errors.js';
+
+export const command: Command = {
+  name: 'validate',
+  summary: 'check experiment files without training',
+  usage: 'tudui validate FILE... [--set key.path=value]... [--json]',
+  options: [
+    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a value (parsed as YAML), e.g. --set optimizer.lr=0.1; repeatable' },
+    { name: 'json', type: 'boolean', description: 'print a machine-readable report on stdout' },
+  ],
+  async run(args) {
+    if (!args.positionals.length) throw new UserError('validate expects at least one experiment FILE', 'tudui validate experiments/*.yaml');
+    const { validateFiles, formatError } = await import('../../config/index.js');
+    const overrides = (args.options.set as string[] | undefined) ?? [];
+    const result = validateFiles(args.positionals, overrides);
+    if (args.options.json) {
+      const reports = result.reports.map((r) => ({ ...r, errors: r.errors.map((e) => ({ ...e, text: formatError(e) })) }));
+      process.stdout.write(JSON.stringify({ ok: result.ok, reports }, null, 2) + '\n');
+    } else {
+      for (const r of result.reports) {
+        if (r.ok) process.stdout.write(`${r.file}: ok\n`);
+        else for (const e of r.errors) process.stderr.write(formatError(e) + '\n');
+      }
+      const bad = result.reports.filter((r) => !r.ok);
+      if (bad.length) {
+        const n = bad.reduce((a, r) => a + r.errors.length, 0);
+        process.stderr.write(`${n} error${n === 1 ? '' : 's'} in ${bad.length} of ${result.reports.length} file${result.reports.length === 1 ? '' : 's'}\n`);
+      }
+    }
+    return result.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,224 @@
+/**
+ * The config layer: experiment files (YAML with positions) + `--set` overrides → ResolvedExperiment, with every
+ * problem reported as FILE:LINE:COL. Never imports TensorFlow at run time.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { SchemaWalker, type RawError } from './check.js';
+import { applyOverrides, type Override } from './overrides.js';
+import { formatPath, parsePath, show, startsWith, didYouMean, type Seg } from './paths.js';
+import { resolveExperiment } from './resolve.js';
+import { getSchema, getValidator } from './schema.js';
+import { runChecks } from './semantic.js';
+import { locate, parseSource, posOf, type Source } from './source.js';
+import { findLayer } from '../model/registry.js';
+import type { Experiment } from './experiment.generated.js';
+import type { ConfigError, ResolvedExperiment } from './types.js';
+
+export type * from './types.js';
+export type { Experiment } from './experiment.generated.js';
+export { parseOverride, applyOverrides, type Override, type OverrideError } from './overrides.js';
+export { expandSweep, type SweepPoint } from './sweep.js';
+export { resolvedToYaml, experimentHash, resolvedToObject } from './emit.js';
+export { inputInfo, type InputInfo } from './datasets.js';
+export { registerCheck, type SemanticCheck, type CheckContext } from './semantic.js';
+export { getSchema } from './schema.js';
+export { formatPath, parsePath } from './paths.js';
+
+export interface LoadOptions {
+  overrides?: string[];
+  /** Working directory for relative dataset paths (default: process.cwd()). */
+  cwd?: string;
+}
+
+export interface LoadResult {
+  /** The resolved experiment; only meaningful when `errors` is empty (undefined at run time otherwise). */
+  experiment: ResolvedExperiment;
+  errors: ConfigError[];
+  /** The file's text ('' when it could not be read). */
+  source: string;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One-line rendering: 'FILE:LINE:COL: error: key.path: message', or '--set ARG: error: ...' for overrides. */
+export function formatError(e: ConfigError): string {
+  const where = e.override !== undefined ? `--set ${e.override}` : e.line !== undefined ? `${e.file}:${e.line}:${e.col}` : e.file;
+  return `${where}: error: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+function fail(file: string, message: string, text = ''): LoadResult {
+  return { experiment: undefined as unknown as ResolvedExperiment, errors: [{ file, path: '', message }], source: text };
+}
+
+/** Loads, overrides, validates and resolves one experiment file. Never throws for bad input. */
+export function loadExperiment(file: string, opts: LoadOptions = {}): LoadResult {
+  const cwd = opts.cwd ?? process.cwd();
+  let text: string;
+  try {
+    const st = statSync(resolvePath(cwd, file));
+    if (st.isDirectory()) return fail(file, 'is a directory, expected an experiment file (.yaml)');
+    text = readFileSync(resolvePath(cwd, file), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(file, code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
+  }
+  return loadExperimentText(file, text, opts);
+}
+
+/** Like loadExperiment, for text already in memory (`file` names it in errors). */
+export function loadExperimentText(file: string, text: string, opts: LoadOptions = {}): LoadResult {
+  const cwd = opts.cwd ?? process.cwd();
+  const src = parseSource(file, text);
+  const errors: ConfigError[] = [];
+  if (src.doc.errors.length) {
+    for (const e of src.doc.errors) {
+      const p = posOf(src, e.pos[0]);
+      errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML syntax: ${yamlMessage(e.message, e.code)}` });
+    }
+    return { experiment: undefined as unknown as ResolvedExperiment, errors, source: text };
+  }
+  let raw: unknown;
+  try {
+    raw = src.doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return fail(file, `YAML: ${(e as Error).message}`, text);
+  }
+  const { doc, errors: oErrs, applied } = applyOverrides(raw, opts.overrides ?? []);
+  for (const e of oErrs) errors.push({ file, override: e.override, path: e.path, message: e.message });
+  const rawErrors = checkDocument(raw === null || typeof raw !== 'object' ? raw : doc, cwd, (i) => {
+    const p = locate(src, ['model', 'layers', i], 'value');
+    return p ? { file, ...p } : undefined;
+  });
+  const experiment = rawErrors.experiment;
+  const convert = (r: RawError, at?: { path: Seg[]; at: 'key' | 'value' }): ConfigError => {
+    const ov = findOverride(applied, r.path);
+    if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message };
+    const p = locate(src, at?.path ?? r.path, at?.at ?? r.at);
+    return { file, ...(p ?? {}), path: formatPath(r.path), message: r.message };
+  };
+  for (const r of rawErrors.errors) errors.push(convert(r));
+  // Sweep: every key path must exist, every value must give a valid experiment.
+  if (experiment && doc.sweep && !rawErrors.broken.has('sweep')) {
+    const seen = new Set(errors.map((e) => `${e.path}|${e.message}`));
+    for (const [key, values] of Object.entries(doc.sweep as Record<string, unknown[]>)) {
+      const path = parsePath(key)!;
+      const bad = pathError(path, doc);
+      if (bad) {
+        errors.push(convert({ path: ['sweep', key], at: 'key', message: bad }));
+        continue;
+      }
+      values.forEach((v, i) => {
+        const { doc: d2, errors: e2 } = applyOverrides(doc, [{ text: `${key}=${JSON.stringify(v)}`, path, value: v }]);
+        if (e2.length) {
+          errors.push(convert({ path: ['sweep', key, i], at: 'value', message: e2[0]!.message }));
+          return;
+        }
+        for (const r of checkDocument(d2, cwd).errors) {
+          const msg = `${r.message} (with ${key} = ${show(v)})`;
+          if (seen.has(`${formatPath(r.path)}|${r.message}`)) continue;
+          seen.add(`${formatPath(r.path)}|${r.message}`);
+          errors.push(convert({ ...r, message: msg }, { path: ['sweep', key, i], at: 'value' }));
+        }
+      });
+    }
+  }
+  errors.sort((a, b) => (a.override ? 1 : 0) - (b.override ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const unique = errors.filter((e, i) => errors.findIndex((x) => formatError(x) === formatError(e)) === i);
+  return { experiment: (unique.length ? undefined : experiment) as ResolvedExperiment, errors: unique, source: text };
+}
+
+function findOverride(applied: Override[], path: Seg[]): Override | undefined {
+  let best: Override | undefined;
+  for (const o of applied) if (startsWith(path, o.path) && (!best || o.path.length >= best.path.length)) best = o;
+  return best;
+}
+
+/** Schema pass (ajv decides, the walker explains), then resolution and the semantic checks. */
+function checkDocument(
+  doc: unknown,
+  cwd: string,
+  layerLoc?: (i: number) => { file: string; line: number; col: number } | undefined,
+): { errors: RawError[]; experiment?: ResolvedExperiment; broken: Set<string> } {
+  const schema = getSchema();
+  const validate = getValidator();
+  const valid = validate(doc) as boolean;
+  const walker = new SchemaWalker(schema);
+  let errors = walker.check(doc);
+  if (!valid && !errors.length) {
+    errors = (validate.errors ?? []).map((e) => ({
+      path: e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~'))),
+      at: 'value' as const,
+      message: e.message ?? 'invalid',
+    }));
+  }
+  const broken = new Set(errors.map((e) => String(e.path[0] ?? '*')));
+  if (broken.has('*') || doc === null || typeof doc !== 'object') return { errors, broken };
+  let experiment: ResolvedExperiment | undefined;
+  try {
+    experiment = resolveExperiment(doc as Experiment, schema, layerLoc);
+  } catch {
+    return { errors, broken };
+  }
+  const semantic = runChecks({ exp: experiment, raw: doc as Json, cwd }, broken);
+  return { errors: [...errors, ...semantic], experiment, broken };
+}
+
+/** Why a sweep key path does not exist in the experiment language, or undefined when it does. */
+function pathError(path: Seg[], doc: Json): string | undefined {
+  const walker = new SchemaWalker(getSchema());
+  let s: Json = walker.deref(getSchema());
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const here = formatPath(path.slice(0, i + 1));
+    if (s.title === 'Layer') {
+      // model.layers[i] . <kind> . <option>
+      const entry = doc.model?.layers?.[path[i - 1] as number];
+      const written = entry && typeof entry === 'object' ? Object.keys(entry)[0] : entry;
+      const kind = findLayer(String(seg));
+      if (!kind) return `unknown layer '${seg}'${didYouMean(String(seg), [String(written)])}`;
+      if (written !== undefined && findLayer(String(written))?.name !== kind.name) return `${formatPath(path.slice(0, i))} is a ${written} layer, not ${seg}`;
+      const opt = path[i + 1];
+      if (opt === undefined) return undefined;
+      if (!(String(opt) in kind.options)) return `unknown option '${opt}' of ${kind.name}${didYouMean(String(opt), Object.keys(kind.options))}`;
+      return undefined;
+    }
+    if (s.anyOf) {
+      const want = typeof seg === 'number' ? 'array' : 'object';
+      const b = (s.anyOf as Json[]).map((x) => walker.deref(x)).find((x) => x.type === want || (want === 'object' && x.properties));
+      if (!b) return `${formatPath(path.slice(0, i))} has no key '${seg}'`;
+      s = b;
+    }
+    if (typeof seg === 'number') {
+      if (s.type !== 'array') return `${formatPath(path.slice(0, i))} is not a list`;
+      const arr = path.slice(0, i).reduce<any>((v, k) => v?.[k], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (Array.isArray(arr) && seg >= arr.length && s.items?.$ref === '#/$defs/layer') return `${formatPath(path.slice(0, i))} has ${arr.length} entries`;
+      s = walker.deref(s.items ?? {});
+    } else {
+      const props: Json = s.properties ?? {};
+      if (!(seg in props)) return `unknown key '${here}'${didYouMean(seg, Object.keys(props))}`;
+      s = walker.deref(props[seg]);
+    }
+  }
+  return undefined;
+}
+
+function yamlMessage(msg: string, code: string): string {
+  const first = msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return code === 'DUPLICATE_KEY' ? 'duplicate key (map keys must be unique)' : first;
+}
+
+export interface FileReport {
+  file: string;
+  ok: boolean;
+  errors: ConfigError[];
+}
+
+/** Validates several files with the same overrides. */
+export function validateFiles(files: string[], overrides: string[] = [], opts: { cwd?: string } = {}): { ok: boolean; reports: FileReport[] } {
+  const reports = files.map((file) => {
+    const r = loadExperiment(file, { overrides, cwd: opts.cwd });
+    return { file, ok: r.errors.length === 0, errors: r.errors };
+  });
+  return { ok: reports.every((r) => r.ok), reports };
+}

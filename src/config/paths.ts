@@ -1,0 +1,45 @@
+/** Key paths: 'model.layers[3].conv2d.filters' ⇄ ['model', 'layers', 3, 'conv2d', 'filters']. */
+import { closest, distance } from 'fastest-levenshtein';
+
+export type Seg = string | number;
+
+export function formatPath(path: readonly Seg[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${p}` : p;
+  return s;
+}
+
+const PATH_RE = /^[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*(\.[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*)*$/;
+
+/** Parses a key path; undefined when it is malformed. */
+export function parsePath(text: string): Seg[] | undefined {
+  if (!PATH_RE.test(text)) return undefined;
+  const out: Seg[] = [];
+  for (const part of text.split('.')) {
+    const m = /^([^[]+)((?:\[\d+\])*)$/.exec(part)!;
+    out.push(m[1]!);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+export function startsWith(path: readonly Seg[], prefix: readonly Seg[]): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => p === path[i]);
+}
+
+/** " (did you mean 'x'?)" when a candidate is close enough, else ''. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  if (!candidates.length) return '';
+  const c = closest(word, candidates as string[]);
+  const d = distance(word.toLowerCase(), c.toLowerCase());
+  const ok = d <= Math.max(2, Math.floor(c.length / 3)) || c.startsWith(word) || word.startsWith(c);
+  return ok && d < Math.max(word.length, c.length) ? ` (did you mean '${c}'?)` : '';
+}
+
+/** A value as quoted in messages: strings in single quotes, the rest as compact JSON. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}

@@ -1,0 +1,185 @@
+/**
+ * Semantic checks run after the schema pass (Ludwig style: a list of registered checks). Each check declares the
+ * top-level sections it reads and is skipped when one of them has schema errors.
+ */
+import { getLayer } from '../model/registry.js';
+import type { Shape } from '../model/layer-kind.js';
+import type { RawError } from './check.js';
+import { inputInfo } from './datasets.js';
+import type { Seg } from './paths.js';
+import type { ResolvedExperiment } from './types.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface CheckContext {
+  exp: ResolvedExperiment;
+  /** The experiment as written (after overrides), to know which keys were given and how layers were spelled. */
+  raw: Json;
+  cwd: string;
+}
+
+export interface SemanticCheck {
+  name: string;
+  needs: string[];
+  run(ctx: CheckContext): RawError[];
+}
+
+const checks: SemanticCheck[] = [];
+
+export function registerCheck(check: SemanticCheck): void {
+  checks.push(check);
+}
+
+export function runChecks(ctx: CheckContext, brokenSections: Set<string>): RawError[] {
+  const out: RawError[] = [];
+  for (const c of checks) {
+    if (c.needs.some((s) => brokenSections.has(s))) continue;
+    out.push(...c.run(ctx));
+  }
+  return out;
+}
+
+/** Path of a layer entry's kind key as written ('model.layers[3].dense'), or of the entry for a bare kind. */
+export function layerPath(raw: Json, i: number): Seg[] {
+  const entry = raw.model?.layers?.[i];
+  return entry && typeof entry === 'object' ? ['model', 'layers', i, Object.keys(entry)[0]!] : ['model', 'layers', i];
+}
+
+function layerOptionPath(raw: Json, i: number, option: string): { path: Seg[]; at: 'key' | 'value' } {
+  const p = layerPath(raw, i);
+  const entry = raw.model?.layers?.[i];
+  const v = entry && typeof entry === 'object' ? entry[p[3] as string] : undefined;
+  if (v && typeof v === 'object' && option in v) return { path: [...p, option], at: 'value' };
+  if (v !== null && v !== undefined && typeof v !== 'object') return { path: p, at: 'value' }; // shorthand value
+  return { path: p, at: 'key' };
+}
+
+const fmt = (s: Shape) => s.join('×');
+
+const ONLY_FOR: Record<string, string[]> = {
+  image_size: ['image-folder'],
+  channels: ['image-folder'],
+  shape: ['synthetic'],
+  classes: ['synthetic'],
+  train_size: ['synthetic'],
+  test_size: ['synthetic'],
+  test_fraction: ['digits'],
+  download: ['cifar10', 'mnist', 'fashion-mnist'],
+};
+
+registerCheck({
+  name: 'dataset-fields',
+  needs: ['dataset'],
+  run({ raw, exp }) {
+    const errs: RawError[] = [];
+    for (const [k, names] of Object.entries(ONLY_FOR)) {
+      if (raw.dataset && k in raw.dataset && !names.includes(exp.dataset.name)) {
+        errs.push({ path: ['dataset', k], at: 'key', message: `only used by the ${names.join(', ')} dataset${names.length > 1 ? 's' : ''}, not ${exp.dataset.name}` });
+      }
+    }
+    if (exp.dataset.name === 'image-folder' && !('root' in (raw.dataset ?? {}))) {
+      errs.push({ path: ['dataset'], at: 'key', message: "image-folder needs 'root' (a directory with train/<class>/ and test/<class>/ subdirectories)" });
+    }
+    return errs;
+  },
+});
+
+registerCheck({
+  name: 'normalize-channels',
+  needs: ['dataset'],
+  run({ exp, cwd }) {
+    const n = exp.dataset.normalize;
+    if (!n) return [];
+    const channels = inputInfo(exp.dataset, cwd).shape[2]!;
+    const errs: RawError[] = [];
+    for (const k of ['mean', 'std'] as const) {
+      if (n[k].length !== channels) {
+        errs.push({
+          path: ['dataset', 'normalize', k],
+          at: 'value',
+          message: `expected ${channels} value${channels > 1 ? 's' : ''} (one per channel of ${exp.dataset.name}), received ${n[k].length}`,
+        });
+      }
+    }
+    return errs;
+  },
+});
+
+registerCheck({
+  name: 'optimizer-fields',
+  needs: ['optimizer'],
+  run({ raw, exp }) {
+    const o = raw.optimizer ?? {};
+    const name = exp.optimizer.name;
+    const users: Record<string, string[]> = {
+      momentum: ['sgd', 'rmsprop'],
+      nesterov: ['sgd'],
+      betas: ['adam', 'adamw'],
+      eps: ['adam', 'adamw', 'rmsprop'],
+      alpha: ['rmsprop'],
+    };
+    const errs: RawError[] = [];
+    for (const [k, names] of Object.entries(users)) {
+      if (k in o && !names.includes(name)) errs.push({ path: ['optimizer', k], at: 'key', message: `not used by ${name} (only ${names.join(', ')})` });
+    }
+    if (exp.optimizer.nesterov && name === 'sgd' && exp.optimizer.momentum <= 0) {
+      errs.push({ path: ['optimizer', 'nesterov'], at: 'value', message: 'nesterov needs momentum > 0' });
+    }
+    return errs;
+  },
+});
+
+registerCheck({
+  name: 'loss-and-schedule-fields',
+  needs: ['loss', 'schedule', 'epochs'],
+  run({ raw, exp }) {
+    const errs: RawError[] = [];
+    if (exp.loss.name === 'mse' && raw.loss && typeof raw.loss === 'object' && 'label_smoothing' in raw.loss) {
+      errs.push({ path: ['loss', 'label_smoothing'], at: 'key', message: 'only used by cross_entropy' });
+    }
+    const s = raw.schedule && typeof raw.schedule === 'object' ? raw.schedule : {};
+    const users: Record<string, string> = { step_size: 'step', gamma: 'step', min_lr: 'cosine' };
+    for (const [k, name] of Object.entries(users)) {
+      if (k in s && exp.schedule.name !== name) errs.push({ path: ['schedule', k], at: 'key', message: `only used by the ${name} schedule, not ${exp.schedule.name}` });
+    }
+    if (exp.schedule.warmup_epochs >= exp.epochs && exp.schedule.warmup_epochs > 0) {
+      errs.push({ path: ['schedule', 'warmup_epochs'], at: 'value', message: `expected fewer warm-up epochs than epochs (${exp.epochs}), received ${exp.schedule.warmup_epochs}` });
+    }
+    return errs;
+  },
+});
+
+registerCheck({
+  name: 'shapes',
+  needs: ['dataset', 'model', 'loss'],
+  run({ raw, exp, cwd }) {
+    const info = inputInfo(exp.dataset, cwd);
+    let shape = info.shape;
+    const layers = exp.model.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      const r = getLayer(l.kind).outputShape(shape, l.options);
+      if (!r.shape) {
+        return [{ path: layerPath(raw, i), at: 'key', message: r.error ?? `cannot apply ${l.kind} to shape ${fmt(shape)}` }];
+      }
+      shape = r.shape;
+    }
+    if (info.classes === undefined) return [];
+    // The layer that decides the output size: the last one that changes the shape.
+    let decisive = layers.length - 1;
+    let s = info.shape;
+    const shapes: Shape[] = [];
+    for (const l of layers) shapes.push((s = getLayer(l.kind).outputShape(s, l.options).shape!));
+    while (decisive > 0 && fmt(shapes[decisive]!) === fmt(shapes[decisive - 1]!)) decisive--;
+    const last = layers[decisive]!;
+    if (shape.length !== 1) {
+      return [{ path: layerPath(raw, layers.length - 1), at: 'key', message: `the model outputs shape ${fmt(shape)}; ${exp.loss.name} needs ${info.classes} values (one per class), e.g. end with '- flatten' and '- linear: ${info.classes}'` }];
+    }
+    if (shape[0] !== info.classes) {
+      const option = last.kind === 'linear' ? 'units' : last.kind === 'conv2d' ? 'filters' : undefined;
+      const where = option ? layerOptionPath(raw, decisive, option) : { path: layerPath(raw, decisive), at: 'key' as const };
+      return [{ ...where, message: `the model outputs ${shape[0]} values but ${exp.dataset.name} has ${info.classes} classes; the last layer must output ${info.classes}` }];
+    }
+    return [];
+  },
+});
