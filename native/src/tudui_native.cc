@@ -1,0 +1,752 @@
+// tudui_native: oneDNN-backed kernels for the 'tudui-native' TensorFlow.js backend.
+//
+// Every entry point works synchronously on Float32Array views handed over from JS (zero copy): the JS side
+// allocates the outputs, passes geometry as a small Int32Array, and this file only computes. Layouts are the
+// ones tfjs uses: activations NHWC, conv filters HWIO, matrices row-major.
+//
+// Convolutions run on oneDNN primitives (created once per geometry and cached); pooling, the outer-axis sum and
+// a few helpers are plain loops parallelised with OpenMP (oneDNN itself is built on OpenMP in Debian, so both share
+// one thread pool). Matrix products use dnnl_sgemm.
+#include <node_api.h>
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+using namespace dnnl;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------- N-API helpers
+
+struct JsError {
+  std::string message;
+};
+
+#define NAPI_CALL(env, call)                                                  \
+  do {                                                                        \
+    if ((call) != napi_ok) throw JsError{std::string("napi call failed: ") + #call}; \
+  } while (0)
+
+template <typename T>
+T* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, size_t* len, const char* what,
+             bool nullable = false) {
+  napi_valuetype vt;
+  NAPI_CALL(env, napi_typeof(env, v, &vt));
+  if (nullable && (vt == napi_null || vt == napi_undefined)) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  bool is_ta = false;
+  NAPI_CALL(env, napi_is_typedarray(env, v, &is_ta));
+  if (!is_ta) throw JsError{std::string(what) + ": expected a typed array"};
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  NAPI_CALL(env, napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off));
+  if (type != want) throw JsError{std::string(what) + ": wrong typed array type"};
+  if (len) *len = length;
+  return static_cast<T*>(data);
+}
+
+float* f32(napi_env env, napi_value v, size_t* len, const char* what, bool nullable = false) {
+  return typed_ptr<float>(env, v, napi_float32_array, len, what, nullable);
+}
+
+const int32_t* i32(napi_env env, napi_value v, size_t* len, const char* what) {
+  return typed_ptr<int32_t>(env, v, napi_int32_array, len, what);
+}
+
+struct Args {
+  napi_value argv[8];
+  size_t argc = 8;
+  Args(napi_env env, napi_callback_info info, size_t need) {
+    NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+    if (argc < need) throw JsError{"too few arguments"};
+  }
+};
+
+void need(bool ok, const char* msg) {
+  if (!ok) throw JsError{msg};
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const JsError& e) {
+    napi_throw_error(env, nullptr, e.message.c_str());
+  } catch (const dnnl::error& e) {
+    std::string m = std::string("oneDNN: ") + e.what();
+    napi_throw_error(env, nullptr, m.c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------- oneDNN state
+
+engine& eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+stream& strm() {
+  static stream s(eng());
+  return s;
+}
+
+// Geometry of a 2-D convolution, from the Int32Array the JS side passes:
+// [N, IH, IW, IC, KH, KW, OC, OH, OW, SH, SW, DH, DW, PT, PL, RELU]
+struct ConvGeom {
+  int64_t N, IH, IW, IC, KH, KW, OC, OH, OW, SH, SW, DH, DW, PT, PL;
+  bool relu;
+  int64_t IHe, IWe, PB, PR;  // rows/cols of the input actually read, and oneDNN's right/bottom padding
+};
+
+ConvGeom conv_geom(const int32_t* p, size_t n) {
+  need(n >= 16, "conv: geometry needs 16 ints");
+  ConvGeom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15] != 0,
+             0, 0, 0, 0};
+  need(g.N > 0 && g.IH > 0 && g.IW > 0 && g.IC > 0 && g.KH > 0 && g.KW > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0 &&
+           g.SH > 0 && g.SW > 0 && g.DH > 0 && g.DW > 0 && g.PT >= 0 && g.PL >= 0,
+       "conv: bad geometry");
+  // oneDNN requires OH == (IH + PT + PB - KHeff) / SH + 1 exactly. tfjs may leave trailing input rows unread
+  // (valid padding, stride > 1); then we hand oneDNN a cropped (strided) view of the input instead.
+  const int64_t khe = (g.KH - 1) * g.DH + 1, kwe = (g.KW - 1) * g.DW + 1;
+  g.PB = (g.OH - 1) * g.SH + khe - g.IH - g.PT;
+  g.PR = (g.OW - 1) * g.SW + kwe - g.IW - g.PL;
+  g.IHe = g.IH;
+  g.IWe = g.IW;
+  if (g.PB < 0) {
+    g.IHe = g.IH + g.PB;
+    g.PB = 0;
+  }
+  if (g.PR < 0) {
+    g.IWe = g.IW + g.PR;
+    g.PR = 0;
+  }
+  need(g.IHe > 0 && g.IWe > 0, "conv: bad geometry (cropped input)");
+  return g;
+}
+
+memory::desc act_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
+  return memory::desc({g.N, g.IC, g.IHe, g.IWe}, memory::data_type::f32,
+                      {g.IH * g.IW * g.IC, 1, g.IW * g.IC, g.IC});
+}
+memory::desc out_md(const ConvGeom& g) {
+  return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nhwc);
+}
+memory::desc w_user_md(const ConvGeom& g) {
+  return memory::desc({g.OC, g.IC, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::hwio);
+}
+memory::desc w_any_md(const ConvGeom& g) {
+  return memory::desc({g.OC, g.IC, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::any);
+}
+memory::desc bias_md(const ConvGeom& g) {
+  return memory::desc({g.OC}, memory::data_type::f32, memory::format_tag::x);
+}
+memory::dims strides_of(const ConvGeom& g) { return {g.SH, g.SW}; }
+memory::dims dil_of(const ConvGeom& g) { return {g.DH - 1, g.DW - 1}; }
+memory::dims padl_of(const ConvGeom& g) { return {g.PT, g.PL}; }
+memory::dims padr_of(const ConvGeom& g) { return {g.PB, g.PR}; }
+
+convolution_forward::primitive_desc fwd_pd(const ConvGeom& g, bool bias, prop_kind pk) {
+  primitive_attr attr;
+  if (g.relu) {
+    post_ops po;
+    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(po);
+  }
+  if (bias) {
+    convolution_forward::desc d(pk, algorithm::convolution_direct, act_md(g), w_any_md(g), bias_md(g), out_md(g),
+                                strides_of(g), dil_of(g), padl_of(g), padr_of(g));
+    return convolution_forward::primitive_desc(d, attr, eng());
+  }
+  convolution_forward::desc d(pk, algorithm::convolution_direct, act_md(g), w_any_md(g), out_md(g), strides_of(g),
+                              dil_of(g), padl_of(g), padr_of(g));
+  return convolution_forward::primitive_desc(d, attr, eng());
+}
+
+struct ConvEntry {
+  primitive prim;
+  memory::desc src_md, dst_md, wuser_md;  // src/dst: the two activation tensors (meaning depends on the op)
+  bool w_reorder = false;
+  memory w_mem;   // weights (or weight gradient) in oneDNN's preferred layout when that differs from HWIO
+  primitive w_re; // reorder HWIO -> preferred (fwd, bwd data) or preferred -> HWIO (bwd weights)
+  std::string impl;
+};
+
+std::unordered_map<std::string, std::shared_ptr<ConvEntry>>& cache() {
+  static std::unordered_map<std::string, std::shared_ptr<ConvEntry>> c;
+  return c;
+}
+
+std::string key_of(char kind, bool bias, const ConvGeom& g) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%c%d|%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d", kind,
+           bias ? 1 : 0, (long long)g.N, (long long)g.IH, (long long)g.IW, (long long)g.IC, (long long)g.KH,
+           (long long)g.KW, (long long)g.OC, (long long)g.OH, (long long)g.OW, (long long)g.SH, (long long)g.SW,
+           (long long)g.DH, (long long)g.DW, (long long)g.PT, (long long)g.PL, g.relu ? 1 : 0);
+  return buf;
+}
+
+std::shared_ptr<ConvEntry> lookup(const std::string& key) {
+  auto& c = cache();
+  auto it = c.find(key);
+  return it == c.end() ? nullptr : it->second;
+}
+void store(const std::string& key, const std::shared_ptr<ConvEntry>& e) {
+  auto& c = cache();
+  if (c.size() >= 512) c.clear();  // crude bound; shapes are few in practice
+  c[key] = e;
+}
+
+std::string last_impl;
+
+// ---------------------------------------------------------------------------------------------- convolution
+
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t nx, nw, nb, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* w = f32(env, a.argv[1], &nw, "filter");
+    float* b = f32(env, a.argv[2], &nb, "bias", true);
+    float* y = f32(env, a.argv[3], &ny, "y");
+    const int32_t* p = i32(env, a.argv[4], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.IC), "conv: x size");
+    need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv: filter size");
+    need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
+    need(!b || nb == size_t(g.OC), "conv: bias size");
+    const bool has_bias = b != nullptr;
+    std::string key = key_of('F', has_bias, g);
+    auto e = lookup(key);
+    if (!e) {
+      e = std::make_shared<ConvEntry>();
+      auto pd = fwd_pd(g, has_bias, prop_kind::forward_training);
+      e->prim = convolution_forward(pd);
+      e->src_md = act_md(g);
+      e->dst_md = out_md(g);
+      e->wuser_md = w_user_md(g);
+      e->w_reorder = pd.weights_desc() != e->wuser_md;
+      if (e->w_reorder) {
+        e->w_mem = memory(pd.weights_desc(), eng());
+        e->w_re = reorder(memory(e->wuser_md, eng(), nullptr), e->w_mem);
+      }
+      e->impl = pd.impl_info_str();
+      store(key, e);
+    }
+    last_impl = e->impl;
+    memory src(e->src_md, eng(), x), dst(e->dst_md, eng(), y), wu(e->wuser_md, eng(), w);
+    if (e->w_reorder) {
+      e->w_re.execute(strm(), {{DNNL_ARG_FROM, wu}, {DNNL_ARG_TO, e->w_mem}});
+    }
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->w_reorder ? e->w_mem : wu}, {DNNL_ARG_DST, dst}};
+    if (has_bias) args.insert({DNNL_ARG_BIAS, memory(bias_md(g), eng(), b)});
+    e->prim.execute(strm(), args);
+    strm().wait();
+    return undefined(env);
+  });
+}
+
+napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t ndy, nw, ndx, np;
+    float* dy = f32(env, a.argv[0], &ndy, "dy");
+    float* w = f32(env, a.argv[1], &nw, "filter");
+    float* dx = f32(env, a.argv[2], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    g.relu = false;
+    need(ndx == size_t(g.N * g.IH * g.IW * g.IC), "conv bwd data: dx size");
+    need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd data: filter size");
+    need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd data: dy size");
+    std::string key = key_of('D', false, g);
+    auto e = lookup(key);
+    if (!e) {
+      e = std::make_shared<ConvEntry>();
+      auto hint = fwd_pd(g, false, prop_kind::forward_training);
+      convolution_backward_data::desc d(algorithm::convolution_direct, act_md(g), w_any_md(g), out_md(g),
+                                        strides_of(g), dil_of(g), padl_of(g), padr_of(g));
+      convolution_backward_data::primitive_desc pd(d, eng(), hint);
+      e->prim = convolution_backward_data(pd);
+      e->src_md = act_md(g);
+      e->dst_md = out_md(g);
+      e->wuser_md = w_user_md(g);
+      e->w_reorder = pd.weights_desc() != e->wuser_md;
+      if (e->w_reorder) {
+        e->w_mem = memory(pd.weights_desc(), eng());
+        e->w_re = reorder(memory(e->wuser_md, eng(), nullptr), e->w_mem);
+      }
+      e->impl = pd.impl_info_str();
+      store(key, e);
+    }
+    last_impl = e->impl;
+    if (g.IHe != g.IH || g.IWe != g.IW) std::memset(dx, 0, ndx * sizeof(float));  // unread rows get no gradient
+    memory dsrc(e->src_md, eng(), dx), ddst(e->dst_md, eng(), dy), wu(e->wuser_md, eng(), w);
+    if (e->w_reorder) e->w_re.execute(strm(), {{DNNL_ARG_FROM, wu}, {DNNL_ARG_TO, e->w_mem}});
+    e->prim.execute(strm(), {{DNNL_ARG_DIFF_SRC, dsrc},
+                             {DNNL_ARG_WEIGHTS, e->w_reorder ? e->w_mem : wu},
+                             {DNNL_ARG_DIFF_DST, ddst}});
+    strm().wait();
+    return undefined(env);
+  });
+}
+
+napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t nx, ndy, ndw, ndb, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* dy = f32(env, a.argv[1], &ndy, "dy");
+    float* dw = f32(env, a.argv[2], &ndw, "dw");
+    float* db = f32(env, a.argv[3], &ndb, "dbias", true);
+    const int32_t* p = i32(env, a.argv[4], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    g.relu = false;
+    need(nx == size_t(g.N * g.IH * g.IW * g.IC), "conv bwd weights: x size");
+    need(ndw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd weights: dw size");
+    need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd weights: dy size");
+    need(!db || ndb == size_t(g.OC), "conv bwd weights: dbias size");
+    const bool has_bias = db != nullptr;
+    std::string key = key_of('W', has_bias, g);
+    auto e = lookup(key);
+    if (!e) {
+      e = std::make_shared<ConvEntry>();
+      auto hint = fwd_pd(g, has_bias, prop_kind::forward_training);
+      std::unique_ptr<convolution_backward_weights::desc> d;
+      if (has_bias) {
+        d.reset(new convolution_backward_weights::desc(algorithm::convolution_direct, act_md(g), w_any_md(g),
+                                                       bias_md(g), out_md(g), strides_of(g), dil_of(g), padl_of(g),
+                                                       padr_of(g)));
+      } else {
+        d.reset(new convolution_backward_weights::desc(algorithm::convolution_direct, act_md(g), w_any_md(g),
+                                                       out_md(g), strides_of(g), dil_of(g), padl_of(g), padr_of(g)));
+      }
+      convolution_backward_weights::primitive_desc pd(*d, eng(), hint);
+      e->prim = convolution_backward_weights(pd);
+      e->src_md = act_md(g);
+      e->dst_md = out_md(g);
+      e->wuser_md = w_user_md(g);
+      e->w_reorder = pd.diff_weights_desc() != e->wuser_md;
+      if (e->w_reorder) {
+        e->w_mem = memory(pd.diff_weights_desc(), eng());
+        e->w_re = reorder(e->w_mem, memory(e->wuser_md, eng(), nullptr));
+      }
+      e->impl = pd.impl_info_str();
+      store(key, e);
+    }
+    last_impl = e->impl;
+    memory src(e->src_md, eng(), x), ddst(e->dst_md, eng(), dy), wu(e->wuser_md, eng(), dw);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, e->w_reorder ? e->w_mem : wu}};
+    if (has_bias) args.insert({DNNL_ARG_DIFF_BIAS, memory(bias_md(g), eng(), db)});
+    e->prim.execute(strm(), args);
+    if (e->w_reorder) e->w_re.execute(strm(), {{DNNL_ARG_FROM, e->w_mem}, {DNNL_ARG_TO, wu}});
+    strm().wait();
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- pooling
+// Geometry: [N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL]. Semantics follow tfjs's cpu backend: padded cells
+// are skipped (never win a max, never count in an average); the max gradient goes to the first maximum in
+// row-major window order (strictly-greater comparison, so NaNs never win).
+
+struct PoolGeom {
+  int64_t N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL;
+};
+
+PoolGeom pool_geom(const int32_t* p, size_t n) {
+  need(n >= 12, "pool: geometry needs 12 ints");
+  PoolGeom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
+  need(g.N > 0 && g.IH > 0 && g.IW > 0 && g.C > 0 && g.KH > 0 && g.KW > 0 && g.OH > 0 && g.OW > 0 && g.SH > 0 &&
+           g.SW > 0,
+       "pool: bad geometry");
+  return g;
+}
+
+__attribute__((target_clones("avx2", "default"))) void max_pool_row(const float* x, float* y, const PoolGeom& g,
+                                                                      int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  const int64_t h0 = oh * g.SH - g.PT;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = -std::numeric_limits<float>::infinity();
+    const int64_t w0 = ow * g.SW - g.PL;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = h0 + kh;
+      if (ih < 0 || ih >= g.IH) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t iw = w0 + kw;
+        if (iw < 0 || iw >= g.IW) continue;
+        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
+      }
+    }
+  }
+}
+
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t nx, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* y = f32(env, a.argv[1], &ny, "y");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "maxpool: sizes");
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row(x, y, g, n, oh);
+    return undefined(env);
+  });
+}
+
+__attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const float* x, const float* dy, float* dx,
+                                                                             const PoolGeom& g, int64_t n,
+                                                                             float* best, int32_t* arg) {
+  const int64_t C = g.C;
+  std::memset(dx + n * g.IH * g.IW * C, 0, sizeof(float) * g.IH * g.IW * C);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t h0 = oh * g.SH - g.PT;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t w0 = ow * g.SW - g.PL;
+      for (int64_t c = 0; c < C; ++c) {
+        best[c] = -std::numeric_limits<float>::infinity();
+        arg[c] = -1;
+      }
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        const int64_t ih = h0 + kh;
+        if (ih < 0 || ih >= g.IH) continue;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const int64_t iw = w0 + kw;
+          if (iw < 0 || iw >= g.IW) continue;
+          const int32_t pos = int32_t(ih * g.IW + iw);
+          const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+          for (int64_t c = 0; c < C; ++c) {
+            const bool gt = xi[c] > best[c];
+            best[c] = gt ? xi[c] : best[c];
+            arg[c] = gt ? pos : arg[c];
+          }
+        }
+      }
+      const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+      float* dxn = dx + n * g.IH * g.IW * C;
+      for (int64_t c = 0; c < C; ++c)
+        if (arg[c] >= 0) dxn[int64_t(arg[c]) * C + c] += d[c];
+    }
+  }
+}
+
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t nx, ndy, ndx, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* dy = f32(env, a.argv[1], &ndy, "dy");
+    float* dx = f32(env, a.argv[2], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ndx == nx && ndy == size_t(g.N * g.OH * g.OW * g.C),
+         "maxpool grad: sizes");
+#pragma omp parallel
+    {
+      std::vector<float> best(g.C);
+      std::vector<int32_t> arg(g.C);
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < g.N; ++n) max_pool_grad_image(x, dy, dx, g, n, best.data(), arg.data());
+    }
+    return undefined(env);
+  });
+}
+
+__attribute__((target_clones("avx2", "default"))) void avg_pool_row(const float* x, float* y, const PoolGeom& g,
+                                                                      int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  const int64_t h0 = oh * g.SH - g.PT;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = 0.f;
+    const int64_t w0 = ow * g.SW - g.PL;
+    int count = 0;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = h0 + kh;
+      if (ih < 0 || ih >= g.IH) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t iw = w0 + kw;
+        if (iw < 0 || iw >= g.IW) continue;
+        ++count;
+        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] += xi[c];
+      }
+    }
+    const float inv = count > 0 ? 1.f / float(count) : 0.f;
+    for (int64_t c = 0; c < C; ++c) o[c] *= inv;
+  }
+}
+
+napi_value AvgPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t nx, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* y = f32(env, a.argv[1], &ny, "y");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "avgpool: sizes");
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh) avg_pool_row(x, y, g, n, oh);
+    return undefined(env);
+  });
+}
+
+// Gradient of the average above: each output spreads dy / (number of in-bounds cells of its window).
+__attribute__((target_clones("avx2", "default"))) void avg_pool_grad_image(const float* dy, float* dx,
+                                                                             const PoolGeom& g, int64_t n) {
+  const int64_t C = g.C;
+  float* dxn = dx + n * g.IH * g.IW * C;
+  std::memset(dxn, 0, sizeof(float) * g.IH * g.IW * C);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t h0 = oh * g.SH - g.PT;
+    const int64_t ha = h0 < 0 ? 0 : h0, hb = h0 + g.KH > g.IH ? g.IH : h0 + g.KH;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t w0 = ow * g.SW - g.PL;
+      const int64_t wa = w0 < 0 ? 0 : w0, wb = w0 + g.KW > g.IW ? g.IW : w0 + g.KW;
+      const int64_t count = (hb > ha && wb > wa) ? (hb - ha) * (wb - wa) : 0;
+      if (count == 0) continue;
+      const float inv = 1.f / float(count);
+      const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+      for (int64_t ih = ha; ih < hb; ++ih)
+        for (int64_t iw = wa; iw < wb; ++iw) {
+          float* o = dxn + (ih * g.IW + iw) * C;
+          for (int64_t c = 0; c < C; ++c) o[c] += d[c] * inv;
+        }
+    }
+  }
+}
+
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t ndy, ndx, np;
+    float* dy = f32(env, a.argv[0], &ndy, "dy");
+    float* dx = f32(env, a.argv[1], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(ndx == size_t(g.N * g.IH * g.IW * g.C) && ndy == size_t(g.N * g.OH * g.OW * g.C), "avgpool grad: sizes");
+#pragma omp parallel for schedule(static)
+    for (int64_t n = 0; n < g.N; ++n) avg_pool_grad_image(dy, dx, g, n);
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- matmul
+// matmul(a, b, c, [batchA, batchB, M, N, K, transA, transB]): c[batch] = op(a[batch]) x op(b[batch]),
+// a batch of 1 broadcasting against the other.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t na, nb, nc, np;
+    float* A = f32(env, a.argv[0], &na, "a");
+    float* B = f32(env, a.argv[1], &nb, "b");
+    float* Cm = f32(env, a.argv[2], &nc, "c");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    need(np >= 7, "matmul: geometry needs 7 ints");
+    const int64_t ba = p[0], bb = p[1], M = p[2], N = p[3], K = p[4];
+    const bool ta = p[5] != 0, tb = p[6] != 0;
+    need(ba > 0 && bb > 0 && (ba == bb || ba == 1 || bb == 1), "matmul: batch");
+    const int64_t bc = ba > bb ? ba : bb;
+    need(na == size_t(ba * M * K) && nb == size_t(bb * K * N) && nc == size_t(bc * M * N), "matmul: sizes");
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    for (int64_t i = 0; i < bc; ++i) {
+      const float* Ai = A + (ba == 1 ? 0 : i) * M * K;
+      const float* Bi = B + (bb == 1 ? 0 : i) * K * N;
+      float* Ci = Cm + i * M * N;
+      if (K == 0) {
+        std::memset(Ci, 0, sizeof(float) * M * N);
+        continue;
+      }
+      dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, Ai, lda, Bi, ldb, 0.f, Ci, N);
+      if (st != dnnl_success) throw JsError{"dnnl_sgemm failed"};
+    }
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- reductions
+// sumOuter(x, out, outer, inner): out[j] = sum_i x[i*inner + j] (the bias gradient of an NHWC tensor).
+// Accumulates in double like tfjs's cpu Sum.
+napi_value SumOuter(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t nx, no;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* out = f32(env, a.argv[1], &no, "out");
+    int64_t outer, inner;
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[2], &outer));
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[3], &inner));
+    need(outer >= 0 && inner > 0 && nx == size_t(outer * inner) && no == size_t(inner), "sumOuter: sizes");
+    const int nt = omp_get_max_threads();
+    std::vector<double> part(size_t(nt) * inner, 0.0);
+#pragma omp parallel num_threads(nt)
+    {
+      double* acc = part.data() + size_t(omp_get_thread_num()) * inner;
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < outer; ++i) {
+        const float* r = x + i * inner;
+        for (int64_t j = 0; j < inner; ++j) acc[j] += r[j];
+      }
+    }
+    for (int64_t j = 0; j < inner; ++j) {
+      double s = 0;
+      for (int t = 0; t < nt; ++t) s += part[size_t(t) * inner + j];
+      out[j] = float(s);
+    }
+    return undefined(env);
+  });
+}
+
+// sumInner(x, out, outer, inner): out[i] = sum_j x[i*inner + j].
+napi_value SumInner(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t nx, no;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* out = f32(env, a.argv[1], &no, "out");
+    int64_t outer, inner;
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[2], &outer));
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[3], &inner));
+    need(outer >= 0 && inner >= 0 && nx == size_t(outer * inner) && no == size_t(outer), "sumInner: sizes");
+#pragma omp parallel for schedule(static) if (outer * inner > 65536)
+    for (int64_t i = 0; i < outer; ++i) {
+      const float* r = x + i * inner;
+      double s = 0;
+      for (int64_t j = 0; j < inner; ++j) s += r[j];
+      out[i] = float(s);
+    }
+    return undefined(env);
+  });
+}
+
+// addBias(y, bias, rows, cols, relu): y[i, j] += bias[j]; then max(0, .) when relu.
+napi_value AddBias(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t ny, nb;
+    float* y = f32(env, a.argv[0], &ny, "y");
+    float* b = f32(env, a.argv[1], &nb, "bias", true);
+    int64_t rows, cols;
+    bool relu;
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[2], &rows));
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[3], &cols));
+    NAPI_CALL(env, napi_get_value_bool(env, a.argv[4], &relu));
+    need(ny == size_t(rows * cols) && (!b || nb == size_t(cols)), "addBias: sizes");
+    for (int64_t i = 0; i < rows; ++i) {
+      float* r = y + i * cols;
+      if (b)
+        for (int64_t j = 0; j < cols; ++j) r[j] += b[j];
+      if (relu)
+        for (int64_t j = 0; j < cols; ++j) r[j] = r[j] > 0.f ? r[j] : 0.f;
+    }
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- misc
+
+napi_value Info(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    const dnnl_version_t* v = dnnl_version();
+    char buf[256];
+    snprintf(buf, sizeof buf, "oneDNN %d.%d.%d, %d OpenMP threads, cpu isa %d", v->major, v->minor, v->patch,
+             omp_get_max_threads(), int(get_effective_cpu_isa()));
+    napi_value s;
+    NAPI_CALL(env, napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s));
+    return s;
+  });
+}
+
+napi_value LastImpl(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value s;
+    NAPI_CALL(env, napi_create_string_utf8(env, last_impl.c_str(), NAPI_AUTO_LENGTH, &s));
+    return s;
+  });
+}
+
+napi_value SetNumThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 1);
+    int32_t n;
+    NAPI_CALL(env, napi_get_value_int32(env, a.argv[0], &n));
+    if (n > 0) omp_set_num_threads(n);
+    napi_value r;
+    NAPI_CALL(env, napi_create_int32(env, omp_get_max_threads(), &r));
+    return r;
+  });
+}
+
+napi_value ClearCache(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    cache().clear();
+    return undefined(env);
+  });
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  // Use every core we are allowed unless the user chose (OMP_NUM_THREADS): some OpenMP runtimes start at 1.
+  if (!std::getenv("OMP_NUM_THREADS")) {
+    unsigned hc = std::thread::hardware_concurrency();
+    if (hc > 0 && omp_get_max_threads() < int(hc)) omp_set_num_threads(int(hc));
+  }
+  struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"convForward", ConvForward},
+             {"convBackwardData", ConvBackwardData},
+             {"convBackwardWeights", ConvBackwardWeights},
+             {"maxPool", MaxPool},
+             {"maxPoolGrad", MaxPoolGrad},
+             {"avgPool", AvgPool},
+             {"avgPoolGrad", AvgPoolGrad},
+             {"matMul", MatMul},
+             {"sumOuter", SumOuter},
+             {"sumInner", SumInner},
+             {"addBias", AddBias},
+             {"info", Info},
+             {"lastImpl", LastImpl},
+             {"setNumThreads", SetNumThreads},
+             {"clearCache", ClearCache}};
+  for (auto& f : fns) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
+  }
+  return exports;
+}

@@ -1,0 +1,430 @@
+/**
+ * 'tudui-native': TensorFlow.js's pure-JS cpu backend with the heavy kernels replaced by oneDNN through a Node-API
+ * addon (native/, built at install by scripts/build-native.mjs when libdnnl-dev is present).
+ *
+ * The backend *is* a `MathBackendCPU` (made by the registered 'cpu' factory), so tensors are plain JS typed arrays
+ * and every cpu kernel works on it unchanged: we re-register all of them for 'tudui-native' and override the hot
+ * ones (convolutions and their gradients, pooling and its gradients, matrix products, outer-axis sums) with
+ * versions that hand the typed arrays to the addon without copying. Anything a native kernel does not handle
+ * (NCHW, non-float32 dtypes, exotic broadcasting) falls back to the cpu kernel.
+ *
+ * Semantics match the cpu backend (checked by test/native.test.ts), with one deliberate difference: AvgPoolGrad
+ * divides by the number of in-bounds cells of each window (the true gradient of AvgPool with 'same' padding);
+ * tfjs's cpu kernel divides by the full window size. Both agree for 'valid' padding.
+ *
+ * Conv2DBackpropInput is lazy: its output tensor is registered at once, but the addon only fills it when someone
+ * reads it. tf.layers' conv layers use the fused conv op, whose gradient always computes the input gradient; for
+ * the first layer (input = data, not a variable) the tape throws it away unread, so it costs nothing here.
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as TF from '@tensorflow/tfjs';
+
+type Tf = typeof TF;
+type TensorInfo = TF.TensorInfo;
+type KernelConfig = TF.KernelConfig;
+type NamedAttrMap = TF.NamedAttrMap;
+
+export const NATIVE_BACKEND_NAME = 'tudui-native';
+
+/** The addon's functions (native/src/tudui_native.cc). All synchronous; outputs are preallocated by the caller. */
+export interface NativeAddon {
+  convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array): void;
+  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
+  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  matMul(a: Float32Array, b: Float32Array, c: Float32Array, geom: Int32Array): void;
+  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  addBias(y: Float32Array, bias: Float32Array | null, rows: number, cols: number, relu: boolean): void;
+  info(): string;
+  lastImpl(): string;
+  setNumThreads(n: number): number;
+  clearCache(): void;
+}
+
+/** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
+export function nativeAddonPath(): string {
+  if (process.env.TUDUI_NATIVE_ADDON) return path.resolve(process.env.TUDUI_NATIVE_ADDON);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', '..', 'native', 'build', 'Release', 'tudui_native.node');
+}
+
+let addon: NativeAddon | undefined;
+let addonError: string | undefined;
+
+/** Load the addon (once); the addon, or one line saying why it is unavailable. */
+export function loadNativeAddon(): NativeAddon | string {
+  if (addon) return addon;
+  if (addonError) return addonError;
+  const file = nativeAddonPath();
+  if (!fs.existsSync(file)) {
+    addonError =
+      `the tudui-native addon is not built (${path.relative(process.cwd(), file) || file} missing; ` +
+      'install libdnnl-dev, then run `npm run build:native`)';
+    return addonError;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    addon = require(file) as NativeAddon;
+    return addon;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    addonError = `the tudui-native addon failed to load: ${msg.split('\n')[0]}`;
+    return addonError;
+  }
+}
+
+/** Human-readable description of the loaded addon (oneDNN version, threads), or undefined when not loaded. */
+export function nativeInfo(): string | undefined {
+  return addon?.info();
+}
+
+// ------------------------------------------------------------------------------------------------ helpers
+
+/** The parts of MathBackendCPU the kernels use. */
+interface CpuBackend {
+  data: { get(dataId: object): { values?: unknown; dtype?: string } };
+  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
+  disposeIntermediateTensorInfo(t: TensorInfo): void;
+}
+
+type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: CpuBackend; attrs?: NamedAttrMap };
+type KernelImpl = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function f32(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
+  if (t.dtype !== 'float32') return undefined;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : undefined;
+}
+
+function pair(v: number | [number, number] | undefined, dflt: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+/** Conv geometry for the addon; undefined when the case is not one the addon takes. */
+function convGeom(tf: Tf, info: TF.backend_util.Conv2DInfo, relu: boolean): Int32Array | undefined {
+  const p = info.padInfo;
+  if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
+  if (info.inChannels * info.outChannels * info.filterHeight * info.filterWidth === 0) return undefined;
+  if (info.batchSize * info.outHeight * info.outWidth === 0) return undefined;
+  void tf;
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    p.top, p.left, relu ? 1 : 0,
+  ]);
+}
+
+function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
+  const p = info.padInfo;
+  if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  if (sizeOf([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth]) === 0) return undefined;
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.filterHeight, info.filterWidth, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, p.top, p.left,
+  ]);
+}
+
+// ------------------------------------------------------------------------------------------------ kernels
+
+function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): Record<string, KernelImpl> {
+  const bu = tf.backend_util;
+
+  const cpuFn = (name: string): KernelImpl => {
+    const k = cpu.get(name);
+    if (!k) throw new Error(`tudui-native: the cpu backend has no kernel ${name}`);
+    return k.kernelFunc as unknown as KernelImpl;
+  };
+  const fallback = (name: string, args: KernelArgs): TensorInfo | TensorInfo[] => cpuFn(name)(args);
+  const single = (r: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(r) ? r[0]! : r);
+
+  /** Apply a fused activation (other than linear/relu, which the addon does) with the cpu kernels. */
+  const activate = (
+    backend: CpuBackend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number | undefined,
+  ): TensorInfo => {
+    let out: TensorInfo;
+    switch (activation) {
+      case 'linear': return x;
+      case 'relu': out = single(cpuFn('Relu')({ inputs: { x }, backend })); break;
+      case 'relu6': out = single(cpuFn('Relu6')({ inputs: { x }, backend })); break;
+      case 'elu': out = single(cpuFn('Elu')({ inputs: { x }, backend })); break;
+      case 'sigmoid': out = single(cpuFn('Sigmoid')({ inputs: { x }, backend })); break;
+      case 'leakyrelu':
+        out = single(cpuFn('LeakyRelu')({ inputs: { x }, backend, attrs: { alpha: alpha ?? 0.2 } }));
+        break;
+      case 'prelu':
+        if (!prelu) throw new Error('tudui-native: prelu activation without weights');
+        out = single(cpuFn('Prelu')({ inputs: { x, alpha: prelu }, backend }));
+        break;
+      default: throw new Error(`tudui-native: unknown fused activation '${activation}'`);
+    }
+    backend.disposeIntermediateTensorInfo(x);
+    return out;
+  };
+
+  /** Adds a bias the addon cannot broadcast itself, with the cpu Add kernel. */
+  const addGeneric = (backend: CpuBackend, x: TensorInfo, bias: TensorInfo): TensorInfo => {
+    const out = single(cpuFn('Add')({ inputs: { a: x, b: bias }, backend }));
+    backend.disposeIntermediateTensorInfo(x);
+    return out;
+  };
+
+  const conv = (args: KernelArgs, fused: boolean): TensorInfo | TensorInfo[] => {
+    const name = fused ? 'FusedConv2D' : 'Conv2D';
+    const { backend } = args;
+    const x = args.inputs.x!, filter = args.inputs.filter!;
+    const attrs = (args.attrs ?? {}) as unknown as TF.Conv2DAttrs & { activation?: string; leakyreluAlpha?: number };
+    const bias = fused ? args.inputs.bias : undefined;
+    const prelu = fused ? args.inputs.preluActivationWeights : undefined;
+    const activation = (fused && attrs.activation) || 'linear';
+    const xv = f32(backend, x), wv = f32(backend, filter);
+    if (!xv || !wv || x.shape.length !== 4 || attrs.dataFormat === 'NCHW') return fallback(name, args);
+    const info = bu.computeConv2DInfo(
+      x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+      attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    const bv = bias ? f32(backend, bias) : undefined;
+    const nativeBias = !!bias && !!bv && bv.length === info.outChannels && bias.shape[bias.shape.length - 1] === info.outChannels;
+    if (bias && !bv) return fallback(name, args);
+    const geom = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
+    if (!geom) return fallback(name, args);
+    const y = new Float32Array(sizeOf(info.outShape));
+    nat.convForward(xv, wv, nativeBias ? bv! : null, y, geom);
+    let out = backend.makeTensorInfo(info.outShape, 'float32', y);
+    if (bias && !nativeBias) out = addGeneric(backend, out, bias);
+    if (activation !== 'linear' && geom[15] !== 1) out = activate(backend, out, activation, prelu, attrs.leakyreluAlpha);
+    return out;
+  };
+
+  const conv2DBackpropInput: KernelImpl = (args) => {
+    const { backend } = args;
+    const dy = args.inputs.dy!, filter = args.inputs.filter!;
+    const attrs = (args.attrs ?? {}) as unknown as TF.Conv2DBackpropInputAttrs;
+    const dyv = f32(backend, dy), wv = f32(backend, filter);
+    if (!dyv || !wv || attrs.dataFormat === 'NCHW') return fallback('Conv2DBackpropInput', args);
+    const info = bu.computeConv2DInfo(
+      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, 'channelsLast');
+    const geom = convGeom(tf, info, false);
+    if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
+    const shape = [...attrs.inputShape];
+    const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
+    // Lazy: compute on first read. dy's and the filter's arrays are captured (tfjs never mutates tensor data).
+    const entry = backend.data.get(out.dataId) as { values?: unknown };
+    let computed: Float32Array | undefined;
+    Object.defineProperty(entry, 'values', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        if (!computed) {
+          computed = new Float32Array(sizeOf(shape));
+          nat.convBackwardData(dyv, wv, computed, geom);
+        }
+        return computed;
+      },
+      set(v: unknown) {
+        computed = v as Float32Array;
+      },
+    });
+    return out;
+  };
+
+  const conv2DBackpropFilter: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!, dy = args.inputs.dy!;
+    const attrs = (args.attrs ?? {}) as unknown as TF.Conv2DBackpropFilterAttrs;
+    const xv = f32(backend, x), dyv = f32(backend, dy);
+    if (!xv || !dyv || x.shape.length !== 4 || attrs.dataFormat === 'NCHW') return fallback('Conv2DBackpropFilter', args);
+    const info = bu.computeConv2DInfo(
+      x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, 'channelsLast');
+    const geom = convGeom(tf, info, false);
+    if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
+    const dw = new Float32Array(sizeOf(attrs.filterShape));
+    nat.convBackwardWeights(xv, dyv, dw, null, geom);
+    return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
+  };
+
+  const poolInfo = (x: TensorInfo, attrs: TF.MaxPoolAttrs) =>
+    bu.computePool2DInfo(
+      x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+
+  const pool = (name: 'MaxPool' | 'AvgPool'): KernelImpl => (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length !== 4) return fallback(name, args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom) return fallback(name, args);
+    const y = new Float32Array(sizeOf(info.outShape));
+    if (name === 'MaxPool') nat.maxPool(xv, y, geom);
+    else nat.avgPool(xv, y, geom);
+    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  };
+
+  const maxPoolGrad: KernelImpl = (args) => {
+    const { backend } = args;
+    const dy = args.inputs.dy!, x = args.inputs.input!;
+    const xv = f32(backend, x), dyv = f32(backend, dy);
+    if (!xv || !dyv || x.shape.length !== 4) return fallback('MaxPoolGrad', args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('MaxPoolGrad', args);
+    const dx = new Float32Array(xv.length);
+    nat.maxPoolGrad(xv, dyv, dx, geom);
+    return backend.makeTensorInfo([...x.shape], 'float32', dx);
+  };
+
+  const avgPoolGrad: KernelImpl = (args) => {
+    const { backend } = args;
+    const dy = args.inputs.dy!, x = args.inputs.input!;
+    const dyv = f32(backend, dy);
+    if (!dyv || x.shape.length !== 4 || x.dtype !== 'float32') return fallback('AvgPoolGrad', args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('AvgPoolGrad', args);
+    const dx = new Float32Array(sizeOf(x.shape));
+    nat.avgPoolGrad(dyv, dx, geom);
+    return backend.makeTensorInfo([...x.shape], 'float32', dx);
+  };
+
+  /** a x b (with transposes and batch broadcasting of size-1 batches); undefined when the addon can't. */
+  const matmul = (
+    backend: CpuBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean,
+  ): { out: TensorInfo; rows: number; cols: number } | undefined => {
+    const av = f32(backend, a), bv = f32(backend, b);
+    if (!av || !bv || a.shape.length < 2 || b.shape.length < 2) return undefined;
+    const ra = a.shape.length, rb = b.shape.length;
+    const M = ta ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+    const Ka = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+    const Kb = tb ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+    const N = tb ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+    if (Ka !== Kb) return undefined;
+    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+    const batchA = sizeOf(outerA), batchB = sizeOf(outerB);
+    const same = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (!same && batchA !== 1 && batchB !== 1) return undefined;
+    const outer = bu.assertAndGetBroadcastShape(outerA, outerB);
+    if (sizeOf(outer) !== Math.max(batchA, batchB)) return undefined;
+    if (M * N * Math.max(batchA, batchB) === 0) return undefined;
+    const c = new Float32Array(Math.max(batchA, batchB) * M * N);
+    nat.matMul(av, bv, c, Int32Array.from([batchA, batchB, M, N, Ka, ta ? 1 : 0, tb ? 1 : 0]));
+    return { out: backend.makeTensorInfo([...outer, M, N], 'float32', c), rows: sizeOf(outer) * M, cols: N };
+  };
+
+  const batchMatMul: KernelImpl = (args) => {
+    const attrs = args.attrs as unknown as TF.BatchMatMulAttrs;
+    const r = matmul(args.backend, args.inputs.a!, args.inputs.b!, !!attrs.transposeA, !!attrs.transposeB);
+    return r ? r.out : fallback('BatchMatMul', args);
+  };
+
+  const fusedMatMul: KernelImpl = (args) => {
+    const { backend } = args;
+    const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number };
+    const bias = args.inputs.bias, prelu = args.inputs.preluActivationWeights;
+    const activation = attrs.activation || 'linear';
+    const bv = bias ? f32(backend, bias) : undefined;
+    if (bias && !bv) return fallback('_FusedMatMul', args);
+    const r = matmul(backend, args.inputs.a!, args.inputs.b!, !!attrs.transposeA, !!attrs.transposeB);
+    if (!r) return fallback('_FusedMatMul', args);
+    let out = r.out;
+    const nativeBias = !!bias && bv!.length === r.cols && bias.shape[bias.shape.length - 1] === r.cols;
+    const nativeRelu = activation === 'relu' && (!bias || nativeBias);
+    if (nativeBias || nativeRelu) {
+      nat.addBias(backend.data.get(out.dataId).values as Float32Array, nativeBias ? bv! : null, r.rows, r.cols, nativeRelu);
+    }
+    if (bias && !nativeBias) out = addGeneric(backend, out, bias);
+    if (activation !== 'linear' && !nativeRelu) out = activate(backend, out, activation, prelu, attrs.leakyreluAlpha);
+    return out;
+  };
+
+  const sum: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const attrs = args.attrs as unknown as TF.SumAttrs;
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length === 0) return fallback('Sum', args);
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
+    const r = x.shape.length;
+    if (axes.length === 0 || axes.some((v, i) => i > 0 && v === axes[i - 1])) return fallback('Sum', args);
+    const prefix = axes.every((v, i) => v === i);
+    const suffix = axes.every((v, i) => v === r - axes.length + i);
+    if (!prefix && !suffix) return fallback('Sum', args);
+    const [outShape0] = bu.computeOutAndReduceShapes(x.shape, axes);
+    const outShape = attrs.keepDims ? bu.expandShapeToKeepDim(outShape0, axes) : outShape0;
+    const outSize = sizeOf(outShape0);
+    if (outSize === 0 || xv.length === 0) return fallback('Sum', args);
+    const out = new Float32Array(outSize);
+    if (prefix) nat.sumOuter(xv, out, xv.length / outSize, outSize);
+    else nat.sumInner(xv, out, outSize, xv.length / outSize);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+
+  return {
+    Conv2D: (args) => conv(args, false),
+    FusedConv2D: (args) => conv(args, true),
+    Conv2DBackpropInput: conv2DBackpropInput,
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    MaxPool: pool('MaxPool'),
+    AvgPool: pool('AvgPool'),
+    MaxPoolGrad: maxPoolGrad,
+    AvgPoolGrad: avgPoolGrad,
+    BatchMatMul: batchMatMul,
+    _FusedMatMul: fusedMatMul,
+    Sum: sum,
+  };
+}
+
+/** Names of the kernels the addon implements (the rest are tfjs's cpu kernels). */
+export const NATIVE_KERNELS = [
+  'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'AvgPool', 'MaxPoolGrad',
+  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum',
+] as const;
+
+export interface NativeLoadOptions {
+  /** OpenMP threads for the addon (default: OMP_NUM_THREADS, else every core). */
+  threads?: number;
+}
+
+/**
+ * Register the 'tudui-native' backend (does not activate it): true, or one line saying why it can't.
+ * Idempotent. Call `tf.setBackend('tudui-native')` afterwards.
+ */
+export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): Promise<true | string> {
+  const nat = loadNativeAddon();
+  if (typeof nat === 'string') return nat;
+  if (opts.threads !== undefined && opts.threads > 0) nat.setNumThreads(opts.threads);
+  if (tf.findBackendFactory(NATIVE_BACKEND_NAME)) return true;
+  const cpuFactory = tf.findBackendFactory('cpu');
+  if (!cpuFactory) return "tfjs's cpu backend is not registered";
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  if (cpuKernels.length === 0) return "tfjs's cpu backend has no kernels";
+  const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k]));
+  const kernels = makeKernels(tf, nat, cpu);
+  for (const k of cpuKernels) {
+    if (k.kernelName in kernels) continue;
+    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME });
+  }
+  for (const [kernelName, fn] of Object.entries(kernels)) {
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: fn as unknown as TF.KernelFunc });
+  }
+  // Priority 0: never chosen implicitly over 'cpu'; selectBackend activates it explicitly.
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => cpuFactory() as TF.KernelBackend, 0);
+  return true;
+}

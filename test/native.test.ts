@@ -1,0 +1,288 @@
+/**
+ * The 'tudui-native' backend (oneDNN addon) against tfjs's pure-JS 'cpu' backend: values and gradients of every
+ * kernel the addon overrides, and one full SGD step of the seed network. Skipped, with the reason in the suite's
+ * name, when the addon is not built (no libdnnl-dev at install).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+
+const addon = loadNativeAddon();
+const reason = typeof addon === 'string' ? addon : '';
+const suiteName = reason ? `tudui-native backend (SKIPPED: ${reason})` : 'tudui-native backend';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
+
+/** Runs `f` on a backend; returns its outputs as arrays. Inputs are made inside, from plain arrays. */
+async function on(backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(() => {
+    const r = f();
+    return Array.isArray(r) ? r : [r];
+  });
+  const data = outs.map((t) => Float32Array.from(t.dataSync()));
+  tf.dispose(outs);
+  return data;
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, what: string, rtol = 1e-4): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let scale = 0;
+  for (const v of expected) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!, a = actual[i]!;
+    const d = Object.is(e, a) ? 0 : Math.abs(a - e);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  const tol = rtol * (1 + scale);
+  expect(worst <= tol, `${what}: max |diff| ${worst} at ${at} (expected ${expected[at]}, got ${actual[at]}), tol ${tol}`).toBe(true);
+}
+
+/** Same function on both backends; every output compared. */
+async function compare(what: string, f: () => tf.Tensor | tf.Tensor[], rtol = 1e-4): Promise<void> {
+  const want = await on('cpu', f);
+  const got = await on(NATIVE_BACKEND_NAME, f);
+  expect(got.length).toBe(want.length);
+  want.forEach((w, i) => expectClose(got[i]!, w, `${what} [output ${i}]`, rtol));
+}
+
+/** Value of f(xs) · R and its gradients w.r.t. every input: checks a kernel and its gradient kernels at once. */
+function valueAndGrads(
+  shapes: number[][], seed: number, f: (...xs: tf.Tensor[]) => tf.Tensor,
+): () => tf.Tensor[] {
+  const arrays = shapes.map((s, i) => randArray(size(s), seed + i));
+  return () => {
+    const xs = shapes.map((s, i) => tf.tensor(arrays[i]!, s));
+    const y = f(...xs);
+    const r = tf.tensor(randArray(y.size, seed + 99), y.shape);
+    const g = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), r)));
+    return [y, ...g(xs)];
+  };
+}
+
+describe(suiteName, () => {
+  let previous = '';
+  beforeAll(async () => {
+    previous = tf.getBackend();
+    if (!reason) expect(await loadNativeBackend(tf)).toBe(true);
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
+
+  it.skipIf(!!reason)('registers every cpu kernel for tudui-native', () => {
+    const cpu = new Set(tf.getKernelsForBackend('cpu').map((k) => k.kernelName));
+    const nat = new Set(tf.getKernelsForBackend(NATIVE_BACKEND_NAME).map((k) => k.kernelName));
+    for (const k of cpu) expect(nat.has(k), k).toBe(true);
+  });
+
+  type ConvCase = {
+    x: [number, number, number, number];
+    f: [number, number, number, number];
+    s: number | [number, number];
+    pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+    d?: number;
+  };
+  const convCases: ConvCase[] = [
+    { x: [2, 7, 9, 3], f: [3, 3, 3, 5], s: 1, pad: 'same' },
+    { x: [2, 8, 8, 4], f: [3, 3, 4, 6], s: 2, pad: 'same' },
+    { x: [2, 9, 7, 4], f: [3, 3, 4, 6], s: 2, pad: 'same' },
+    { x: [1, 9, 7, 2], f: [2, 3, 2, 3], s: 2, pad: 'valid' },
+    { x: [2, 10, 11, 3], f: [3, 2, 3, 4], s: [2, 3], pad: 'valid' },
+    { x: [2, 6, 6, 3], f: [3, 3, 3, 4], s: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+    { x: [2, 5, 5, 16], f: [5, 5, 16, 8], s: 1, pad: 2 },
+    { x: [3, 12, 12, 3], f: [5, 5, 3, 32], s: 1, pad: 'same' },
+    { x: [1, 6, 6, 1], f: [1, 1, 1, 1], s: 1, pad: 'valid' },
+  ];
+  for (const c of convCases) {
+    it.skipIf(!!reason)(`conv2d x${c.x} f${c.f} stride ${c.s} pad ${JSON.stringify(c.pad)}: value and gradients`, async () => {
+      await compare('conv2d', valueAndGrads([c.x, c.f], 11, (x, w) =>
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad)));
+    });
+  }
+
+  it.skipIf(!!reason)('conv2d with dilations (forward)', async () => {
+    const xs = randArray(size([2, 11, 10, 3]), 3), ws = randArray(size([3, 3, 3, 4]), 4);
+    for (const pad of ['same', 'valid'] as const) {
+      await compare(`dilated conv ${pad}`, () =>
+        tf.conv2d(tf.tensor4d(xs, [2, 11, 10, 3]), tf.tensor4d(ws, [3, 3, 3, 4]), 1, pad, 'NHWC', [2, 2]));
+    }
+  });
+
+  for (const activation of ['linear', 'relu', 'elu', 'leakyrelu'] as const) {
+    it.skipIf(!!reason)(`fused conv2d + bias, ${activation}`, async () => {
+      const xs = randArray(size([2, 8, 8, 3]), 5), ws = randArray(size([3, 3, 3, 4]), 6), bs = randArray(4, 7);
+      await compare('fused conv', () =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(xs, [2, 8, 8, 3]), filter: tf.tensor4d(ws, [3, 3, 3, 4]), strides: 1, pad: 'same',
+          bias: tf.tensor1d(bs), activation, leakyreluAlpha: 0.1,
+        }));
+    });
+  }
+
+  it.skipIf(!!reason)('fused conv2d + bias: gradients (the tf.layers training path)', async () => {
+    await compare('fused conv grads', valueAndGrads([[2, 9, 9, 3], [5, 5, 3, 8], [8]], 21, (x, w, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same' })));
+  });
+
+  type PoolCase = { x: [number, number, number, number]; k: number | [number, number]; s: number; pad: 'same' | 'valid' };
+  const poolCases: PoolCase[] = [
+    { x: [2, 8, 8, 3], k: 2, s: 2, pad: 'valid' },
+    { x: [2, 7, 5, 3], k: 2, s: 2, pad: 'valid' },
+    { x: [2, 7, 5, 3], k: 3, s: 2, pad: 'same' },
+    { x: [1, 6, 6, 4], k: 3, s: 1, pad: 'same' },
+    { x: [1, 9, 9, 2], k: [3, 2], s: 3, pad: 'valid' },
+  ];
+  for (const c of poolCases) {
+    it.skipIf(!!reason)(`maxpool x${c.x} k${c.k} s${c.s} ${c.pad}: all-negative windows with ties`, async () => {
+      const r = rng(17);
+      // Small integer range below zero: many ties inside every window, and nothing non-negative.
+      const xs = Float32Array.from({ length: size(c.x) }, () => -1 - Math.floor(r() * 3));
+      const rs = randArray(size(c.x), 18);
+      await compare('maxpool', () => {
+        const x = tf.tensor4d(xs, c.x);
+        const y = tf.maxPool(x, c.k, c.s, c.pad);
+        const rr = tf.tensor(rs.subarray(0, y.size), y.shape);
+        const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, c.pad), rr)))([x]);
+        return [y, dx!];
+      });
+    });
+    it.skipIf(!!reason)(`avgpool x${c.x} k${c.k} s${c.s} ${c.pad}`, async () => {
+      if (c.pad === 'valid') {
+        await compare('avgpool', valueAndGrads([c.x], 23, (x) => tf.avgPool(x as tf.Tensor4D, c.k, c.s, c.pad)));
+        return;
+      }
+      // 'same': forward against cpu; gradient against the exact adjoint of the forward (cpu's kernel divides by
+      // the full window, which is not the gradient of its own forward; see src/backends/native.ts).
+      const xs = randArray(size(c.x), 24);
+      await compare('avgpool same fwd', () => tf.avgPool(tf.tensor4d(xs, c.x), c.k, c.s, c.pad));
+      await tf.setBackend(NATIVE_BACKEND_NAME);
+      const x = tf.tensor4d(xs, c.x);
+      const y = tf.avgPool(x, c.k, c.s, c.pad);
+      const rs = randArray(y.size, 25);
+      const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, c.k, c.s, c.pad), tf.tensor(rs, y.shape))))([x]);
+      const got = dx!.dataSync() as Float32Array;
+      const [N, H, W, C] = c.x;
+      const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
+      const [, OH, OW] = y.shape as number[];
+      const padT = Math.floor(Math.max(0, (OH! - 1) * c.s + kh - H) / 2);
+      const padL = Math.floor(Math.max(0, (OW! - 1) * c.s + kw - W) / 2);
+      const want = new Float32Array(size(c.x));
+      for (let n = 0; n < N; n++) for (let oh = 0; oh < OH!; oh++) for (let ow = 0; ow < OW!; ow++) {
+        const cells: number[] = [];
+        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+          const ih = oh * c.s - padT + i, iw = ow * c.s - padL + j;
+          if (ih >= 0 && ih < H && iw >= 0 && iw < W) cells.push((n * H + ih) * W + iw);
+        }
+        for (let ch = 0; ch < C; ch++) {
+          const g = rs[((n * OH! + oh) * OW! + ow) * C + ch]! / cells.length;
+          for (const cell of cells) want[cell * C + ch]! += g;
+        }
+      }
+      expectClose(got, want, 'avgpool same grad');
+      tf.dispose([x, y, dx!]);
+    });
+  }
+
+  const mmCases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+    { a: [5, 7], b: [7, 3], ta: false, tb: false },
+    { a: [7, 5], b: [7, 3], ta: true, tb: false },
+    { a: [5, 7], b: [3, 7], ta: false, tb: true },
+    { a: [7, 5], b: [3, 7], ta: true, tb: true },
+    { a: [3, 4, 6], b: [3, 6, 2], ta: false, tb: false },
+    { a: [64, 1024], b: [1024, 64], ta: false, tb: false },
+  ];
+  for (const c of mmCases) {
+    it.skipIf(!!reason)(`matMul ${c.a}${c.ta ? 'ᵀ' : ''} x ${c.b}${c.tb ? 'ᵀ' : ''}: value and gradients`, async () => {
+      await compare('matmul', valueAndGrads([c.a, c.b], 31, (a, b) => tf.matMul(a, b, c.ta, c.tb)));
+    });
+  }
+
+  it.skipIf(!!reason)('batched matMul broadcasting a batch of one (forward; tfjs has no gradient for it)', async () => {
+    const as = randArray(4 * 6, 35), bs = randArray(3 * 2 * 6, 36);
+    await compare('matmul broadcast', () => [
+      tf.matMul(tf.tensor3d(as, [1, 4, 6]), tf.tensor3d(bs, [3, 2, 6]), false, true),
+      tf.matMul(tf.tensor3d(bs, [3, 6, 2]), tf.tensor3d(as, [1, 4, 6]), true, true),
+    ]);
+  });
+
+  for (const activation of ['linear', 'relu', 'sigmoid'] as const) {
+    it.skipIf(!!reason)(`fused matMul + bias, ${activation}`, async () => {
+      const as = randArray(6 * 5, 41), bs = randArray(5 * 4, 42), cs = randArray(4, 43);
+      await compare('fused matmul', () =>
+        tf.fused.matMul({ a: tf.tensor2d(as, [6, 5]), b: tf.tensor2d(bs, [5, 4]), bias: tf.tensor1d(cs), activation }));
+    });
+  }
+
+  it.skipIf(!!reason)('fused matMul + bias: gradients (the dense layer training path)', async () => {
+    await compare('fused matmul grads', valueAndGrads([[6, 5], [5, 4], [4]], 44, (a, b, c) =>
+      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c })));
+  });
+
+  it.skipIf(!!reason)('sum over leading, trailing and middle axes', async () => {
+    const xs = randArray(2 * 3 * 4 * 5, 51);
+    const x = () => tf.tensor4d(xs, [2, 3, 4, 5]);
+    await compare('sum', () => [
+      tf.sum(x(), [0, 1, 2]), tf.sum(x(), [0, 1, 2], true), tf.sum(x(), 0), tf.sum(x(), -1), tf.sum(x(), [2, 3]),
+      tf.sum(x()), tf.sum(x(), 1), tf.sum(x(), [0, 2]), tf.sum(x(), [1, 0]),
+    ]);
+  });
+
+  it.skipIf(!!reason)('one SGD step of the seed network (batch 4) gives the same weights', async () => {
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 5, padding: 'same' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 64 }),
+        tf.layers.dense({ units: 10 }),
+      ],
+    });
+    const init = model.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
+    const xs = randArray(4 * 32 * 32 * 3, 61, 0, 1);
+    const labels = [3, 1, 4, 1];
+    const stepOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      model.setWeights(init.map((w) => tf.tensor(w.data, w.shape)));
+      const x = tf.tensor4d(xs, [4, 32, 32, 3]);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      const opt = tf.train.sgd(0.1);
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor), true)!;
+      const out = [Float32Array.from(loss.dataSync()), ...model.getWeights().map((w) => Float32Array.from(w.dataSync()))];
+      tf.dispose([x, y, loss]);
+      opt.dispose();
+      return out;
+    };
+    const want = await stepOn('cpu');
+    const got = await stepOn(NATIVE_BACKEND_NAME);
+    want.forEach((w, i) => expectClose(got[i]!, w, i === 0 ? 'loss' : `weight ${i - 1}`));
+    model.dispose();
+  });
+});
