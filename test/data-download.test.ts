@@ -137,3 +137,16 @@ describe('mnist download', () => {
     expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 });
+
+describe('stale temporaries', () => {
+  it('are removed before a new download when their process is gone', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const tgz = cifarTarGz();
+    served['/again.tar.gz'] = tgz;
+    const root = tempDir();
+    mkdirSync(path.join(root, '.cifar-10-extract.tmp-999999999-0badc0de'));
+    writeFileSync(path.join(root, '.cifar-10-binary.tar.gz.tmp-999999999-deadbeef'), 'partial');
+    await loadDataset({ name: 'cifar10', root, download: true }, { remote: { cifar10: { url: `${base}/again.tar.gz`, md5: md5(tgz) } } });
+    expect(readdirSync(root)).toEqual(['cifar-10-batches-bin']);
+  });
+});

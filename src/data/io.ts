@@ -65,6 +65,7 @@ function mb(n: number): string {
  */
 export async function downloadVerified(remote: RemoteFile, dest: string, log?: (line: string) => void): Promise<void> {
   await fsp.mkdir(path.dirname(dest), { recursive: true });
+  await removeStaleTemps(path.dirname(dest));
   const tmp = tempNameFor(dest);
   const hash = createHash('md5');
   let bytes = 0;
@@ -262,6 +263,35 @@ function parsePaxPath(data: Buffer): string | undefined {
     off += len;
   }
   return found;
+}
+
+/**
+ * Remove temporaries left in `dir` by a download or extraction that was killed (names from `tempNameFor` whose
+ * process is gone). Called before a new download, so a crash never accumulates garbage in the cache.
+ */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || isAlive(pid)) continue; // in use (by a concurrent load here, or another process)
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** First of `candidates` that exists, or undefined. */
