@@ -40,7 +40,7 @@ export function formatSweepError(e: SweepFileError): string {
   return `${e.file}:${e.line}:${e.col}: error: ${e.message}`;
 }
 
-const KEY_PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
+const KEY_PATH = /^[A-Za-z_$][\w-]*(\.[\w-]+|\[\d+\])*$/;
 
 /** The grid of one file: its axes (empty when it has no `sweep:`), or positioned errors. */
 export function readGrid(file: string, source?: string): { axes: GridAxis[]; errors: SweepFileError[] } {

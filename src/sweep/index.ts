@@ -176,12 +176,14 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
         member.error = null;
         save();
         if (!w.resume || !hasSessionStart(runDir)) safely(() => writeSessionStart(runDir, member.hparams, started));
-        task.output = w.resume ? 'resuming from its checkpoint' : 'starting';
+        if (w.resume) task.output = 'resuming from its checkpoint';
         const onEpoch = (m: EpochMetrics) => {
           task.output = `epoch ${m.epoch}: loss ${fmt(m.train_loss)}, test loss ${fmt(m.test_loss)}, test acc ${(m.test_accuracy * 100).toFixed(2)}%`;
         };
-        const file = w.resume ? join(runDir, 'config.yaml') : member.file;
-        const outcome = await executor({ file, overrides: w.resume ? [] : member.overrides, runDir, resume: w.resume, device, cwd: manifest.cwd }, onEpoch, stop.signal);
+        // A continued member is loaded from its file and overrides, as at its start: the checkpoint's config hash
+        // then proves that the experiment is unchanged (runExperiment refuses to continue otherwise).
+        const job = { file: member.file, overrides: member.overrides, runDir, resume: w.resume, device, cwd: manifest.cwd };
+        const outcome = await executor(job, onEpoch, stop.signal);
         const finished = new Date();
         member.finished_at = finished.toISOString();
         member.seconds = readSeconds(runDir) ?? (finished.getTime() - started.getTime()) / 1000;
@@ -192,7 +194,7 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
         if (member.status === 'failed') {
           failed = true;
           if (opts.failFast) stop.abort();
-          throw new Error(`${title}: ${member.error!.split('\n')[0]}`);
+          throw new Error(member.error!.split('\n')[0]);
         }
         if (member.status === 'interrupted') {
           task.skip(`${title}: interrupted; continue with tudui sweep --resume ${sweepDir}`);
@@ -250,10 +252,8 @@ function prepareResume(sweepDir: string, manifest: Manifest): { work: Work[]; er
     const runDir = join(sweepDir, member.run_dir);
     if (member.status !== 'completed' && member.status !== 'failed' && runStatus(runDir) === 'completed') member.status = 'completed';
     if (member.status === 'completed') continue;
-    const resume = member.status !== 'failed' && existsSync(join(runDir, 'checkpoints', 'last')) && existsSync(join(runDir, 'config.yaml'));
-    const loaded = resume
-      ? loadExperiment(join(runDir, 'config.yaml'), { overrides: [], cwd: manifest.cwd })
-      : loadExperiment(member.file, { overrides: member.overrides, cwd: manifest.cwd });
+    const resume = member.status !== 'failed' && existsSync(join(runDir, 'checkpoints', 'last'));
+    const loaded = loadExperiment(member.file, { overrides: member.overrides, cwd: manifest.cwd });
     errors.push(...loaded.errors.map(formatError));
     work.push({ member, resume });
   }

@@ -199,7 +199,7 @@ export function flatten(exp: ResolvedExperiment): Record<string, HParam> {
       out[path] = v;
     } else if (Array.isArray(v)) {
       if (v.every((x) => x === null || typeof x !== 'object')) out[path] = JSON.stringify(v);
-      else v.forEach((x, i) => walk(x, `${path}.${i}`));
+      else v.forEach((x, i) => walk(x, `${path}[${i}]`));
     } else if (typeof v === 'object') {
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         if (k === 'loc') continue;
@@ -211,7 +211,7 @@ export function flatten(exp: ResolvedExperiment): Record<string, HParam> {
   walk(rest, '');
   out['model.init'] = model.init;
   out['model.layers'] = model.layers.map((l) => l.kind).join(',');
-  model.layers.forEach((l, i) => walk(l.options, `model.layers.${i}.${l.kind}`));
+  model.layers.forEach((l, i) => walk(l.options, `model.layers[${i}].${l.kind}`));
   return out;
 }
 
