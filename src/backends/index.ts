@@ -1,0 +1,312 @@
+/**
+ * Device / backend selection.
+ *
+ * Nothing here imports TensorFlow.js at module load: every provider loads its modules inside `load()`, so the CLI
+ * starts without tfjs. A provider is one way of getting a tfjs backend; `PROVIDERS` lists them best first:
+ *   gpu: tfjs-node-gpu (CUDA), webgpu (extension point: needs navigator.gpu, absent in Node today)
+ *   cpu: tfjs-node (libtensorflow), tudui-native (our addon, src/backends/native.ts), wasm (XNNPACK + our training
+ *        kernels, multi-threaded in Node, see wasm.ts), cpu (pure JS, always there)
+ * To add a backend, add a provider here (or push one onto PROVIDERS before calling selectBackend).
+ *
+ * tfjs-node and tfjs-node-gpu register a backend named 'tensorflow' into whatever @tensorflow/tfjs-core *they*
+ * resolve. We use @tensorflow/tfjs everywhere, so before loading them we check that they resolve the same
+ * tfjs-core file as we do, and after loading that 'tensorflow' is registered in our engine.
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import type * as TF from '@tensorflow/tfjs';
+import { UserError } from '../cli/errors.js';
+
+export type Tf = typeof TF;
+export type Device = 'auto' | 'cpu' | 'gpu';
+export type DeviceKind = 'gpu' | 'cpu';
+
+export interface SelectOptions {
+  /** Where to print the choice (and, for auto, why better candidates were skipped). Default: nothing printed. */
+  log?: (line: string) => void;
+  /** Threads for the wasm backend (default: logical cores, at most 8). */
+  threads?: number;
+}
+
+export interface SelectedBackend {
+  tf: Tf;
+  /** tfjs backend name now active: 'tensorflow', 'tudui-native', 'wasm', 'cpu', ... */
+  name: string;
+  /** One line for humans: what runs the maths, with versions/threads where known. */
+  description: string;
+}
+
+export interface ProviderContext {
+  tf: Tf;
+  threads?: number;
+}
+
+export type ProviderResult =
+  | { ok: true; backend: string; description: string }
+  | { ok: false; reason: string; /** what the user can run to get it */ install?: string };
+
+export interface BackendProvider {
+  /** Provider name as shown to users (also `tudui devices`). */
+  name: string;
+  kind: DeviceKind;
+  /** Load, register and activate the backend (tf.setBackend); or say why not. Must not throw for "unavailable". */
+  load(ctx: ProviderContext): Promise<ProviderResult>;
+}
+
+const require = createRequire(import.meta.url);
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return (msg.split('\n').find((l) => l.trim() !== '') ?? msg).trim();
+}
+
+function isModuleNotFound(e: unknown, spec: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') && String(err.message).includes(spec);
+}
+
+/** Which tfjs-node flavour (if any) this process has loaded: both register 'tensorflow' and cannot coexist. */
+let tensorflowLoadedBy: string | undefined;
+
+async function activate(tf: Tf, name: string): Promise<string | undefined> {
+  try {
+    const ok = await tf.setBackend(name);
+    return ok ? undefined : `backend '${name}' failed to initialise`;
+  } catch (e) {
+    return `backend '${name}' failed to initialise: ${firstLine(e)}`;
+  }
+}
+
+function nvidiaGpus(): string[] | undefined {
+  if (process.platform !== 'linux') return undefined; // no cheap check elsewhere
+  try {
+    const dir = '/proc/driver/nvidia/gpus';
+    return fs.readdirSync(dir).map((bus) => {
+      try {
+        const info = fs.readFileSync(`${dir}/${bus}/information`, 'utf8');
+        const model = /Model:\s*(.+)/.exec(info)?.[1]?.trim();
+        return model ? `${model} (${bus})` : bus;
+      } catch {
+        return bus;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<ProviderResult> {
+  const install = `npm install ${spec}`;
+  let entry: string;
+  try {
+    entry = require.resolve(spec);
+  } catch {
+    return { ok: false, reason: `${spec} is not installed`, install };
+  }
+  if (tensorflowLoadedBy && tensorflowLoadedBy !== spec) {
+    return { ok: false, reason: `not probed: ${tensorflowLoadedBy} already loaded libtensorflow in this process` };
+  }
+  try {
+    const ours = require.resolve('@tensorflow/tfjs-core');
+    const theirs = createRequire(entry).resolve('@tensorflow/tfjs-core');
+    if (ours !== theirs) {
+      return {
+        ok: false,
+        reason: `${spec} resolves its own @tensorflow/tfjs-core (${theirs}) instead of ours (${ours}); install the version matching @tensorflow/tfjs ${tf.version.tfjs}`,
+        install: `${install}@${tf.version.tfjs}`,
+      };
+    }
+  } catch {
+    // its tfjs-core could not be resolved from its folder: the import below reports it
+  }
+  if (!tensorflowLoadedBy) {
+    try {
+      await import(spec);
+    } catch (e) {
+      if (isModuleNotFound(e, spec)) return { ok: false, reason: `${spec} is not installed`, install };
+      return { ok: false, reason: `${spec} is installed but failed to load: ${firstLine(e)}` };
+    }
+    tensorflowLoadedBy = spec;
+  }
+  if (!tf.findBackendFactory('tensorflow')) {
+    return { ok: false, reason: `${spec} loaded but did not register 'tensorflow' into our @tensorflow/tfjs-core (two copies of tfjs-core?)` };
+  }
+  const err = await activate(tf, 'tensorflow');
+  if (err) return { ok: false, reason: err };
+  const version = (tf.version as Record<string, string>)['tfjs-node'] ?? '';
+  return { ok: true, backend: 'tensorflow', description: `libtensorflow via ${spec}${version ? ` ${version}` : ''}` };
+}
+
+export const PROVIDERS: BackendProvider[] = [
+  {
+    name: 'tfjs-node-gpu',
+    kind: 'gpu',
+    async load({ tf }) {
+      const gpus = nvidiaGpus();
+      if (gpus && gpus.length === 0) {
+        const installed = (() => {
+          try {
+            require.resolve('@tensorflow/tfjs-node-gpu');
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        return {
+          ok: false,
+          reason: `no NVIDIA GPU/driver visible (/proc/driver/nvidia/gpus is empty or missing)${installed ? '' : '; @tensorflow/tfjs-node-gpu is not installed'}`,
+          ...(installed ? {} : { install: 'npm install @tensorflow/tfjs-node-gpu' }),
+        };
+      }
+      const r = await loadTfjsNode(tf, '@tensorflow/tfjs-node-gpu');
+      if (r.ok && gpus) return { ...r, description: `${r.description} (CUDA) on ${gpus.join(', ')}` };
+      if (r.ok) return { ...r, description: `${r.description} (CUDA)` };
+      return r;
+    },
+  },
+  {
+    // Extension point: WebGPU (e.g. via a Node WebGPU binding exposing navigator.gpu + @tensorflow/tfjs-backend-webgpu).
+    name: 'webgpu',
+    kind: 'gpu',
+    async load({ tf }) {
+      const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+      if (!nav?.gpu) return { ok: false, reason: 'WebGPU is not available in this runtime (no navigator.gpu)' };
+      const spec = '@tensorflow/tfjs-backend-webgpu';
+      try {
+        await import(spec);
+      } catch (e) {
+        if (isModuleNotFound(e, spec)) return { ok: false, reason: `${spec} is not installed`, install: `npm install ${spec}` };
+        return { ok: false, reason: `${spec} failed to load: ${firstLine(e)}` };
+      }
+      const err = await activate(tf, 'webgpu');
+      return err ? { ok: false, reason: err } : { ok: true, backend: 'webgpu', description: 'WebGPU' };
+    },
+  },
+  {
+    name: 'tfjs-node',
+    kind: 'cpu',
+    load: ({ tf }) => loadTfjsNode(tf, '@tensorflow/tfjs-node'),
+  },
+  {
+    name: 'tudui-native',
+    kind: 'cpu',
+    async load({ tf }) {
+      const spec = './native.js'; // owned by another module; may be absent in this build
+      let mod: { loadNativeBackend?: (tf: Tf) => Promise<boolean | string> };
+      try {
+        mod = (await import(spec)) as typeof mod;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test(String(e))) {
+          return { ok: false, reason: 'the tudui-native addon is not part of this build' };
+        }
+        return { ok: false, reason: `the tudui-native addon failed to load: ${firstLine(e)}` };
+      }
+      if (typeof mod.loadNativeBackend !== 'function') return { ok: false, reason: 'the tudui-native addon is not part of this build' };
+      let r: boolean | string;
+      try {
+        r = await mod.loadNativeBackend(tf);
+      } catch (e) {
+        return { ok: false, reason: `the tudui-native addon failed to load: ${firstLine(e)}` };
+      }
+      if (r !== true) return { ok: false, reason: typeof r === 'string' ? r : 'the tudui-native addon is not available on this machine' };
+      const err = await activate(tf, 'tudui-native');
+      return err ? { ok: false, reason: err } : { ok: true, backend: 'tudui-native', description: 'tudui-native (oneDNN addon)' };
+    },
+  },
+  {
+    name: 'wasm',
+    kind: 'cpu',
+    async load({ tf, threads }) {
+      try {
+        const { loadWasmBackend } = await import('./wasm.js');
+        const info = await loadWasmBackend(tf, threads === undefined ? {} : { threads });
+        return {
+          ok: true,
+          backend: 'wasm',
+          description: `WebAssembly/XNNPACK (${info.build}, ${info.threads} thread${info.threads === 1 ? '' : 's'}) with tudui training kernels`,
+        };
+      } catch (e) {
+        return { ok: false, reason: `wasm failed to load: ${firstLine(e)}` };
+      }
+    },
+  },
+  {
+    name: 'cpu',
+    kind: 'cpu',
+    async load({ tf }) {
+      const err = await activate(tf, 'cpu');
+      return err ? { ok: false, reason: err } : { ok: true, backend: 'cpu', description: 'pure JavaScript (slow)' };
+    },
+  },
+];
+
+async function loadTf(): Promise<Tf> {
+  return (await import('@tensorflow/tfjs')) as Tf;
+}
+
+/**
+ * Activates the best backend for `device` and returns the tfjs namespace. `gpu` never falls back: when no GPU
+ * provider loads it throws a UserError naming what is missing. `auto` tries GPU providers then CPU ones and logs
+ * the choice and why the better candidates were skipped.
+ */
+export async function selectBackend(device: Device, opts: SelectOptions = {}): Promise<SelectedBackend> {
+  if (device !== 'auto' && device !== 'cpu' && device !== 'gpu') {
+    throw new UserError(`unknown device '${String(device)}' (expected auto, cpu or gpu)`);
+  }
+  const tf = await loadTf();
+  const log = opts.log ?? (() => {});
+  const candidates = PROVIDERS.filter((p) => device === 'auto' || p.kind === device);
+  const skipped: Array<{ provider: BackendProvider; reason: string; install?: string }> = [];
+  const ctx: ProviderContext = opts.threads === undefined ? { tf } : { tf, threads: opts.threads };
+  for (const provider of candidates) {
+    const r = await provider.load(ctx);
+    if (r.ok) {
+      const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.provider.name}: ${s.reason}`).join('; ')})` : '';
+      log(`device ${device}: using ${provider.name}: ${r.description}${device === 'auto' || device === 'cpu' ? why : ''}`);
+      return { tf, name: r.backend, description: r.description };
+    }
+    skipped.push({ provider, reason: r.reason, ...(r.install ? { install: r.install } : {}) });
+  }
+  if (device === 'gpu') {
+    const installs = [...new Set(skipped.map((s) => s.install).filter((x): x is string => !!x))];
+    throw new UserError(
+      `device gpu requested but no GPU backend loads: ${skipped.map((s) => `${s.provider.name}: ${s.reason}`).join('; ')}`,
+      installs.length
+        ? `${installs.join(' or ')} (Linux x64 with an NVIDIA driver, CUDA 11.2 and cuDNN 8.1), or use device: cpu`
+        : 'use device: cpu, or fix the GPU setup above',
+    );
+  }
+  throw new Error(`no CPU backend could be initialised: ${skipped.map((s) => `${s.provider.name}: ${s.reason}`).join('; ')}`);
+}
+
+export interface DeviceInfo {
+  name: string;
+  kind: DeviceKind;
+  loads: boolean;
+  /** tfjs backend name when it loads. */
+  backend?: string;
+  description?: string;
+  /** Why it does not load. */
+  reason?: string;
+  install?: string;
+}
+
+/**
+ * Probes every provider (this loads them: call it from a process that is not going to train, e.g. `tudui devices`).
+ * Leaves the last probed backend that loaded (the pure-JS cpu one) active.
+ */
+export async function listDevices(opts: { threads?: number } = {}): Promise<DeviceInfo[]> {
+  const tf = await loadTf();
+  const ctx: ProviderContext = opts.threads === undefined ? { tf } : { tf, threads: opts.threads };
+  const out: DeviceInfo[] = [];
+  for (const p of PROVIDERS) {
+    const r = await p.load(ctx);
+    out.push(
+      r.ok
+        ? { name: p.name, kind: p.kind, loads: true, backend: r.backend, description: r.description }
+        : { name: p.name, kind: p.kind, loads: false, reason: r.reason, ...(r.install ? { install: r.install } : {}) },
+    );
+  }
+  return out;
+}
