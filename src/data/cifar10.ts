@@ -27,10 +27,11 @@ function findDir(root: string): string | undefined {
   return [path.join(root, 'cifar-10-batches-bin'), root].find((d) => need.every((f) => existsSync(path.join(d, f))));
 }
 
-function howToGet(root: string, remote: RemoteFile): string {
+function howToGet(root: string, remote: RemoteFile, triedDownload = false): string {
   return (
     `expected ${TRAIN_FILES.join(', ')} and ${TEST_FILES[0]} in ${path.join(root, 'cifar-10-batches-bin')} or ${root}; ` +
-    `download ${remote.url} manually and extract it into ${root}, or set dataset.download: true`
+    `download ${remote.url} manually and extract it into ${root}` +
+    (triedDownload ? ' (or retry when the network is reachable)' : ', or set dataset.download: true')
   );
 }
 
@@ -47,10 +48,10 @@ export async function loadCifar10(
       await downloadCifar10(root, remote, opts.log);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new UserError(`CIFAR-10 not found and the download failed (${msg}); ${howToGet(root, remote)}`);
+      throw new UserError(`CIFAR-10 not found and the download failed (${msg}); ${howToGet(root, remote, true)}`);
     }
     dir = findDir(root);
-    if (!dir) throw new UserError(`CIFAR-10 archive from ${remote.url} did not contain the expected files: ${howToGet(root, remote)}`);
+    if (!dir) throw new UserError(`CIFAR-10 archive from ${remote.url} did not contain the expected files: ${howToGet(root, remote, true)}`);
   }
   const classNames = await readClassNames(dir);
   const info: DatasetInfo = { ...CIFAR10_INFO, classNames, classes: classNames.length };

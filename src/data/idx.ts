@@ -83,14 +83,14 @@ export async function loadIdxDataset(
   if (missing.length) {
     const where = candidateDirs(name, root).join(', ');
     const urls = missing.map((f) => remoteFor(name, f, opts).url);
-    const how = `expected ${missing.map((f) => `${f}[.gz]`).join(', ')} in ${where}; download ${urls.join(' ')} into ${root}, or set dataset.download: true`;
-    if (!download) throw new UserError(`${pretty} not found: ${how}`);
+    const how = `expected ${missing.map((f) => `${f}[.gz]`).join(', ')} in ${where}; download ${urls.join(' ')} into ${root}`;
+    if (!download) throw new UserError(`${pretty} not found: ${how}, or set dataset.download: true`);
     for (const f of missing) {
       const dest = path.join(root, `${f}.gz`);
       try {
         await downloadVerified(remoteFor(name, f, opts), dest, opts.log);
       } catch (e) {
-        throw new UserError(`${pretty} not found and the download failed (${(e as Error).message}); ${how}`);
+        throw new UserError(`${pretty} not found and the download failed (${(e as Error).message}); ${how} (or retry when the network is reachable)`);
       }
       paths[f] = dest;
     }
