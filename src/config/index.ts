@@ -123,7 +123,8 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
       });
     }
   }
-  errors.sort((a, b) => (a.override ? 1 : 0) - (b.override ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const argIndex = (e: ConfigError) => (e.override === undefined ? -1 : (opts.overrides ?? []).indexOf(e.override));
+  errors.sort((a, b) => argIndex(a) - argIndex(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   const unique = errors.filter((e, i) => errors.findIndex((x) => formatError(x) === formatError(e)) === i);
   return { experiment: (unique.length ? undefined : experiment) as ResolvedExperiment, errors: unique, source: text };
 }

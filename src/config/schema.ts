@@ -9,6 +9,11 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** Path of schemas/experiment.schema.json (from dist/config or src/config alike). */
 export const SCHEMA_URL = new URL('../../schemas/experiment.schema.json', import.meta.url);
 
+/** ajv's precompiled validator for the committed schema (generated with it by `npm run schema`). */
+const precompiled: ValidateFunction | undefined = await import(new URL('../../schemas/experiment.validate.mjs', import.meta.url).href)
+  .then((m: { default: ValidateFunction }) => m.default)
+  .catch(() => undefined);
+
 let schema: Json | undefined;
 let validator: ValidateFunction | undefined;
 
@@ -17,6 +22,7 @@ export function getSchema(): Json {
 }
 
 export function getValidator(): ValidateFunction {
+  if (!validator && precompiled) validator = precompiled;
   if (!validator) {
     const mod = Ajv2020Module as unknown as { default?: AjvClass } & AjvClass;
     const Ajv2020 = mod.default ?? mod;
