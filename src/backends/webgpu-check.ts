@@ -233,7 +233,12 @@ export function kernelCases(): KernelCase[] {
   return cases;
 }
 
-function setFlag(tf: Tf, name: string, value: boolean | number): void {
+/** The host data a case runs on (the same on every backend). */
+export function caseInputs(c: KernelCase, seed: number): Array<{ shape: number[]; data: Float32Array }> {
+  return c.inputs.map((s, i) => ({ shape: s.shape, data: fillData(s.shape.reduce((a, b) => a * b, 1), s.fill ?? 'normal', seed + i * 101) }));
+}
+
+export function setFlag(tf: Tf, name: string, value: boolean | number): void {
   try {
     tf.env().set(name, value);
   } catch {
@@ -243,7 +248,7 @@ function setFlag(tf: Tf, name: string, value: boolean | number): void {
 
 async function compute(tf: Tf, backend: string, c: KernelCase, seed: number): Promise<Float32Array[]> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
-  const inputs = c.inputs.map((s, i) => tf.tensor(fillData(s.shape.reduce((a, b) => a * b, 1), s.fill ?? 'normal', seed + i * 101), s.shape, 'float32'));
+  const inputs = caseInputs(c, seed).map((h) => tf.tensor(h.data, h.shape, 'float32'));
   try {
     const outs = tf.tidy(() => c.run(tf, ...inputs));
     const data = await Promise.all(outs.map(async (o) => new Float32Array((await o.data()) as Float32Array)));
