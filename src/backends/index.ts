@@ -3,7 +3,7 @@
  *
  * Nothing here imports TensorFlow.js at module load: every provider loads its modules inside `load()`, so the CLI
  * starts without tfjs. A provider is one way of getting a tfjs backend; `PROVIDERS` lists them best first:
- *   gpu: tfjs-node-gpu (CUDA), webgpu (extension point: needs navigator.gpu, absent in Node today)
+ *   gpu: tfjs-node-gpu (CUDA, cuda.ts), webgpu (Dawn, webgpu.ts)
  *   cpu: tfjs-node (libtensorflow), tudui-native (our addon, src/backends/native.ts), wasm (XNNPACK + our training
  *        kernels, multi-threaded in Node, see wasm.ts), cpu (pure JS, always there)
  * To add a backend, add a provider here (or push one onto PROVIDERS before calling selectBackend).
@@ -13,7 +13,6 @@
  * tfjs-core file as we do, and after loading that 'tensorflow' is registered in our engine.
  */
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
 import type * as TF from '@tensorflow/tfjs';
 import { UserError } from '../cli/errors.js';
 
@@ -77,31 +76,16 @@ async function activate(tf: Tf, name: string): Promise<string | undefined> {
   }
 }
 
-function nvidiaGpus(): string[] | undefined {
-  if (process.platform !== 'linux') return undefined; // no cheap check elsewhere
-  try {
-    const dir = '/proc/driver/nvidia/gpus';
-    return fs.readdirSync(dir).map((bus) => {
-      try {
-        const info = fs.readFileSync(`${dir}/${bus}/information`, 'utf8');
-        const model = /Model:\s*(.+)/.exec(info)?.[1]?.trim();
-        return model ? `${model} (${bus})` : bus;
-      } catch {
-        return bus;
-      }
-    });
-  } catch {
-    return [];
-  }
-}
-
-async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<ProviderResult> {
+async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node'): Promise<ProviderResult> {
   const install = `npm install ${spec}`;
   let entry: string;
   try {
     entry = require.resolve(spec);
   } catch {
     return { ok: false, reason: `${spec} is not installed`, install };
+  }
+  if (!tensorflowLoadedBy && spec === '@tensorflow/tfjs-node' && (await import('./cuda.js')).tfjsNodeGpuImported()) {
+    tensorflowLoadedBy = '@tensorflow/tfjs-node-gpu';
   }
   if (tensorflowLoadedBy && tensorflowLoadedBy !== spec) {
     return { ok: false, reason: `not probed: ${tensorflowLoadedBy} already loaded libtensorflow in this process` };
@@ -138,50 +122,10 @@ async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node' | '@tensorflow
 }
 
 export const PROVIDERS: BackendProvider[] = [
-  {
-    name: 'tfjs-node-gpu',
-    kind: 'gpu',
-    async load({ tf }) {
-      const gpus = nvidiaGpus();
-      if (gpus && gpus.length === 0) {
-        const installed = (() => {
-          try {
-            require.resolve('@tensorflow/tfjs-node-gpu');
-            return true;
-          } catch {
-            return false;
-          }
-        })();
-        return {
-          ok: false,
-          reason: `no NVIDIA GPU/driver visible (/proc/driver/nvidia/gpus is empty or missing)${installed ? '' : '; @tensorflow/tfjs-node-gpu is not installed'}`,
-          ...(installed ? {} : { install: 'npm install @tensorflow/tfjs-node-gpu' }),
-        };
-      }
-      const r = await loadTfjsNode(tf, '@tensorflow/tfjs-node-gpu');
-      if (r.ok && gpus) return { ...r, description: `${r.description} (CUDA) on ${gpus.join(', ')}` };
-      if (r.ok) return { ...r, description: `${r.description} (CUDA)` };
-      return r;
-    },
-  },
-  {
-    // Extension point: WebGPU (e.g. via a Node WebGPU binding exposing navigator.gpu + @tensorflow/tfjs-backend-webgpu).
-    name: 'webgpu',
-    kind: 'gpu',
-    async load({ tf }) {
-      const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-      if (!nav?.gpu) return { ok: false, reason: 'WebGPU is not available in this runtime (no navigator.gpu)' };
-      const spec = '@tensorflow/tfjs-backend-webgpu';
-      try {
-        await import(spec);
-      } catch (e) {
-        if (isModuleNotFound(e, spec)) return { ok: false, reason: `${spec} is not installed`, install: `npm install ${spec}` };
-        return { ok: false, reason: `${spec} failed to load: ${firstLine(e)}` };
-      }
-      const err = await activate(tf, 'webgpu');
-      return err ? { ok: false, reason: err } : { ok: true, backend: 'webgpu', description: 'WebGPU' };
-    },
-  },
+  // CUDA via tfjs-node-gpu: src/backends/cuda.ts (library preflight, no silent CPU fallback).
+  { name: 'tfjs-node-gpu', kind: 'gpu', load: async (ctx) => (await import('./cuda.js')).cudaProvider.load(ctx) },
+  // WebGPU via Dawn: src/backends/webgpu.ts.
+  { name: 'webgpu', kind: 'gpu', load: async (ctx) => (await import('./webgpu.js')).webgpuProvider.load(ctx) },
   {
     name: 'tfjs-node',
     kind: 'cpu',
@@ -190,28 +134,24 @@ export const PROVIDERS: BackendProvider[] = [
   {
     name: 'tudui-native',
     kind: 'cpu',
-    async load({ tf }) {
-      const spec = './native.js'; // owned by another module; may be absent in this build
-      let mod: { loadNativeBackend?: (tf: Tf) => Promise<boolean | string> };
+    async load({ tf, threads }) {
+      let mod: typeof import('./native.js');
       try {
-        mod = (await import(spec)) as typeof mod;
+        mod = await import('./native.js');
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/.test(String(e))) {
-          return { ok: false, reason: 'the tudui-native addon is not part of this build' };
-        }
-        return { ok: false, reason: `the tudui-native addon failed to load: ${firstLine(e)}` };
+        return { ok: false, reason: `the tudui-native module failed to load: ${firstLine(e)}` };
       }
-      if (typeof mod.loadNativeBackend !== 'function') return { ok: false, reason: 'the tudui-native addon is not part of this build' };
-      let r: boolean | string;
+      let r: true | string;
       try {
-        r = await mod.loadNativeBackend(tf);
+        r = await mod.loadNativeBackend(tf, threads === undefined ? {} : { threads });
       } catch (e) {
         return { ok: false, reason: `the tudui-native addon failed to load: ${firstLine(e)}` };
       }
-      if (r !== true) return { ok: false, reason: typeof r === 'string' ? r : 'the tudui-native addon is not available on this machine' };
+      if (r !== true) return { ok: false, reason: r };
       const err = await activate(tf, 'tudui-native');
-      return err ? { ok: false, reason: err } : { ok: true, backend: 'tudui-native', description: 'tudui-native (oneDNN addon)' };
+      if (err) return { ok: false, reason: err };
+      const info = mod.nativeInfo();
+      return { ok: true, backend: 'tudui-native', description: `tudui-native (oneDNN addon)${info ? `: ${info}` : ''}` };
     },
   },
   {
