@@ -189,9 +189,9 @@ export class SchemaWalker {
         if (s.pattern?.startsWith('^[A-Za-z0-9]')) return "a name of letters, digits, '.', '_' and '-'";
         return s.minLength ? 'a non-empty string' : 'a string';
       case 'array': {
-        const n = s.minItems !== undefined && s.minItems === s.maxItems ? `${s.minItems} ` : s.minItems ? 'non-empty ' : '';
         const item = s.items ? plural(this.describe(s.items)) : 'values';
-        return `a ${n}list of ${item}`.replace('a non-empty list', 'a non-empty list');
+        if (s.minItems !== undefined && s.minItems === s.maxItems) return `a list of ${s.minItems} ${item}`;
+        return `a ${s.minItems ? 'non-empty ' : ''}list of ${item}`;
       }
       default: {
         const keys = Object.keys(s.properties ?? {});

@@ -85,7 +85,7 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
     return fail(file, `YAML: ${(e as Error).message}`, text);
   }
   const { doc, errors: oErrs, applied } = applyOverrides(raw, opts.overrides ?? []);
-  for (const e of oErrs) errors.push({ file, override: e.override, path: e.path, message: e.message });
+  for (const e of oErrs) errors.push({ file, override: e.override, path: '', message: e.message });
   const rawErrors = checkDocument(raw === null || typeof raw !== 'object' ? raw : doc, cwd, (i) => {
     const p = locate(src, ['model', 'layers', i], 'value');
     return p ? { file, ...p } : undefined;
@@ -95,7 +95,7 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
     const ov = findOverride(applied, r.path);
     if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message };
     const p = locate(src, at?.path ?? r.path, at?.at ?? r.at);
-    return { file, ...(p ?? {}), path: formatPath(r.path), message: r.message };
+    return { file, ...(p ?? { line: 1, col: 1 }), path: formatPath(r.path), message: r.message };
   };
   for (const r of rawErrors.errors) errors.push(convert(r));
   // Sweep: every key path must exist, every value must give a valid experiment.

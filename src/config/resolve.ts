@@ -5,6 +5,13 @@ import type { ResolvedDataset, ResolvedExperiment, ResolvedLayer, SourceLoc } fr
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** `obj`'s keys in the schema's property order. */
+function ordered(props: Json, obj: Json): Json {
+  const out: Json = {};
+  for (const k of Object.keys(props)) if (k in obj) out[k] = obj[k];
+  return out;
+}
+
 function defaults(props: Json): Json {
   const out: Json = {};
   for (const [k, s] of Object.entries<Json>(props)) if ('default' in s) out[k] = structuredClone(s.default);
@@ -26,8 +33,12 @@ export function resolveLayer(entry: unknown): ResolvedLayer {
     if (typeof value === 'object' && !Array.isArray(value)) given = value as Json;
     else if (kind.shorthand) given = { [kind.shorthand]: value };
   }
-  const options: Json = { ...defaults(kind.options) };
-  for (const k of Object.keys(kind.options)) if (k in given) options[k] = structuredClone(given[k]);
+  const dflt = defaults(kind.options);
+  const options: Json = {};
+  for (const k of Object.keys(kind.options)) {
+    if (k in given) options[k] = structuredClone(given[k]);
+    else if (k in dflt) options[k] = dflt[k];
+  }
   return { kind: kind.name, options };
 }
 
@@ -72,17 +83,17 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     lossObj.name === 'mse' ? { name: 'mse' } : { name: 'cross_entropy', label_smoothing: lossObj.label_smoothing ?? 0 };
 
   const o = input.optimizer as Json;
-  const optimizer = {
+  const optimizer = ordered(defs.optimizer.properties, {
     ...defaults(defs.optimizer.properties),
     weight_decay: o.name === 'adamw' ? 0.01 : 0,
     ...structuredClone(o),
-  } as ResolvedExperiment['optimizer'];
+  }) as ResolvedExperiment['optimizer'];
 
   const rawSched = input.schedule ?? top.schedule.default;
-  const schedule = {
+  const schedule = ordered(defs.schedule.properties, {
     ...defaults(defs.schedule.properties),
     ...(typeof rawSched === 'string' ? { name: rawSched } : structuredClone(rawSched)),
-  } as ResolvedExperiment['schedule'];
+  }) as ResolvedExperiment['schedule'];
 
   const layers = (input.model?.layers ?? []).map((entry, i) => {
     const l = resolveLayer(entry);
@@ -101,7 +112,7 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     schedule,
     epochs: input.epochs,
     log: { train_loss_every: input.log?.train_loss_every ?? 200 },
-    checkpoint: { ...defaults(top.checkpoint.properties), ...structuredClone(input.checkpoint ?? {}) } as ResolvedExperiment['checkpoint'],
+    checkpoint: ordered(top.checkpoint.properties, { ...defaults(top.checkpoint.properties), ...structuredClone(input.checkpoint ?? {}) }) as ResolvedExperiment['checkpoint'],
     on_nan: input.on_nan ?? top.on_nan.default,
     sweep: input.sweep ? structuredClone(input.sweep) as Record<string, unknown[]> : null,
   };

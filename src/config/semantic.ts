@@ -8,6 +8,14 @@ import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
 import type { Seg } from './paths.js';
 import type { ResolvedExperiment } from './types.js';
+import { getSchema } from './schema.js';
+
+/** Whether a key was written with a value other than its schema default (irrelevant defaults are harmless). */
+function givenNonDefault(obj: Json | undefined, key: string, def: string): boolean {
+  if (!obj || typeof obj !== 'object' || !(key in obj)) return false;
+  const s = getSchema().$defs[def]?.properties?.[key];
+  return !(s && 'default' in s && JSON.stringify(s.default) === JSON.stringify(obj[key]));
+}
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -73,7 +81,7 @@ registerCheck({
   run({ raw, exp }) {
     const errs: RawError[] = [];
     for (const [k, names] of Object.entries(ONLY_FOR)) {
-      if (raw.dataset && k in raw.dataset && !names.includes(exp.dataset.name)) {
+      if (givenNonDefault(raw.dataset, k, 'dataset') && !names.includes(exp.dataset.name)) {
         errs.push({ path: ['dataset', k], at: 'key', message: `only used by the ${names.join(', ')} dataset${names.length > 1 ? 's' : ''}, not ${exp.dataset.name}` });
       }
     }
@@ -120,7 +128,7 @@ registerCheck({
     };
     const errs: RawError[] = [];
     for (const [k, names] of Object.entries(users)) {
-      if (k in o && !names.includes(name)) errs.push({ path: ['optimizer', k], at: 'key', message: `not used by ${name} (only ${names.join(', ')})` });
+      if (givenNonDefault(o, k, 'optimizer') && !names.includes(name)) errs.push({ path: ['optimizer', k], at: 'key', message: `not used by ${name} (only ${names.join(', ')})` });
     }
     if (exp.optimizer.nesterov && name === 'sgd' && exp.optimizer.momentum <= 0) {
       errs.push({ path: ['optimizer', 'nesterov'], at: 'value', message: 'nesterov needs momentum > 0' });
@@ -134,13 +142,13 @@ registerCheck({
   needs: ['loss', 'schedule', 'epochs'],
   run({ raw, exp }) {
     const errs: RawError[] = [];
-    if (exp.loss.name === 'mse' && raw.loss && typeof raw.loss === 'object' && 'label_smoothing' in raw.loss) {
+    if (exp.loss.name === 'mse' && givenNonDefault(raw.loss, 'label_smoothing', 'loss')) {
       errs.push({ path: ['loss', 'label_smoothing'], at: 'key', message: 'only used by cross_entropy' });
     }
     const s = raw.schedule && typeof raw.schedule === 'object' ? raw.schedule : {};
     const users: Record<string, string> = { step_size: 'step', gamma: 'step', min_lr: 'cosine' };
     for (const [k, name] of Object.entries(users)) {
-      if (k in s && exp.schedule.name !== name) errs.push({ path: ['schedule', k], at: 'key', message: `only used by the ${name} schedule, not ${exp.schedule.name}` });
+      if (givenNonDefault(s, k, 'schedule') && exp.schedule.name !== name) errs.push({ path: ['schedule', k], at: 'key', message: `only used by the ${name} schedule, not ${exp.schedule.name}` });
     }
     if (exp.schedule.warmup_epochs >= exp.epochs && exp.schedule.warmup_epochs > 0) {
       errs.push({ path: ['schedule', 'warmup_epochs'], at: 'value', message: `expected fewer warm-up epochs than epochs (${exp.epochs}), received ${exp.schedule.warmup_epochs}` });
