@@ -55,7 +55,8 @@ describe('tudui sweep over several files, one broken at run time, one grid', () 
   let first: ReturnType<typeof tudui>;
 
   beforeAll(() => {
-    first = tudui(['sweep', 'exp/ok.yaml', 'exp/broken.yaml', 'exp/grid*.yaml', '--runs-dir', 'runs', '--name', 'mixed']);
+    // In this process, one at a time (the resume below continues a member in a child process).
+    first = tudui(['sweep', 'exp/ok.yaml', 'exp/broken.yaml', 'exp/grid*.yaml', '--runs-dir', 'runs', '--name', 'mixed', '--in-process']);
     const dirs = sweepDirs(join(work, 'runs', 'mixed'));
     expect(dirs, first.stdout + first.stderr).toHaveLength(1);
     sweepDir = dirs[0]!;
@@ -220,6 +221,22 @@ describe('tudui sweep over one grid file, members in child processes', () => {
     const exp = hparamsRecords(dir)[0]!.data.experiment!;
     expect(exp.hparams.map((h) => h.name)).toEqual(['optimizer.lr', 'dataset.batch_size']);
     expect(exp.hparams[1]!.domainDiscrete).toEqual([16, 32]);
+  });
+});
+
+describe('tudui sweep --fail-fast', () => {
+  it('stops at the first failure and leaves the rest pending for --resume', () => {
+    // The fixtures themselves: the copy of broken.yaml in the work directory was repaired by the resume test.
+    const r = tudui(['sweep', join(FIXTURES, 'broken.yaml'), join(FIXTURES, 'ok.yaml'), '--runs-dir', 'ff-runs', '--fail-fast']);
+    expect(r.code).toBe(1);
+    const dir = sweepDirs(join(work, 'ff-runs', 'sweep'))[0]!; // several files: the sweep is called 'sweep'
+    const m = json(join(dir, 'sweep.json'));
+    expect(m.members.map((x: any) => [x.label, x.status])).toEqual([
+      ['tiny-broken', 'failed'],
+      ['tiny-ok', 'pending'],
+    ]);
+    expect(existsSync(join(dir, 'tiny-ok', 'summary.json'))).toBe(false);
+    expect(r.stdout).toMatch(/tiny-ok\s+pending/);
   });
 });
 

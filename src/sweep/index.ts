@@ -34,9 +34,13 @@ export interface SweepOptions {
   /** Parent of sweep directories (default `runs`). */
   runsDir?: string;
   cwd?: string;
-  /** Members run at once (default 1). Above 1, each member runs in its own child process. */
+  /** Members run at once (default 1). */
   concurrency?: number;
-  /** Run members in child processes even one at a time (a crash then cannot take the sweep down). */
+  /**
+   * Run each member in its own child process (default true): a crash or leak stays in its member, and every run is
+   * the first model of its process, which its checkpoints rely on (tfjs numbers variable names per process).
+   * `false` runs them in this process, one at a time (faster to start; resumed members still get a process).
+   */
   isolate?: boolean;
   /** Stop at the first failed member: running members are interrupted (resumable), the rest not started. */
   failFast?: boolean;
@@ -78,6 +82,7 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
   const log = opts.log ?? (() => {});
   const concurrency = Math.floor(opts.concurrency ?? 1);
   if (!(concurrency >= 1)) throw new UserError(`--concurrency expects a whole number ≥ 1, received ${opts.concurrency}`);
+  if (opts.isolate === false && concurrency > 1) throw new UserError('members can run in this process only one at a time: --concurrency 1 with --in-process');
 
   let sweepDir: string;
   let manifest: Manifest;
@@ -146,21 +151,23 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
-  const executor: Executor = concurrency > 1 || opts.isolate ? childProcess : inProcess;
+  const executor: Executor = opts.isolate === false ? inProcess : childProcess;
   const device = opts.device ?? (manifest.device as SweepOptions['device'] | null) ?? undefined;
   const save = () => writeManifest(sweepDir, manifest);
   const total = manifest.members.length;
   let failed = false;
 
+  const renderer = opts.renderer ?? 'auto';
+  const plain = renderer === 'plain' || (renderer === 'auto' && !process.stdout.isTTY);
   const tasks: ListrTask[] = manifest.members.map((member) => {
     const w = work.find((x) => x.member === member);
     const title = `[${member.index + 1}/${total}] ${member.label}`;
-    if (!w) return { title, skip: () => `${title}: completed earlier`, task: () => {} };
+    if (!w) return { title, skip: () => 'completed earlier', task: () => {} };
     return {
       title,
       task: async (_ctx, task) => {
         if (stop.signal.aborted) {
-          task.skip(`${title}: not started (${failed && opts.failFast ? '--fail-fast' : 'interrupted'})`);
+          task.skip(`not started (${failed && opts.failFast ? '--fail-fast' : 'interrupted'})`);
           return;
         }
         const runDir = join(sweepDir, member.run_dir);
@@ -178,12 +185,14 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
         if (!w.resume || !hasSessionStart(runDir)) safely(() => writeSessionStart(runDir, member.hparams, started));
         if (w.resume) task.output = 'resuming from its checkpoint';
         const onEpoch = (m: EpochMetrics) => {
-          task.output = `epoch ${m.epoch}: loss ${fmt(m.train_loss)}, test loss ${fmt(m.test_loss)}, test acc ${(m.test_accuracy * 100).toFixed(2)}%`;
+          task.output = `${plain && concurrency > 1 ? `${member.label}: ` : ''}epoch ${m.epoch}: loss ${fmt(m.train_loss)}, test loss ${fmt(m.test_loss)}, test acc ${(m.test_accuracy * 100).toFixed(2)}%`;
         };
         // A continued member is loaded from its file and overrides, as at its start: the checkpoint's config hash
         // then proves that the experiment is unchanged (runExperiment refuses to continue otherwise).
         const job = { file: member.file, overrides: member.overrides, runDir, resume: w.resume, device, cwd: manifest.cwd };
-        const outcome = await executor(job, onEpoch, stop.signal);
+        // Continuing always runs in a fresh process: tfjs numbers variable names per process, and a checkpoint's
+        // optimizer slots name the variables of its model as they were named where it was written.
+        const outcome = await (w.resume ? childProcess : executor)(job, onEpoch, stop.signal);
         const finished = new Date();
         member.finished_at = finished.toISOString();
         member.seconds = readSeconds(runDir) ?? (finished.getTime() - started.getTime()) / 1000;
@@ -197,7 +206,7 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
           throw new Error(member.error!.split('\n')[0]);
         }
         if (member.status === 'interrupted') {
-          task.skip(`${title}: interrupted; continue with tudui sweep --resume ${sweepDir}`);
+          task.skip(`interrupted; continue with: tudui sweep --resume ${sweepDir}`);
           return;
         }
         task.title = `${title}: ${describe(runDir)}`;
@@ -205,7 +214,6 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
     };
   });
 
-  const renderer = opts.renderer ?? 'auto';
   const list = new Listr(tasks, {
     concurrent: concurrency,
     exitOnError: false,
