@@ -73,7 +73,7 @@ describe('tudui run', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/total trainable parameters: 307/);
-    expect(result.stdout).toMatch(/backend: \S+/);
+    expect(result.stdout).toMatch(/using (tudui-native|wasm|tensorflow|cpu)/);
     expect(result.stdout.match(/^epoch \d\/3 /gm)).toHaveLength(3);
   });
 
@@ -150,7 +150,7 @@ describe('tudui run', () => {
     const { loadDataset, batches } = await import('../src/data/index.js');
     const { loadExperiment } = await import('../src/config/index.js');
     const { experiment } = loadExperiment(join(runDir, 'config.yaml'), { cwd: work });
-    const data = await loadDataset(experiment.dataset, { cwd: work });
+    const data = await loadDataset(experiment.dataset, { cwd: work, seed: experiment.seed });
     let correct = 0;
     for (const b of batches(data.test, data.info, {
       batchSize: 48,

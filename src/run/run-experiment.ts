@@ -169,7 +169,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     backendName = backend.name;
     backendDescription = backend.description;
     base.versions.tfjs = backend.tf.version.tfjs ?? '';
-    log(`backend: ${backend.name} (${backend.description})`);
+    // tfjs's CPU backend (which tudui-native extends) advertises tfjs-node on first use; we already chose.
+    const active = backend.tf.backend() as { firstUse?: boolean };
+    if ('firstUse' in active) active.firstUse = false;
     if (opts.resume) checkConfigUnchanged(runDir, resumeFrom!, exp, configHash, opts.allowChanged ?? false);
 
     const { train } = await import('../train/loop.js');

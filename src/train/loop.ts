@@ -71,14 +71,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const metricsPath = join(opts.runDir, 'metrics.jsonl');
 
   // --- Data: bytes in memory, normalised per batch ---------------------------------------------------------------
-  const data = await loadDataset(exp.dataset, { cwd: opts.cwd, log });
+  const data = await loadDataset(exp.dataset, { cwd: opts.cwd, log, seed: exp.seed });
   const { info } = data;
   const inputShape = [info.height, info.width, info.channels];
   const classes = info.classes;
   const batchSize = exp.dataset.batch_size;
   const stepsPerEpoch = exp.dataset.drop_last ? Math.floor(data.train.count / batchSize) : Math.ceil(data.train.count / batchSize);
   if (stepsPerEpoch === 0) throw new UserError(`dataset.batch_size ${batchSize} is larger than the ${data.train.count} training examples with drop_last: true`);
-  log(`data: ${exp.dataset.name} from ${data.source}: ${data.train.count} train / ${data.test.count} test, ${inputShape.join('×')}, ${classes} classes`);
 
   // --- Model and optimizer (fresh, or restored from a checkpoint) -------------------------------------------------
   const rows = summarize(exp, inputShape);
