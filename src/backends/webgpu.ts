@@ -197,7 +197,9 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
 
   let mod: { WebGPUBackend: new (device: unknown, info?: unknown) => TF.KernelBackend };
   try {
-    mod = (await import(BACKEND_SPEC)) as typeof mod;
+    // A literal specifier (the cast keeps tsc from resolving an optional package) so that scripts/bundle.mjs bundles
+    // it with the same @tensorflow/tfjs-core as everything else.
+    mod = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as typeof mod;
   } catch (e) {
     if (isModuleNotFound(e, BACKEND_SPEC)) throw new WebgpuUnavailable(`${BACKEND_SPEC} is not installed`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
     throw new WebgpuUnavailable(`${BACKEND_SPEC} failed to load: ${firstLine(e)}`);
