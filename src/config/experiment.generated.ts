@@ -529,7 +529,7 @@ name: ("constant" | "step" | "cosine")
  */
 step_size?: number
 /**
- * step only: decay factor.
+ * step only: multiplicative factor applied every step_size epochs (below 1 decays; PyTorch StepLR accepts any positive value).
  */
 gamma?: number
 /**

@@ -200,7 +200,7 @@ export function buildSchema(): Json {
     properties: {
       name: { description: 'constant; step: multiply by gamma every step_size epochs; cosine: cosine annealing from lr to min_lr over the epochs.', enum: [...SCHEDULE_NAMES] },
       step_size: posInt('step only: epochs between decays.', 10),
-      gamma: { description: 'step only: decay factor.', type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.1 },
+      gamma: { description: 'step only: multiplicative factor applied every step_size epochs (below 1 decays; PyTorch StepLR accepts any positive value).', type: 'number', exclusiveMinimum: 0, default: 0.1 },
       min_lr: { description: 'cosine only: final learning rate.', type: 'number', minimum: 0, default: 0 },
       warmup_epochs: { description: 'Linear warm-up from lr/warmup to lr over the first epochs (any schedule).', type: 'integer', minimum: 0, default: 0 },
     },

@@ -1,6 +1,6 @@
 /** Per-run directories: runs/<name>/<YYYYMMDD-HHMMSS>[-N]/, created exclusively so two runs never share one. */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeWriteError } from './atomic.js';
 
 export function timestamp(d = new Date()): string {
@@ -11,10 +11,14 @@ export function timestamp(d = new Date()): string {
 /** Create a fresh run directory; a numeric suffix is added when another run started in the same second. */
 export function createRunDir(runsDir: string, name: string, now = new Date()): string {
   const parent = join(runsDir, name);
-  try {
-    mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw describeWriteError(e, parent);
+  for (const dir of [runsDir, parent]) {
+    try {
+      // One level at a time: a recursive mkdir reports ENOENT instead of EROFS on a read-only file system.
+      if (dir === runsDir) mkdirSync(dirname(dir), { recursive: true });
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw describeWriteError(e, dir);
+    }
   }
   const base = timestamp(now);
   for (let n = 0; ; n++) {

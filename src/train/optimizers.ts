@@ -11,7 +11,7 @@ type OptimizerConfig = ResolvedExperiment['optimizer'];
 export interface OptimizerState {
   /** Number of steps taken (Adam's bias correction uses it). */
   steps: number;
-  /** Slot tensors by name: `<slot>/<variable name>`. */
+  /** Slot tensors by name: `<slot>/<index of the variable among the model's trainable weights>`. */
   slots: tf.NamedTensorMap;
 }
 
@@ -35,7 +35,7 @@ export class Optimizer {
             if (wd) g = g.add(p.mul(wd));
             const mu = c.momentum ?? 0;
             if (mu) {
-              const buf = this.slot('momentum', p);
+              const buf = this.slot('momentum', p, i);
               // PyTorch: buf = g on the first step, then buf = mu*buf + g (dampening 0)
               const next = t === 1 ? g : buf.mul(mu).add(g);
               buf.assign(next);
@@ -51,8 +51,8 @@ export class Optimizer {
             let base: tf.Tensor = p;
             if (c.name === 'adamw') base = p.mul(1 - lr * wd);
             else if (wd) g = g.add(p.mul(wd));
-            const m = this.slot('m', p);
-            const v = this.slot('v', p);
+            const m = this.slot('m', p, i);
+            const v = this.slot('v', p, i);
             m.assign(m.mul(b1).add(g.mul(1 - b1)));
             v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
             const mHat = m.div(1 - Math.pow(b1, t));
@@ -64,12 +64,12 @@ export class Optimizer {
             const alpha = c.alpha ?? 0.99;
             const eps = c.eps ?? 1e-8;
             if (wd) g = g.add(p.mul(wd));
-            const sq = this.slot('square_avg', p);
+            const sq = this.slot('square_avg', p, i);
             sq.assign(sq.mul(alpha).add(g.square().mul(1 - alpha)));
             let update = g.div(sq.sqrt().add(eps));
             const mu = c.momentum ?? 0;
             if (mu) {
-              const buf = this.slot('momentum', p);
+              const buf = this.slot('momentum', p, i);
               buf.assign(buf.mul(mu).add(update));
               update = buf;
             }
@@ -83,8 +83,10 @@ export class Optimizer {
     });
   }
 
-  private slot(kind: string, p: tf.Variable): tf.Variable {
-    const key = `${kind}/${p.name}`;
+  // Keyed by position, not by tfjs's variable names: those carry per-process counters (`kernel_3`), so a checkpoint
+  // written by one process would not match the variables of another.
+  private slot(kind: string, p: tf.Variable, index: number): tf.Variable {
+    const key = `${kind}/${index}`;
     let v = this.slots.get(key);
     if (!v) {
       v = tf.variable(tf.zerosLike(p), false, `slot_${this.slots.size}_${kind}`);
@@ -99,15 +101,14 @@ export class Optimizer {
     return { steps: this.steps, slots };
   }
 
-  /** Restore slots saved by `getState` (names are `<slot>/<variable name>`). */
+  /** Restore slots saved by `getState`. */
   setState(state: OptimizerState, params: tf.Variable[]): void {
     this.steps = state.steps;
-    const byName = new Map(params.map((p) => [p.name, p]));
     for (const [key, value] of Object.entries(state.slots)) {
-      const [kind, ...rest] = key.split('/');
-      const p = byName.get(rest.join('/'));
-      if (!p) throw new Error(`optimizer slot ${key} matches no model variable`);
-      this.slot(kind!, p).assign(value);
+      const [kind, index] = key.split('/');
+      const p = params[Number(index)];
+      if (!p || !tf.util.arraysEqual(p.shape, value.shape)) throw new Error(`optimizer slot ${key} ${JSON.stringify(value.shape)} matches no model variable`);
+      this.slot(kind!, p, Number(index)).assign(value);
     }
   }
 
