@@ -241,6 +241,27 @@ describe(suiteName, () => {
       tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c })));
   });
 
+  it.skipIf(!!reason)('elementwise add/sub/mul/div: same shape, scalar either side, other broadcasts', async () => {
+    const as = randArray(3 * 4, 71), bs = randArray(3 * 4, 72, 0.5, 2), cs = randArray(4, 73);
+    await compare('binary', () => {
+      const a = tf.tensor2d(as, [3, 4]), b = tf.tensor2d(bs, [3, 4]), s = tf.scalar(0.37), r = tf.tensor1d(cs);
+      return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.add(s, a), tf.sub(a, s), tf.sub(s, a),
+        tf.mul(s, a), tf.div(a, s), tf.div(s, b), tf.add(a, r), tf.mul(r, a), tf.add(tf.reshape(a, [3, 4, 1]), tf.reshape(r, [1, 1, 4]))];
+    });
+  });
+
+  it.skipIf(!!reason)('maxpool gradient with -Infinity and NaN windows', async () => {
+    const xs = Float32Array.from({ length: 2 * 4 * 4 * 2 }, (_, i) => (i % 7 === 0 ? NaN : i % 3 === 0 ? -Infinity : -(i % 5)));
+    for (let i = 0; i < 8; i++) xs[i] = -Infinity; // whole windows of -inf: no gradient anywhere
+    const rs = randArray(2 * 2 * 2 * 2, 74);
+    await compare('maxpool -inf', () => {
+      const x = tf.tensor4d(xs, [2, 4, 4, 2]);
+      const rr = tf.tensor4d(rs, [2, 2, 2, 2]);
+      const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), rr)))([x]);
+      return [dx!];
+    });
+  });
+
   it.skipIf(!!reason)('sum over leading, trailing and middle axes', async () => {
     const xs = randArray(2 * 3 * 4 * 5, 51);
     const x = () => tf.tensor4d(xs, [2, 3, 4, 5]);

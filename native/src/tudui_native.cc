@@ -16,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -148,12 +149,24 @@ ConvGeom conv_geom(const int32_t* p, size_t n) {
   return g;
 }
 
-memory::desc act_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
+// Activation layout handed to oneDNN: 0 = NHWC as tfjs stores it (no reorders); 1 = whatever oneDNN prefers
+// (blocked nChw8c/16c), with reorders from/to NHWC around each primitive. Chosen per process (setLayout).
+int g_layout = 0;
+
+memory::desc act_user_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
   return memory::desc({g.N, g.IC, g.IHe, g.IWe}, memory::data_type::f32,
                       {g.IH * g.IW * g.IC, 1, g.IW * g.IC, g.IC});
 }
-memory::desc out_md(const ConvGeom& g) {
+memory::desc out_user_md(const ConvGeom& g) {
   return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nhwc);
+}
+memory::desc act_md(const ConvGeom& g) {
+  if (g_layout == 0 || g.IHe != g.IH || g.IWe != g.IW) return act_user_md(g);
+  return memory::desc({g.N, g.IC, g.IH, g.IW}, memory::data_type::f32, memory::format_tag::any);
+}
+memory::desc out_md(const ConvGeom& g) {
+  if (g_layout == 0 || g.IHe != g.IH || g.IWe != g.IW) return out_user_md(g);
+  return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::any);
 }
 memory::desc w_user_md(const ConvGeom& g) {
   return memory::desc({g.OC, g.IC, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::hwio);
@@ -186,12 +199,32 @@ convolution_forward::primitive_desc fwd_pd(const ConvGeom& g, bool bias, prop_ki
   return convolution_forward::primitive_desc(d, attr, eng());
 }
 
+// One tensor argument of a cached primitive: the layout the caller's buffer has, the one the primitive wants,
+// and (when they differ) a scratch buffer plus the reorder between them.
+struct Slot {
+  int arg = 0;
+  bool output = false;
+  memory::desc user_md, prim_md;
+  bool reordered = false;
+  memory scratch;
+  primitive re;
+
+  Slot() = default;
+  Slot(int a, bool out, const memory::desc& user, const memory::desc& prim) : arg(a), output(out), user_md(user), prim_md(prim) {
+    reordered = user != prim;
+    if (reordered) {
+      scratch = memory(prim, eng());
+      if (out)
+        re = reorder(scratch, memory(user, eng(), nullptr));
+      else
+        re = reorder(memory(user, eng(), nullptr), scratch);
+    }
+  }
+};
+
 struct ConvEntry {
   primitive prim;
-  memory::desc src_md, dst_md, wuser_md;  // src/dst: the two activation tensors (meaning depends on the op)
-  bool w_reorder = false;
-  memory w_mem;   // weights (or weight gradient) in oneDNN's preferred layout when that differs from HWIO
-  primitive w_re; // reorder HWIO -> preferred (fwd, bwd data) or preferred -> HWIO (bwd weights)
+  std::vector<Slot> slots;  // order fixed per op: see the callers
   std::string impl;
 };
 
@@ -202,10 +235,10 @@ std::unordered_map<std::string, std::shared_ptr<ConvEntry>>& cache() {
 
 std::string key_of(char kind, bool bias, const ConvGeom& g) {
   char buf[256];
-  snprintf(buf, sizeof buf, "%c%d|%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d", kind,
-           bias ? 1 : 0, (long long)g.N, (long long)g.IH, (long long)g.IW, (long long)g.IC, (long long)g.KH,
-           (long long)g.KW, (long long)g.OC, (long long)g.OH, (long long)g.OW, (long long)g.SH, (long long)g.SW,
-           (long long)g.DH, (long long)g.DW, (long long)g.PT, (long long)g.PL, g.relu ? 1 : 0);
+  snprintf(buf, sizeof buf, "%c%d%d|%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d",
+           kind, bias ? 1 : 0, g_layout, (long long)g.N, (long long)g.IH, (long long)g.IW, (long long)g.IC,
+           (long long)g.KH, (long long)g.KW, (long long)g.OC, (long long)g.OH, (long long)g.OW, (long long)g.SH,
+           (long long)g.SW, (long long)g.DH, (long long)g.DW, (long long)g.PT, (long long)g.PL, g.relu ? 1 : 0);
   return buf;
 }
 
@@ -221,6 +254,28 @@ void store(const std::string& key, const std::shared_ptr<ConvEntry>& e) {
 }
 
 std::string last_impl;
+
+// Runs a cached primitive on user buffers (one per slot, nullptr for an absent optional slot).
+void run_entry(ConvEntry& e, const std::vector<void*>& ptrs) {
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<size_t, memory>> outs;
+  for (size_t i = 0; i < e.slots.size(); ++i) {
+    Slot& s = e.slots[i];
+    if (!ptrs[i]) continue;
+    memory user(s.user_md, eng(), ptrs[i]);
+    if (!s.reordered) {
+      args.insert({s.arg, user});
+      continue;
+    }
+    if (!s.output) s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+    args.insert({s.arg, s.scratch});
+    if (s.output) outs.push_back({i, user});
+  }
+  e.prim.execute(strm(), args);
+  for (auto& o : outs) e.slots[o.first].re.execute(strm(), {{DNNL_ARG_FROM, e.slots[o.first].scratch}, {DNNL_ARG_TO, o.second}});
+  strm().wait();
+  last_impl = e.impl;
+}
 
 // ---------------------------------------------------------------------------------------------- convolution
 
@@ -245,27 +300,14 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
       e = std::make_shared<ConvEntry>();
       auto pd = fwd_pd(g, has_bias, prop_kind::forward_training);
       e->prim = convolution_forward(pd);
-      e->src_md = act_md(g);
-      e->dst_md = out_md(g);
-      e->wuser_md = w_user_md(g);
-      e->w_reorder = pd.weights_desc() != e->wuser_md;
-      if (e->w_reorder) {
-        e->w_mem = memory(pd.weights_desc(), eng());
-        e->w_re = reorder(memory(e->wuser_md, eng(), nullptr), e->w_mem);
-      }
+      e->slots = {Slot(DNNL_ARG_SRC, false, act_user_md(g), pd.src_desc()),
+                  Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc()),
+                  Slot(DNNL_ARG_BIAS, false, bias_md(g), bias_md(g)),
+                  Slot(DNNL_ARG_DST, true, out_user_md(g), pd.dst_desc())};
       e->impl = pd.impl_info_str();
       store(key, e);
     }
-    last_impl = e->impl;
-    memory src(e->src_md, eng(), x), dst(e->dst_md, eng(), y), wu(e->wuser_md, eng(), w);
-    if (e->w_reorder) {
-      e->w_re.execute(strm(), {{DNNL_ARG_FROM, wu}, {DNNL_ARG_TO, e->w_mem}});
-    }
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->w_reorder ? e->w_mem : wu}, {DNNL_ARG_DST, dst}};
-    if (has_bias) args.insert({DNNL_ARG_BIAS, memory(bias_md(g), eng(), b)});
-    e->prim.execute(strm(), args);
-    strm().wait();
+    run_entry(*e, {x, w, b, y});
     return undefined(env);
   });
 }
@@ -292,25 +334,14 @@ napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
                                         strides_of(g), dil_of(g), padl_of(g), padr_of(g));
       convolution_backward_data::primitive_desc pd(d, eng(), hint);
       e->prim = convolution_backward_data(pd);
-      e->src_md = act_md(g);
-      e->dst_md = out_md(g);
-      e->wuser_md = w_user_md(g);
-      e->w_reorder = pd.weights_desc() != e->wuser_md;
-      if (e->w_reorder) {
-        e->w_mem = memory(pd.weights_desc(), eng());
-        e->w_re = reorder(memory(e->wuser_md, eng(), nullptr), e->w_mem);
-      }
+      e->slots = {Slot(DNNL_ARG_DIFF_DST, false, out_user_md(g), pd.diff_dst_desc()),
+                  Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc()),
+                  Slot(DNNL_ARG_DIFF_SRC, true, act_user_md(g), pd.diff_src_desc())};
       e->impl = pd.impl_info_str();
       store(key, e);
     }
-    last_impl = e->impl;
     if (g.IHe != g.IH || g.IWe != g.IW) std::memset(dx, 0, ndx * sizeof(float));  // unread rows get no gradient
-    memory dsrc(e->src_md, eng(), dx), ddst(e->dst_md, eng(), dy), wu(e->wuser_md, eng(), w);
-    if (e->w_reorder) e->w_re.execute(strm(), {{DNNL_ARG_FROM, wu}, {DNNL_ARG_TO, e->w_mem}});
-    e->prim.execute(strm(), {{DNNL_ARG_DIFF_SRC, dsrc},
-                             {DNNL_ARG_WEIGHTS, e->w_reorder ? e->w_mem : wu},
-                             {DNNL_ARG_DIFF_DST, ddst}});
-    strm().wait();
+    run_entry(*e, {dy, w, dx});
     return undefined(env);
   });
 }
@@ -347,26 +378,27 @@ napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
       }
       convolution_backward_weights::primitive_desc pd(*d, eng(), hint);
       e->prim = convolution_backward_weights(pd);
-      e->src_md = act_md(g);
-      e->dst_md = out_md(g);
-      e->wuser_md = w_user_md(g);
-      e->w_reorder = pd.diff_weights_desc() != e->wuser_md;
-      if (e->w_reorder) {
-        e->w_mem = memory(pd.diff_weights_desc(), eng());
-        e->w_re = reorder(e->w_mem, memory(e->wuser_md, eng(), nullptr));
-      }
+      e->slots = {Slot(DNNL_ARG_SRC, false, act_user_md(g), pd.src_desc()),
+                  Slot(DNNL_ARG_DIFF_DST, false, out_user_md(g), pd.diff_dst_desc()),
+                  Slot(DNNL_ARG_DIFF_WEIGHTS, true, w_user_md(g), pd.diff_weights_desc()),
+                  Slot(DNNL_ARG_DIFF_BIAS, true, bias_md(g), bias_md(g))};
       e->impl = pd.impl_info_str();
       store(key, e);
     }
-    last_impl = e->impl;
-    memory src(e->src_md, eng(), x), ddst(e->dst_md, eng(), dy), wu(e->wuser_md, eng(), dw);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, e->w_reorder ? e->w_mem : wu}};
-    if (has_bias) args.insert({DNNL_ARG_DIFF_BIAS, memory(bias_md(g), eng(), db)});
-    e->prim.execute(strm(), args);
-    if (e->w_reorder) e->w_re.execute(strm(), {{DNNL_ARG_FROM, e->w_mem}, {DNNL_ARG_TO, wu}});
-    strm().wait();
+    run_entry(*e, {x, dy, dw, db});
     return undefined(env);
+  });
+}
+
+napi_value SetLayout(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 1);
+    int32_t n;
+    NAPI_CALL(env, napi_get_value_int32(env, a.argv[0], &n));
+    if (n == 0 || n == 1) g_layout = n;
+    napi_value r;
+    NAPI_CALL(env, napi_create_int32(env, g_layout, &r));
+    return r;
   });
 }
 
@@ -427,7 +459,8 @@ napi_value MaxPool(napi_env env, napi_callback_info info) {
 
 __attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const float* x, const float* dy, float* dx,
                                                                              const PoolGeom& g, int64_t n,
-                                                                             float* best, int32_t* arg) {
+                                                                             float* __restrict best,
+                                                                             int32_t* __restrict arg) {
   const int64_t C = g.C;
   std::memset(dx + n * g.IH * g.IW * C, 0, sizeof(float) * g.IH * g.IW * C);
   for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -445,7 +478,7 @@ __attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const
           const int64_t iw = w0 + kw;
           if (iw < 0 || iw >= g.IW) continue;
           const int32_t pos = int32_t(ih * g.IW + iw);
-          const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+          const float* __restrict xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
           for (int64_t c = 0; c < C; ++c) {
             const bool gt = xi[c] > best[c];
             best[c] = gt ? xi[c] : best[c];
@@ -461,6 +494,42 @@ __attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const
   }
 }
 
+// Windows that tile the input exactly (stride == window, no padding, no remainder: maxpool2d's usual case):
+// every input cell belongs to one window, so dx is written directly, without zeroing or scattering. The first
+// cell equal to the window's maximum takes dy (a cell equal to -inf never does, like tfjs's strict comparison).
+__attribute__((target_clones("avx2", "default"))) void max_pool_grad_tiled_row(const float* __restrict x,
+                                                                                 const float* __restrict dy,
+                                                                                 float* __restrict dx,
+                                                                                 const PoolGeom& g, int64_t n,
+                                                                                 int64_t oh, float* __restrict best,
+                                                                                 float* __restrict taken) {
+  const int64_t C = g.C;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    for (int64_t c = 0; c < C; ++c) {
+      best[c] = ninf;
+      taken[c] = 0.f;
+    }
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const float* xi = x + ((n * g.IH + oh * g.KH + kh) * g.IW + ow * g.KW + kw) * C;
+        for (int64_t c = 0; c < C; ++c) best[c] = xi[c] > best[c] ? xi[c] : best[c];
+      }
+    const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t off = ((n * g.IH + oh * g.KH + kh) * g.IW + ow * g.KW + kw) * C;
+        const float* xi = x + off;
+        float* o = dx + off;
+        for (int64_t c = 0; c < C; ++c) {
+          const bool hit = (xi[c] == best[c]) & (xi[c] > ninf) & (taken[c] == 0.f);
+          o[c] = hit ? d[c] : 0.f;
+          taken[c] = hit ? 1.f : taken[c];
+        }
+      }
+  }
+}
+
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info, 4);
@@ -472,12 +541,20 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     PoolGeom g = pool_geom(p, np);
     need(nx == size_t(g.N * g.IH * g.IW * g.C) && ndx == nx && ndy == size_t(g.N * g.OH * g.OW * g.C),
          "maxpool grad: sizes");
+    const bool tiled = g.SH == g.KH && g.SW == g.KW && g.PT == 0 && g.PL == 0 && g.OH * g.KH == g.IH &&
+                       g.OW * g.KW == g.IW;
 #pragma omp parallel
     {
-      std::vector<float> best(g.C);
+      std::vector<float> best(g.C), taken(g.C);
       std::vector<int32_t> arg(g.C);
+      if (tiled) {
+#pragma omp for collapse(2) schedule(static)
+        for (int64_t n = 0; n < g.N; ++n)
+          for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_grad_tiled_row(x, dy, dx, g, n, oh, best.data(), taken.data());
+      } else {
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < g.N; ++n) max_pool_grad_image(x, dy, dx, g, n, best.data(), arg.data());
+        for (int64_t n = 0; n < g.N; ++n) max_pool_grad_image(x, dy, dx, g, n, best.data(), arg.data());
+      }
     }
     return undefined(env);
   });
@@ -676,6 +753,70 @@ napi_value AddBias(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------- output buffers
+// Outputs of the native kernels live in Float32Arrays over external ArrayBuffers from this pool. A fresh
+// `new Float32Array(n)` of several MB costs a zero fill plus page faults on new mmap'd memory, for every tensor of
+// every step; here a buffer is handed out again (unzeroed: every kernel writes its whole output) once V8 has
+// collected the previous ArrayBuffer. The finalizer may run off the main thread, hence the mutex.
+
+struct BufferPool {
+  std::mutex m;
+  std::unordered_map<size_t, std::vector<void*>> free_lists;
+  size_t free_bytes = 0;
+  size_t cap = size_t(256) << 20;
+};
+
+BufferPool& pool() {
+  static BufferPool* p = new BufferPool();  // never destroyed: finalizers may run during shutdown
+  return *p;
+}
+
+void* pool_get(size_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(pool().m);
+    auto it = pool().free_lists.find(bytes);
+    if (it != pool().free_lists.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      pool().free_bytes -= bytes;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!p) throw JsError{"out of memory"};
+  return p;
+}
+
+void pool_put(napi_env, void* data, void* hint) {
+  const size_t bytes = reinterpret_cast<size_t>(hint);
+  std::lock_guard<std::mutex> lock(pool().m);
+  if (pool().free_bytes + bytes > pool().cap) {
+    std::free(data);
+    return;
+  }
+  pool().free_lists[bytes].push_back(data);
+  pool().free_bytes += bytes;
+}
+
+// alloc(n): a Float32Array of n elements, contents unspecified.
+napi_value Alloc(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 1);
+    int64_t n;
+    NAPI_CALL(env, napi_get_value_int64(env, a.argv[0], &n));
+    need(n > 0 && n < (int64_t(1) << 34), "alloc: bad size");
+    const size_t bytes = size_t(n) * sizeof(float);
+    void* p = pool_get(bytes);
+    napi_value ab, ta;
+    if (napi_create_external_arraybuffer(env, p, bytes, pool_put, reinterpret_cast<void*>(bytes), &ab) != napi_ok) {
+      std::free(p);
+      throw JsError{"alloc: napi_create_external_arraybuffer failed"};
+    }
+    NAPI_CALL(env, napi_create_typedarray(env, napi_float32_array, size_t(n), ab, 0, &ta));
+    return ta;
+  });
+}
+
 // ---------------------------------------------------------------------------------------------- misc
 
 napi_value Info(napi_env env, napi_callback_info info) {
@@ -742,7 +883,9 @@ NAPI_MODULE_INIT() {
              {"info", Info},
              {"lastImpl", LastImpl},
              {"setNumThreads", SetNumThreads},
-             {"clearCache", ClearCache}};
+             {"clearCache", ClearCache},
+             {"setLayout", SetLayout},
+             {"alloc", Alloc}};
   for (auto& f : fns) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;

@@ -46,6 +46,10 @@ export interface NativeAddon {
   lastImpl(): string;
   setNumThreads(n: number): number;
   clearCache(): void;
+  /** 0: NHWC straight into oneDNN (default); 1: oneDNN's preferred blocked layouts with reorders. */
+  setLayout(mode: number): number;
+  /** A Float32Array from the addon's buffer pool (contents unspecified; recycled after V8 collects it). */
+  alloc(n: number): Float32Array;
 }
 
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
@@ -70,6 +74,13 @@ export function loadNativeAddon(): NativeAddon | string {
     return addonError;
   }
   try {
+    // OpenMP's default is to spin while waiting for work. Between our kernels the main thread runs JS (the cpu
+    // kernels, the tape), and on a busy machine spinning workers steal its core: measured 4-8× slower steps under
+    // load. Passive waiting costs a futex wake per parallel region (microseconds). Read by libgomp when the addon
+    // loads it, so it must be set before require(); an explicit user setting wins.
+    if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+      process.env.OMP_WAIT_POLICY = 'passive';
+    }
     const require = createRequire(import.meta.url);
     addon = require(file) as NativeAddon;
     return addon;
@@ -145,6 +156,12 @@ function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
 
 function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): Record<string, KernelImpl> {
   const bu = tf.backend_util;
+  /** Output buffer for a native kernel: pooled for large tensors (no zero fill, no fresh page faults). */
+  // Opt-in (TUDUI_NATIVE_POOL=1): measured no faster here than V8's own allocation, so off by default.
+  const poolMin = process.env.TUDUI_NATIVE_POOL === '1' ? 16384 : Infinity;
+  // TUDUI_NATIVE_LAZY=0 computes Conv2DBackpropInput eagerly (profiling; or if laziness ever surprises).
+  const lazy = process.env.TUDUI_NATIVE_LAZY !== '0';
+  const out32 = (n: number): Float32Array => (n >= poolMin ? nat.alloc(n) : new Float32Array(n));
 
   const cpuFn = (name: string): KernelImpl => {
     const k = cpu.get(name);
@@ -203,7 +220,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     if (bias && !bv) return fallback(name, args);
     const geom = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
     if (!geom) return fallback(name, args);
-    const y = new Float32Array(sizeOf(info.outShape));
+    const y = out32(sizeOf(info.outShape));
     nat.convForward(xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);
     if (bias && !nativeBias) out = addGeneric(backend, out, bias);
@@ -223,6 +240,11 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const geom = convGeom(tf, info, false);
     if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
     const shape = [...attrs.inputShape];
+    if (!lazy) {
+      const dx = out32(sizeOf(shape));
+      nat.convBackwardData(dyv, wv, dx, geom);
+      return backend.makeTensorInfo(shape, 'float32', dx);
+    }
     const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
     // Lazy: compute on first read. dy's and the filter's arrays are captured (tfjs never mutates tensor data).
     const entry = backend.data.get(out.dataId) as { values?: unknown };
@@ -232,7 +254,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
       enumerable: true,
       get() {
         if (!computed) {
-          computed = new Float32Array(sizeOf(shape));
+          computed = out32(sizeOf(shape));
           nat.convBackwardData(dyv, wv, computed, geom);
         }
         return computed;
@@ -255,7 +277,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
       attrs.dimRoundingMode, false, 'channelsLast');
     const geom = convGeom(tf, info, false);
     if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
-    const dw = new Float32Array(sizeOf(attrs.filterShape));
+    const dw = out32(sizeOf(attrs.filterShape));
     nat.convBackwardWeights(xv, dyv, dw, null, geom);
     return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
   };
@@ -272,7 +294,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
     const geom = poolGeom(info);
     if (!geom) return fallback(name, args);
-    const y = new Float32Array(sizeOf(info.outShape));
+    const y = out32(sizeOf(info.outShape));
     if (name === 'MaxPool') nat.maxPool(xv, y, geom);
     else nat.avgPool(xv, y, geom);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
@@ -286,7 +308,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
     const geom = poolGeom(info);
     if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('MaxPoolGrad', args);
-    const dx = new Float32Array(xv.length);
+    const dx = out32(xv.length);
     nat.maxPoolGrad(xv, dyv, dx, geom);
     return backend.makeTensorInfo([...x.shape], 'float32', dx);
   };
@@ -299,7 +321,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
     const geom = poolGeom(info);
     if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('AvgPoolGrad', args);
-    const dx = new Float32Array(sizeOf(x.shape));
+    const dx = out32(sizeOf(x.shape));
     nat.avgPoolGrad(dyv, dx, geom);
     return backend.makeTensorInfo([...x.shape], 'float32', dx);
   };
@@ -323,7 +345,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const outer = bu.assertAndGetBroadcastShape(outerA, outerB);
     if (sizeOf(outer) !== Math.max(batchA, batchB)) return undefined;
     if (M * N * Math.max(batchA, batchB) === 0) return undefined;
-    const c = new Float32Array(Math.max(batchA, batchB) * M * N);
+    const c = out32(Math.max(batchA, batchB) * M * N);
     nat.matMul(av, bv, c, Int32Array.from([batchA, batchB, M, N, Ka, ta ? 1 : 0, tb ? 1 : 0]));
     return { out: backend.makeTensorInfo([...outer, M, N], 'float32', c), rows: sizeOf(outer) * M, cols: N };
   };
@@ -370,11 +392,49 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const outShape = attrs.keepDims ? bu.expandShapeToKeepDim(outShape0, axes) : outShape0;
     const outSize = sizeOf(outShape0);
     if (outSize === 0 || xv.length === 0) return fallback('Sum', args);
-    const out = new Float32Array(outSize);
+    const out = out32(outSize);
     if (prefix) nat.sumOuter(xv, out, xv.length / outSize, outSize);
     else nat.sumInner(xv, out, outSize, xv.length / outSize);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
+
+  /**
+   * Float32 elementwise binary ops for the shapes training produces (same shape; one side a single value): plain
+   * monomorphic loops. tfjs's generic cpu binary kernel is ~30x slower per element, which shows in the optimizer's
+   * updates. Other broadcasts and dtypes go to the cpu kernel.
+   */
+  type Loop = (a: Float32Array, b: Float32Array, o: Float32Array) => void;
+  const binary = (name: string, same: Loop, scalarB: Loop, scalarA: Loop): KernelImpl => (args) => {
+    const { backend } = args;
+    const a = args.inputs.a!, b = args.inputs.b!;
+    const av = f32(backend, a), bv = f32(backend, b);
+    if (!av || !bv) return fallback(name, args);
+    const shape = bu.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = sizeOf(shape);
+    if (n === 0) return fallback(name, args);
+    const o = new Float32Array(n);
+    if (av.length === n && bv.length === n) same(av, bv, o);
+    else if (bv.length === 1 && av.length === n) scalarB(av, bv, o);
+    else if (av.length === 1 && bv.length === n) scalarA(av, bv, o);
+    else return fallback(name, args);
+    return backend.makeTensorInfo(shape, 'float32', o);
+  };
+  const add = binary('Add',
+    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! + b[i]!; },
+    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! + s; },
+    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s + b[i]!; });
+  const sub = binary('Sub',
+    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! - b[i]!; },
+    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! - s; },
+    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s - b[i]!; });
+  const mul = binary('Multiply',
+    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! * b[i]!; },
+    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! * s; },
+    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s * b[i]!; });
+  const div = binary('RealDiv',
+    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! / b[i]!; },
+    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! / s; },
+    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s / b[i]!; });
 
   return {
     Conv2D: (args) => conv(args, false),
@@ -388,13 +448,17 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     BatchMatMul: batchMatMul,
     _FusedMatMul: fusedMatMul,
     Sum: sum,
+    Add: add,
+    Sub: sub,
+    Multiply: mul,
+    RealDiv: div,
   };
 }
 
 /** Names of the kernels the addon implements (the rest are tfjs's cpu kernels). */
 export const NATIVE_KERNELS = [
   'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'AvgPool', 'MaxPoolGrad',
-  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum',
+  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Add', 'Sub', 'Multiply', 'RealDiv',
 ] as const;
 
 export interface NativeLoadOptions {
