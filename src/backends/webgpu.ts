@@ -175,11 +175,6 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   }
   const allowSoftware = opts.allowSoftware ?? process.env.TUDUI_WEBGPU_ALLOW_SOFTWARE === '1';
   const dawnOptions = opts.dawnOptions ?? envList('TUDUI_DAWN_OPTIONS');
-  try {
-    require.resolve(BACKEND_SPEC);
-  } catch {
-    throw new WebgpuUnavailable(`${BACKEND_SPEC} is not installed`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
-  }
   const { gpu, via } = await getGpu(dawnOptions);
   let adapter: AdapterLike | null;
   try {
@@ -206,7 +201,7 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   }
   if (typeof mod.WebGPUBackend !== 'function') throw new WebgpuUnavailable(`${BACKEND_SPEC} does not export WebGPUBackend`);
   const theirVersion = packageVersion(BACKEND_SPEC);
-  if (theirVersion !== tf.version.tfjs) {
+  if (theirVersion !== '?' && theirVersion !== tf.version.tfjs) { // '?': bundled (scripts/bundle.mjs), same build
     throw new WebgpuUnavailable(`${BACKEND_SPEC} ${theirVersion} does not match @tensorflow/tfjs ${tf.version.tfjs}`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
   }
 
