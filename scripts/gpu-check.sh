@@ -124,7 +124,7 @@ row "vulkan" "$(has_vulkan_loader && echo ok || echo FAIL)" "$vk"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$RES/nvidia-smi.txt"
 
 # --- 1. devices -----------------------------------------------------------------------------------------------
-step devices 90 "$NODE" "$APP" devices
+step devices 60 "$NODE" "$APP" devices
 wg=$(grep -E '^webgpu ' "$RES/devices.log" | sed -E 's/^webgpu +gpu +//')
 cu=$(grep -E '^tfjs-node-gpu ' "$RES/devices.log" | sed -E 's/^tfjs-node-gpu +gpu +//')
 row "webgpu provider" "$(case "$wg" in yes*) echo ok ;; *) echo FAIL ;; esac)" "${wg:-no output (rc $LAST_RC)}"
@@ -133,14 +133,14 @@ row "cuda provider" "info" "${cu:-no output}"
 # --- 2. kernels -----------------------------------------------------------------------------------------------
 HEAVY=--heavy
 [ "$MODE" = dry-run ] && HEAVY=""
-if step kernels 240 "$NODE" "$APP" __gpu kernels $HEAVY --json "$RES/kernels.json"; then st=ok; else st=FAIL; fi
+if step kernels 150 "$NODE" "$APP" __gpu kernels $HEAVY --json "$RES/kernels.json"; then st=ok; else st=FAIL; fi
 row "webgpu kernels vs cpu" "$st" "$(grep -E '^kernel checks:' "$RES/kernels.log" || echo "rc $LAST_RC") (${LAST_S}s)$(grep -E '^FAIL' "$RES/kernels.log" | head -5 | sed -E 's/ +max.*//; s/^FAIL +/; /' | tr -d '\n')"
 
 # --- 3. training ----------------------------------------------------------------------------------------------
 TRAIN=${GPU_CHECK_TRAIN:-2048}
 TEST=${GPU_CHECK_TEST:-512}
 rm -rf /tmp/tudui-gpu-runs
-if step train 240 "$NODE" "$APP" run experiments/cifar10-sgd.yaml --device gpu --runs-dir /tmp/tudui-gpu-runs \
+if step train 150 "$NODE" "$APP" run experiments/cifar10-sgd.yaml --device gpu --runs-dir /tmp/tudui-gpu-runs \
   --set dataset.name=synthetic --set 'dataset.shape=[32,32,3]' --set dataset.classes=10 \
   --set dataset.train_size="$TRAIN" --set dataset.test_size="$TEST" --set epochs=2 --set log.train_loss_every=8; then st=ok; else st=FAIL; fi
 summary=$(ls /tmp/tudui-gpu-runs/*/summary.json 2>/dev/null | head -1)
@@ -156,7 +156,7 @@ row "train seed net (synthetic)" "$st" "$detail"
 # --- 4. bench -------------------------------------------------------------------------------------------------
 STEPS=${GPU_CHECK_STEPS:-30}
 [ "$MODE" = dry-run ] && STEPS=${GPU_CHECK_STEPS:-3}
-if step bench-webgpu 180 "$NODE" "$APP" __gpu bench --backend webgpu --batch 64 --steps "$STEPS" --warmup 3; then
+if step bench-webgpu 90 "$NODE" "$APP" __gpu bench --backend webgpu --batch 64 --steps "$STEPS" --warmup 3; then
   row "bench tudui webgpu" ok "$(tail -1 "$RES/bench-webgpu.log" | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`${r.trainMsPerStep.toFixed(2)} ms/step, ${r.trainImagesPerSec.toFixed(0)} img/s train, eval ${r.evalMsPerBatch.toFixed(2)} ms/batch, first step ${r.firstStepMs.toFixed(0)} ms`)})' 2>/dev/null)"
 else
   row "bench tudui webgpu" FAIL "rc $LAST_RC: $(tail -2 "$RES/bench-webgpu.log" | tr '\n' ' ')"
@@ -165,10 +165,10 @@ fi
 TORCH_PY=$(command -v python3 || true)
 if [ -n "$TORCH_PY" ]; then
   if "$TORCH_PY" bench/torch_reference.py --help 2>/dev/null | grep -q -- '--device'; then
-    step bench-torch 180 "$TORCH_PY" bench/torch_reference.py --device cuda --batch 64 --steps "$STEPS" --warmup 3
+    step bench-torch 90 "$TORCH_PY" bench/torch_reference.py --device cuda --batch 64 --steps "$STEPS" --warmup 3
   else
     # bench/torch_reference.py has no --device: the same seed net and step, on CUDA, here.
-    step bench-torch 180 "$TORCH_PY" - "$STEPS" <<'PY'
+    step bench-torch 90 "$TORCH_PY" - "$STEPS" <<'PY'
 import json, sys, time
 import torch
 from torch import nn
