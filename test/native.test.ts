@@ -246,8 +246,21 @@ describe(suiteName, () => {
     await compare('binary', () => {
       const a = tf.tensor2d(as, [3, 4]), b = tf.tensor2d(bs, [3, 4]), s = tf.scalar(0.37), r = tf.tensor1d(cs);
       return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.add(s, a), tf.sub(a, s), tf.sub(s, a),
-        tf.mul(s, a), tf.div(a, s), tf.div(s, b), tf.add(a, r), tf.mul(r, a), tf.add(tf.reshape(a, [3, 4, 1]), tf.reshape(r, [1, 1, 4]))];
+        tf.mul(s, a), tf.div(a, s), tf.div(s, b), tf.add(a, r), tf.mul(r, a), tf.sub(r, a), tf.div(a, tf.reshape(r, [1, 4])),
+        tf.add(tf.reshape(a, [3, 4, 1]), tf.reshape(r, [1, 1, 4])), tf.add(tf.reshape(a, [3, 1, 4]), tf.reshape(b, [1, 3, 4]))];
     });
+  });
+
+  it.skipIf(!!reason)('relu and its gradient (Step), NaN included; unfused conv + bias + relu training path', async () => {
+    const xs = randArray(5 * 6, 75);
+    xs[3] = NaN;
+    xs[4] = 0;
+    await compare('relu', () => {
+      const x = tf.tensor2d(xs, [5, 6]);
+      return [tf.relu(x), tf.step(x), tf.step(x, 0.3), ...tf.grads((a: tf.Tensor) => tf.sum(tf.relu(a)))([x])];
+    });
+    await compare('conv+bias+relu grads', valueAndGrads([[2, 8, 8, 3], [3, 3, 3, 4], [4]], 76, (x, w, b) =>
+      tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b))));
   });
 
   it.skipIf(!!reason)('maxpool gradient with -Infinity and NaN windows', async () => {

@@ -399,12 +399,23 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
   };
 
   /**
-   * Float32 elementwise binary ops for the shapes training produces (same shape; one side a single value): plain
-   * monomorphic loops. tfjs's generic cpu binary kernel is ~30x slower per element, which shows in the optimizer's
-   * updates. Other broadcasts and dtypes go to the cpu kernel.
+   * Float32 elementwise binary ops for the shapes training produces (same shape; one side a single value; one side
+   * broadcast along leading axes, as a bias is): plain monomorphic loops. tfjs's generic cpu binary kernel is ~30x
+   * slower per element, which shows in the optimizer's updates and in unfused bias adds. Other broadcasts and
+   * dtypes go to the cpu kernel.
    */
   type Loop = (a: Float32Array, b: Float32Array, o: Float32Array) => void;
-  const binary = (name: string, same: Loop, scalarB: Loop, scalarA: Loop): KernelImpl => (args) => {
+  /** Loops for: same shape; b broadcast along leading axes (b.length divides o.length); a broadcast likewise. */
+  type Loops = [same: Loop, rowB: Loop, rowA: Loop];
+  const trailing = (small: readonly number[], full: readonly number[]): boolean => {
+    let k = 0;
+    while (k < small.length && small[k] === 1) k++;
+    const rest = small.slice(k);
+    if (rest.length > full.length) return false;
+    const off = full.length - rest.length;
+    return rest.every((d, i) => d === full[off + i]);
+  };
+  const binary = (name: string, [same, rowB, rowA]: Loops): KernelImpl => (args) => {
     const { backend } = args;
     const a = args.inputs.a!, b = args.inputs.b!;
     const av = f32(backend, a), bv = f32(backend, b);
@@ -414,27 +425,53 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     if (n === 0) return fallback(name, args);
     const o = new Float32Array(n);
     if (av.length === n && bv.length === n) same(av, bv, o);
-    else if (bv.length === 1 && av.length === n) scalarB(av, bv, o);
-    else if (av.length === 1 && bv.length === n) scalarA(av, bv, o);
+    else if (av.length === n && trailing(b.shape, shape)) rowB(av, bv, o);
+    else if (bv.length === n && trailing(a.shape, shape)) rowA(av, bv, o);
     else return fallback(name, args);
     return backend.makeTensorInfo(shape, 'float32', o);
   };
-  const add = binary('Add',
+  // Written out per op on purpose: a shared loop taking the op as a callback goes megamorphic (~10x slower).
+  const add = binary('Add', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! + b[i]!; },
-    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! + s; },
-    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s + b[i]!; });
-  const sub = binary('Sub',
+    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! + b[j]!; },
+    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! + b[i + j]!; },
+  ]);
+  const sub = binary('Sub', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! - b[i]!; },
-    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! - s; },
-    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s - b[i]!; });
-  const mul = binary('Multiply',
+    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! - b[j]!; },
+    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! - b[i + j]!; },
+  ]);
+  const mul = binary('Multiply', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! * b[i]!; },
-    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! * s; },
-    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s * b[i]!; });
-  const div = binary('RealDiv',
+    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! * b[j]!; },
+    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! * b[i + j]!; },
+  ]);
+  const div = binary('RealDiv', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! / b[i]!; },
-    (a, b, o) => { const s = b[0]!; for (let i = 0; i < o.length; i++) o[i] = a[i]! / s; },
-    (a, b, o) => { const s = a[0]!; for (let i = 0; i < o.length; i++) o[i] = s / b[i]!; });
+    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! / b[j]!; },
+    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! / b[i + j]!; },
+  ]);
+
+  /** Relu and Step (relu's gradient) on float32: same results as the cpu kernels, NaN included. */
+  const relu: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Relu', args);
+    const o = new Float32Array(xv.length);
+    for (let i = 0; i < o.length; i++) { const v = xv[i]!; o[i] = v < 0 ? 0 : v; }
+    return backend.makeTensorInfo([...x.shape], 'float32', o);
+  };
+  const step: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Step', args);
+    const alpha = ((args.attrs ?? {}) as { alpha?: number }).alpha ?? 0;
+    const o = new Float32Array(xv.length);
+    for (let i = 0; i < o.length; i++) { const v = xv[i]!; o[i] = v !== v ? NaN : v > 0 ? 1 : alpha; }
+    return backend.makeTensorInfo([...x.shape], 'float32', o);
+  };
 
   return {
     Conv2D: (args) => conv(args, false),
@@ -452,13 +489,15 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     Sub: sub,
     Multiply: mul,
     RealDiv: div,
+    Relu: relu,
+    Step: step,
   };
 }
 
 /** Names of the kernels the addon implements (the rest are tfjs's cpu kernels). */
 export const NATIVE_KERNELS = [
   'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'AvgPool', 'MaxPoolGrad',
-  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Add', 'Sub', 'Multiply', 'RealDiv',
+  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Relu', 'Step',
 ] as const;
 
 export interface NativeLoadOptions {
