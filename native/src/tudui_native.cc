@@ -407,6 +407,9 @@ napi_value SetLayout(napi_env env, napi_callback_info info) {
 // are skipped (never win a max, never count in an average); the max gradient goes to the first maximum in
 // row-major window order (strictly-greater comparison, so NaNs never win).
 
+// Below this many elements a parallel region costs more (waking the OpenMP workers) than it saves.
+inline bool big(size_t elements) { return elements >= (size_t(1) << 17); }
+
 struct PoolGeom {
   int64_t N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL;
 };
@@ -450,7 +453,7 @@ napi_value MaxPool(napi_env env, napi_callback_info info) {
     const int32_t* p = i32(env, a.argv[2], &np, "geometry");
     PoolGeom g = pool_geom(p, np);
     need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "maxpool: sizes");
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (big(nx))
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row(x, y, g, n, oh);
     return undefined(env);
@@ -543,7 +546,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
          "maxpool grad: sizes");
     const bool tiled = g.SH == g.KH && g.SW == g.KW && g.PT == 0 && g.PL == 0 && g.OH * g.KH == g.IH &&
                        g.OW * g.KW == g.IW;
-#pragma omp parallel
+#pragma omp parallel if (big(nx))
     {
       std::vector<float> best(g.C), taken(g.C);
       std::vector<int32_t> arg(g.C);
@@ -594,7 +597,7 @@ napi_value AvgPool(napi_env env, napi_callback_info info) {
     const int32_t* p = i32(env, a.argv[2], &np, "geometry");
     PoolGeom g = pool_geom(p, np);
     need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "avgpool: sizes");
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (big(nx))
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t oh = 0; oh < g.OH; ++oh) avg_pool_row(x, y, g, n, oh);
     return undefined(env);
@@ -635,7 +638,7 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
     const int32_t* p = i32(env, a.argv[2], &np, "geometry");
     PoolGeom g = pool_geom(p, np);
     need(ndx == size_t(g.N * g.IH * g.IW * g.C) && ndy == size_t(g.N * g.OH * g.OW * g.C), "avgpool grad: sizes");
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (big(ndx))
     for (int64_t n = 0; n < g.N; ++n) avg_pool_grad_image(dy, dx, g, n);
     return undefined(env);
   });
@@ -689,7 +692,7 @@ napi_value SumOuter(napi_env env, napi_callback_info info) {
     need(outer >= 0 && inner > 0 && nx == size_t(outer * inner) && no == size_t(inner), "sumOuter: sizes");
     const int nt = omp_get_max_threads();
     std::vector<double> part(size_t(nt) * inner, 0.0);
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (big(nx))
     {
       double* acc = part.data() + size_t(omp_get_thread_num()) * inner;
 #pragma omp for schedule(static)
@@ -718,7 +721,7 @@ napi_value SumInner(napi_env env, napi_callback_info info) {
     NAPI_CALL(env, napi_get_value_int64(env, a.argv[2], &outer));
     NAPI_CALL(env, napi_get_value_int64(env, a.argv[3], &inner));
     need(outer >= 0 && inner >= 0 && nx == size_t(outer * inner) && no == size_t(outer), "sumInner: sizes");
-#pragma omp parallel for schedule(static) if (outer * inner > 65536)
+#pragma omp parallel for schedule(static) if (big(nx))
     for (int64_t i = 0; i < outer; ++i) {
       const float* r = x + i * inner;
       double s = 0;

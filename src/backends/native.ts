@@ -266,6 +266,9 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     return out;
   };
 
+  /** dy's sum over N, H, W from the last Conv2DBackpropFilter (tensor data is immutable, dataIds never reused). */
+  let biasGrad: { dataId: object; values: Float32Array } | undefined;
+
   const conv2DBackpropFilter: KernelImpl = (args) => {
     const { backend } = args;
     const x = args.inputs.x!, dy = args.inputs.dy!;
@@ -278,7 +281,11 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const geom = convGeom(tf, info, false);
     if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
     const dw = out32(sizeOf(attrs.filterShape));
-    nat.convBackwardWeights(xv, dyv, dw, null, geom);
+    // oneDNN sums dy over N, H, W on the way (almost free): kept for the Sum that tfjs's conv bias gradient runs
+    // on the same dy right after (see `sum`), instead of another pass over dy.
+    const db = new Float32Array(info.outChannels);
+    nat.convBackwardWeights(xv, dyv, dw, db, geom);
+    biasGrad = { dataId: dy.dataId, values: db };
     return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
   };
 
@@ -392,6 +399,9 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const outShape = attrs.keepDims ? bu.expandShapeToKeepDim(outShape0, axes) : outShape0;
     const outSize = sizeOf(outShape0);
     if (outSize === 0 || xv.length === 0) return fallback('Sum', args);
+    if (biasGrad && biasGrad.dataId === x.dataId && r === 4 && axes.length === 3 && prefix && biasGrad.values.length === outSize) {
+      return backend.makeTensorInfo(outShape, 'float32', Float32Array.from(biasGrad.values));
+    }
     const out = out32(outSize);
     if (prefix) nat.sumOuter(xv, out, xv.length / outSize, outSize);
     else nat.sumInner(xv, out, outSize, xv.length / outSize);
