@@ -100,7 +100,8 @@ describe('tudui run', () => {
       const fromMetrics = metrics.filter((m) => m.tag === tag);
       const fromEvents = scalars.get(tag) ?? [];
       expect(fromEvents.map((e) => e.step), tag).toEqual(fromMetrics.map((m) => m.step));
-      fromEvents.forEach((e, i) => expect(e.value).toBeCloseTo(fromMetrics[i]!.value, 4));
+      // Events hold float32 (simple_value), metrics.jsonl the double it came from.
+      fromEvents.forEach((e, i) => expect(e.value).toBe(Math.fround(fromMetrics[i]!.value)));
     }
     expect(scalars.get('test_accuracy')!.map((e) => e.step)).toEqual([1, 2, 3]);
   });

@@ -15,6 +15,7 @@
  *
  * After activation our corrected training kernels are registered over the package's (see webgpu-kernels.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -139,6 +140,32 @@ async function getGpu(dawnOptions: string[]): Promise<{ gpu: GpuLike; via: strin
   }
 }
 
+let probed = false;
+/**
+ * Ask Dawn for an adapter in a child process first. Where there is none, Dawn prints its Vulkan diagnostics (with
+ * C++ source locations) straight to file descriptor 2, which a CLI must not show for a backend it merely skipped.
+ * The child's stderr is captured; only where an adapter exists is Dawn loaded in this process.
+ */
+function probeInChild(dawnOptions: string[]): void {
+  if (probed || (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return;
+  let dawnPath: string;
+  try {
+    dawnPath = require.resolve(DAWN_SPEC);
+  } catch {
+    return; // not installed (or bundled): getGpu reports it
+  }
+  const script = `
+    const m = await import(${JSON.stringify(new URL(`file://${dawnPath}`).href)});
+    if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = ${JSON.stringify(os.tmpdir())};
+    Object.assign(globalThis, m.globals);
+    const a = await m.create(${JSON.stringify(dawnOptions)}).requestAdapter({ powerPreference: 'high-performance' });
+    process.stdout.write(a ? 'adapter' : 'none');
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0 && r.stdout === 'none') throw new WebgpuUnavailable(`Dawn (webgpu ${packageVersion(DAWN_SPEC)}) found no WebGPU adapter${vulkanHint()}`);
+  probed = true; // an adapter exists, or the probe itself failed: either way, let the in-process path decide
+}
+
 function vulkanHint(): string {
   if (process.platform !== 'linux') return '';
   if (!findSharedLibrary('libvulkan.so.1')) return '; the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1)';
@@ -175,6 +202,7 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   }
   const allowSoftware = opts.allowSoftware ?? process.env.TUDUI_WEBGPU_ALLOW_SOFTWARE === '1';
   const dawnOptions = opts.dawnOptions ?? envList('TUDUI_DAWN_OPTIONS');
+  probeInChild(dawnOptions);
   const { gpu, via } = await getGpu(dawnOptions);
   let adapter: AdapterLike | null;
   try {

@@ -29,7 +29,8 @@ export interface TrainingState {
 
 export interface LoadedCheckpoint {
   dir: string;
-  model: tf.LayersModel;
+  /** The model's weights, in the order of `model.weights` of the model they were saved from. */
+  weights: tf.Tensor[];
   optimizer: OptimizerState;
   state: TrainingState;
 }
@@ -101,13 +102,18 @@ export async function loadCheckpointModel(dir: string): Promise<tf.LayersModel> 
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
 }
 
+/** Everything needed to continue training; the caller rebuilds the model from its config and sets `weights`. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const model = await loadCheckpointModel(dir);
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const named = tf.io.decodeWeights(new Uint8Array(bytes).buffer, specs);
+  const weights = specs.map((s) => named[s.name]!);
   const optJson = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as { steps: number; weights: tf.io.WeightsManifestEntry[] };
   const optData = readFileSync(join(dir, 'optimizer.bin'));
   const slots = tf.io.decodeWeights(new Uint8Array(optData).buffer, optJson.weights);
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainingState;
-  return { dir, model, optimizer: { steps: optJson.steps, slots }, state };
+  return { dir, weights, optimizer: { steps: optJson.steps, slots }, state };
 }
 
 /** Retention: keep the newest `keepLast` checkpoints (all when null), never the ones `last` or `best` point to. */

@@ -88,6 +88,18 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const exp: ResolvedExperiment = { ...loaded.experiment, device: opts.device ?? loaded.experiment.device };
   const configHash = experimentHash(exp);
 
+  // --- Backend: chosen before anything is written, so an unavailable device leaves no empty run behind -------------
+  let backend: Awaited<ReturnType<typeof import('../backends/index.js').selectBackend>>;
+  try {
+    const { selectBackend } = await import('../backends/index.js');
+    backend = await selectBackend(exp.device, { log });
+  } catch (e) {
+    return { status: 'failed', error: message(e) };
+  }
+  // tfjs's CPU backend (which tudui-native extends) advertises tfjs-node on first use; we already chose.
+  const active = backend.tf.backend() as { firstUse?: boolean };
+  if ('firstUse' in active) active.firstUse = false;
+
   // --- Run directory and resolved config ------------------------------------------------------------------------
   let runDir: string;
   let resumeFrom: string | undefined;
@@ -131,8 +143,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     versions: { tudui: tuduiVersion(), node: process.version },
   };
   const previous = opts.resume ? readPreviousHistory(runDir) : [];
-  let backendName = 'none';
-  let backendDescription = '';
+  const backendName = backend.name;
+  const backendDescription = backend.description;
+  base.versions.tfjs = backend.tf.version.tfjs ?? '';
   const history: EpochMetrics[] = [...previous];
   const writeSummary = (status: RunSummary['status'], result?: TrainResult, error?: string) => {
     const last = history[history.length - 1];
@@ -162,16 +175,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     return summary;
   };
 
-  // --- Backend, then train ---------------------------------------------------------------------------------------
+  // --- Train ---------------------------------------------------------------------------------------------------------
   try {
-    const { selectBackend } = await import('../backends/index.js');
-    const backend = await selectBackend(exp.device, { log });
-    backendName = backend.name;
-    backendDescription = backend.description;
-    base.versions.tfjs = backend.tf.version.tfjs ?? '';
-    // tfjs's CPU backend (which tudui-native extends) advertises tfjs-node on first use; we already chose.
-    const active = backend.tf.backend() as { firstUse?: boolean };
-    if ('firstUse' in active) active.firstUse = false;
     if (opts.resume) checkConfigUnchanged(runDir, resumeFrom!, exp, configHash, opts.allowChanged ?? false);
 
     const { train } = await import('../train/loop.js');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
 import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
+import { setRandomStep } from '../model/layers/custom.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { appendMetric, readMetrics, type MetricPoint } from '../run/metrics.js';
 import { EventWriter } from '../tensorboard/index.js';
@@ -96,8 +97,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     time: new Date().toISOString(),
   };
   if (opts.resumeFrom) {
+    // Rebuild from the config and load the saved weights, rather than deserialising the topology: the config is the
+    // source of truth, and layers such as SeededDropout only exist in their built form.
     const ckpt = await loadCheckpoint(opts.resumeFrom);
-    model = ckpt.model;
+    model = buildModel(tf, exp, inputShape);
+    const shapes = model.weights.map((w) => w.shape.join('x')).join(',');
+    if (shapes !== ckpt.weights.map((w) => w.shape.join('x')).join(',')) {
+      throw new UserError(`checkpoint ${opts.resumeFrom} does not match the model of this config (weight shapes differ)`);
+    }
+    model.setWeights(ckpt.weights);
+    tf.dispose(ckpt.weights);
     state = { ...ckpt.state, backend: opts.backend, config_hash: opts.configHash };
     optimizer.setState(ckpt.optimizer, trainableVariables(model));
     tf.dispose(Object.values(ckpt.optimizer.slots));
@@ -161,7 +170,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         startBatch,
       })) {
         lr = learningRate(exp, state.global_step, stepsPerEpoch);
-        const loss = trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr);
+        setRandomStep(state.global_step);
+        const loss = await trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr);
         state.global_step += 1;
         state.batch_in_epoch = batch.index + 1;
         if (!Number.isFinite(loss)) {
@@ -202,7 +212,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // --- Evaluate ------------------------------------------------------------------------------------------------
       opts.progress.evaluating();
       const e0 = performance.now();
-      const { loss: testLoss, accuracy: testAccuracy } = evaluate(model, exp, data.test, info, inputShape, classes);
+      const { loss: testLoss, accuracy: testAccuracy } = await evaluate(model, exp, data.test, info, inputShape, classes);
       const evalSeconds = (performance.now() - e0) / 1000;
 
       // --- Log -----------------------------------------------------------------------------------------------------
@@ -268,8 +278,11 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-/** One optimisation step; returns the batch's mean loss (read back, so NaN can be caught before the update). */
-function trainStep(
+/**
+ * One optimisation step; returns the batch's mean loss (read back, so NaN can be caught before the update).
+ * Reads are async: WebGPU in Node cannot read tensors synchronously.
+ */
+async function trainStep(
   model: tf.LayersModel,
   params: tf.Variable[],
   optimizer: Optimizer,
@@ -278,7 +291,7 @@ function trainStep(
   inputShape: number[],
   classes: number,
   lr: number,
-): number {
+): Promise<number> {
   const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
   const y = tf.tensor1d(batch.y, 'int32');
   try {
@@ -286,7 +299,7 @@ function trainStep(
       const logits = model.apply(x, { training: true }) as tf.Tensor2D;
       return perExampleLoss(exp.loss, logits, y, classes).mean() as tf.Scalar;
     }, params);
-    const loss = value.dataSync()[0]!;
+    const loss = (await value.data())[0]!;
     // A non-finite loss never reaches the weights: the caller skips the batch or stops with them intact.
     if (Number.isFinite(loss)) optimizer.step(params, params.map((p) => grads[p.name]!), lr);
     tf.dispose([value, ...Object.values(grads)]);
@@ -297,14 +310,14 @@ function trainStep(
 }
 
 /** Mean per-example test loss and accuracy over the whole test split. */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   exp: ResolvedExperiment,
   split: ImageSplit,
   info: DatasetInfo,
   inputShape: number[],
   classes: number,
-): { loss: number; accuracy: number } {
+): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   for (const batch of batches(split, info, {
@@ -316,16 +329,15 @@ export function evaluate(
     normalize: exp.dataset.normalize,
     augment: null,
   })) {
-    const [l, c] = tf.tidy(() => {
+    const [loss, hits] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
       const y = tf.tensor1d(batch.y, 'int32');
       const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      const loss = perExampleLoss(exp.loss, logits, y, classes).sum();
-      const hits = logits.argMax(1).equal(y).sum();
-      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+      return [perExampleLoss(exp.loss, logits, y, classes).sum(), logits.argMax(1).equal(y).sum()];
     });
-    lossSum += l;
-    correct += c;
+    lossSum += (await loss.data())[0]!;
+    correct += (await hits.data())[0]!;
+    tf.dispose([loss, hits]);
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count };
 }

@@ -1,10 +1,59 @@
 /**
- * Custom tf.layers classes needed by the layer kinds. tfjs 4.22 has every activation we need built in (including an
- * exact, erf-based 'gelu'), so there is nothing to register today; the compiler calls this once per tf namespace so
- * that a future custom class (registered with tf.serialization.registerClass) reloads with tf.loadLayersModel.
+ * Custom tf.layers classes needed by the layer kinds, built per tf namespace (the layer files only import tfjs types).
+ *
+ * SeededDropout: tf.layers.dropout with a `seed` draws the *same* mask at every step (tf.dropout seeds a fresh
+ * generator with it on each call), and without a seed it uses Math.random, which no run can reproduce. This layer
+ * derives each step's mask seed from its own seed and the global training step, so masks differ between steps yet a
+ * run, and a resumed run, reproduce them exactly. It serialises as a plain `Dropout`, so checkpoints stay loadable by
+ * stock tf.loadLayersModel.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 
+/** The global step the training loop is on; read by the random layers. */
+const randomState = { step: 0 };
+
+export function setRandomStep(step: number): void {
+  randomState.step = step;
+}
+
+function mix(a: number, b: number): number {
+  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d) >>> 0;
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+type DropoutFactory = (args: { rate: number; seed: number; name: string }) => tfjs.layers.Layer;
+const factories = new WeakMap<object, DropoutFactory>();
+
+export function seededDropout(tf: typeof tfjs): DropoutFactory {
+  const cached = factories.get(tf);
+  if (cached) return cached;
+  class SeededDropout extends tf.layers.Layer {
+    static className = 'Dropout';
+    private readonly rate: number;
+    private readonly seed: number;
+    constructor(args: { rate: number; seed: number; name: string }) {
+      super({ name: args.name });
+      this.rate = args.rate;
+      this.seed = args.seed;
+      this.supportsMasking = true;
+    }
+    override call(inputs: tfjs.Tensor | tfjs.Tensor[], kwargs: { training?: boolean }): tfjs.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      if (!kwargs.training || this.rate === 0) return tf.clone(x);
+      return tf.dropout(x, this.rate, undefined, mix(this.seed, randomState.step));
+    }
+    override getConfig(): tfjs.serialization.ConfigDict {
+      return { ...super.getConfig(), rate: this.rate, noiseShape: null, seed: this.seed };
+    }
+  }
+  const factory: DropoutFactory = (args) => new SeededDropout(args);
+  factories.set(tf, factory);
+  return factory;
+}
+
 export function registerCustomLayers(_tf: typeof tfjs): void {
-  // Nothing to register with tfjs 4.22.
+  // SeededDropout serialises as the built-in Dropout, so nothing needs registering for tf.loadLayersModel.
 }

@@ -1,6 +1,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuildContext, LayerKind, Shape, ShapeResult } from '../layer-kind.js';
 import { deriveSeed } from './util.js';
+import { seededDropout } from './custom.js';
 
 export interface DropoutOptions extends Record<string, unknown> {
   rate: number;
@@ -16,6 +17,7 @@ export const dropout: LayerKind<DropoutOptions> = {
   outputShape: (input: Shape): ShapeResult => ({ shape: [...input] }),
   parameters: () => 0,
   build(tf: typeof tfjs, o: DropoutOptions, ctx: BuildContext): tfjs.layers.Layer[] {
-    return [tf.layers.dropout({ rate: o.rate, seed: deriveSeed(ctx.seed, 3), name: ctx.name })];
+    // A fresh, reproducible mask every step (see custom.ts for why not tf.layers.dropout's seed).
+    return [seededDropout(tf)({ rate: o.rate, seed: deriveSeed(ctx.seed, 3), name: ctx.name })];
   },
 };
