@@ -160,12 +160,15 @@ memory::desc act_user_md(const ConvGeom& g) {  // NHWC input, possibly a cropped
 memory::desc out_user_md(const ConvGeom& g) {
   return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nhwc);
 }
+bool blocked(const ConvGeom& g) {
+  return g_layout == 1 && g.IHe == g.IH && g.IWe == g.IW && g.IC % 8 == 0 && g.OC % 8 == 0;
+}
 memory::desc act_md(const ConvGeom& g) {
-  if (g_layout == 0 || g.IHe != g.IH || g.IWe != g.IW) return act_user_md(g);
+  if (!blocked(g)) return act_user_md(g);
   return memory::desc({g.N, g.IC, g.IH, g.IW}, memory::data_type::f32, memory::format_tag::any);
 }
 memory::desc out_md(const ConvGeom& g) {
-  if (g_layout == 0 || g.IHe != g.IH || g.IWe != g.IW) return out_user_md(g);
+  if (!blocked(g)) return out_user_md(g);
   return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::any);
 }
 memory::desc w_user_md(const ConvGeom& g) {

@@ -4,17 +4,25 @@
  *
  * The backend *is* a `MathBackendCPU` (made by the registered 'cpu' factory), so tensors are plain JS typed arrays
  * and every cpu kernel works on it unchanged: we re-register all of them for 'tudui-native' and override the hot
- * ones (convolutions and their gradients, pooling and its gradients, matrix products, outer-axis sums) with
- * versions that hand the typed arrays to the addon without copying. Anything a native kernel does not handle
- * (NCHW, non-float32 dtypes, exotic broadcasting) falls back to the cpu kernel.
+ * ones (`NATIVE_KERNELS`): convolutions and their gradients, pooling and its gradients, matrix products and
+ * outer-axis sums go to the addon, which works on the typed arrays without copying; float32 Add/Sub/Multiply/
+ * RealDiv (same shape, scalar or bias-like broadcast), Relu and Step get plain JS loops (tfjs's generic cpu versions
+ * are ~30x slower per element). Anything else (NCHW, other dtypes, exotic broadcasting) falls back to the cpu kernel.
  *
  * Semantics match the cpu backend (checked by test/native.test.ts), with one deliberate difference: AvgPoolGrad
  * divides by the number of in-bounds cells of each window (the true gradient of AvgPool with 'same' padding);
  * tfjs's cpu kernel divides by the full window size. Both agree for 'valid' padding.
  *
- * Conv2DBackpropInput is lazy: its output tensor is registered at once, but the addon only fills it when someone
- * reads it. tf.layers' conv layers use the fused conv op, whose gradient always computes the input gradient; for
- * the first layer (input = data, not a variable) the tape throws it away unread, so it costs nothing here.
+ * Two shortcuts for the training step:
+ * - Conv2DBackpropInput is lazy: its output tensor is registered at once, but the addon only fills it when someone
+ *   reads it. tf.layers' conv layers use the fused conv op, whose gradient always computes the input gradient; for
+ *   the first layer (input = data, not a variable) the tape throws it away unread, so it costs nothing here.
+ * - Conv2DBackpropFilter also gets dy's sum over N, H, W from oneDNN and keeps it for the bias gradient's Sum over
+ *   the same dy that follows.
+ *
+ * Threads: oneDNN and the pooling loops use OpenMP (OMP_NUM_THREADS, default every core), with passive waiting
+ * (see loadNativeAddon). Debug switches: TUDUI_NATIVE_ADDON (addon path), TUDUI_NATIVE_LAZY=0,
+ * TUDUI_NATIVE_LAYOUT=blocked, TUDUI_NATIVE_POOL=1 (all measured no faster here).
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -523,6 +531,8 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
   const nat = loadNativeAddon();
   if (typeof nat === 'string') return nat;
   if (opts.threads !== undefined && opts.threads > 0) nat.setNumThreads(opts.threads);
+  // TUDUI_NATIVE_LAYOUT=blocked: oneDNN's blocked activation layouts (reorders around each conv) instead of NHWC.
+  nat.setLayout(process.env.TUDUI_NATIVE_LAYOUT === 'blocked' ? 1 : 0);
   if (tf.findBackendFactory(NATIVE_BACKEND_NAME)) return true;
   const cpuFactory = tf.findBackendFactory('cpu');
   if (!cpuFactory) return "tfjs's cpu backend is not registered";
