@@ -26,6 +26,13 @@
 
 using namespace dnnl;
 
+// Hot loops get an AVX2 clone next to the baseline one (picked at load time); elsewhere plain code.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TUDUI_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TUDUI_CLONES
+#endif
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------- N-API helpers
@@ -426,7 +433,7 @@ PoolGeom pool_geom(const int32_t* p, size_t n) {
   return g;
 }
 
-__attribute__((target_clones("avx2", "default"))) void max_pool_row(const float* x, float* y, const PoolGeom& g,
+TUDUI_CLONES void max_pool_row(const float* x, float* y, const PoolGeom& g,
                                                                       int64_t n, int64_t oh) {
   const int64_t C = g.C;
   const int64_t h0 = oh * g.SH - g.PT;
@@ -463,7 +470,7 @@ napi_value MaxPool(napi_env env, napi_callback_info info) {
   });
 }
 
-__attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const float* x, const float* dy, float* dx,
+TUDUI_CLONES void max_pool_grad_image(const float* x, const float* dy, float* dx,
                                                                              const PoolGeom& g, int64_t n,
                                                                              float* __restrict best,
                                                                              int32_t* __restrict arg) {
@@ -503,7 +510,7 @@ __attribute__((target_clones("avx2", "default"))) void max_pool_grad_image(const
 // Windows that tile the input exactly (stride == window, no padding, no remainder: maxpool2d's usual case):
 // every input cell belongs to one window, so dx is written directly, without zeroing or scattering. The first
 // cell equal to the window's maximum takes dy (a cell equal to -inf never does, like tfjs's strict comparison).
-__attribute__((target_clones("avx2", "default"))) void max_pool_grad_tiled_row(const float* __restrict x,
+TUDUI_CLONES void max_pool_grad_tiled_row(const float* __restrict x,
                                                                                  const float* __restrict dy,
                                                                                  float* __restrict dx,
                                                                                  const PoolGeom& g, int64_t n,
@@ -566,7 +573,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-__attribute__((target_clones("avx2", "default"))) void avg_pool_row(const float* x, float* y, const PoolGeom& g,
+TUDUI_CLONES void avg_pool_row(const float* x, float* y, const PoolGeom& g,
                                                                       int64_t n, int64_t oh) {
   const int64_t C = g.C;
   const int64_t h0 = oh * g.SH - g.PT;
@@ -608,7 +615,7 @@ napi_value AvgPool(napi_env env, napi_callback_info info) {
 }
 
 // Gradient of the average above: each output spreads dy / (number of in-bounds cells of its window).
-__attribute__((target_clones("avx2", "default"))) void avg_pool_grad_image(const float* dy, float* dx,
+TUDUI_CLONES void avg_pool_grad_image(const float* dy, float* dx,
                                                                              const PoolGeom& g, int64_t n) {
   const int64_t C = g.C;
   float* dxn = dx + n * g.IH * g.IW * C;
