@@ -1,6 +1,5 @@
 /** Static facts about datasets, for validation without I/O (image-folder counts class directories when present). */
-import { readdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { datasetInfo } from '../data/index.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { ResolvedDataset } from './types.js';
 
@@ -10,25 +9,11 @@ export interface InputInfo {
   classes?: number;
 }
 
-const STATIC: Record<string, InputInfo> = {
-  cifar10: { shape: [32, 32, 3], classes: 10 },
-  mnist: { shape: [28, 28, 1], classes: 10 },
-  'fashion-mnist': { shape: [28, 28, 1], classes: 10 },
-  digits: { shape: [8, 8, 1], classes: 10 },
-};
-
+/** Shape and classes from the data module's own static facts, so the two can never disagree. */
 export function inputInfo(ds: ResolvedDataset, cwd = process.cwd()): InputInfo {
-  const s = STATIC[ds.name];
-  if (s) return { shape: [...s.shape], classes: s.classes };
-  if (ds.name === 'synthetic') return { shape: [...(ds.shape ?? [8, 8, 1])], classes: ds.classes ?? 4 };
+  const info = datasetInfo(ds, { cwd });
+  if (info) return { shape: [info.height, info.width, info.channels], classes: info.classes };
+  // image-folder whose root/train is not there yet: the shape is known from the config, the classes are not.
   const [h, w] = ds.image_size ?? [32, 32];
-  const info: InputInfo = { shape: [h, w, ds.channels ?? 3] };
-  try {
-    const train = resolve(cwd, ds.root, 'train');
-    const n = readdirSync(train).filter((d) => !d.startsWith('.') && statSync(resolve(train, d)).isDirectory()).length;
-    if (n > 0) info.classes = n;
-  } catch {
-    // no root/train yet: classes unknown
-  }
-  return info;
+  return { shape: [h, w, ds.channels ?? 3] };
 }
