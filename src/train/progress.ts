@@ -55,7 +55,7 @@ export function createProgress(stream: NodeJS.WriteStream | { write(s: string): 
       const filled = Math.round((i / Math.max(1, steps)) * width);
       const elapsed = (now - started) / 1000;
       const eta = (elapsed / Math.max(1, i)) * (steps - i);
-      const line = `epoch ${epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${i}/${steps} loss ${loss.toFixed(4)} ${Math.round(ips)} img/s ETA ${formatTime(eta)}`;
+      const line = `epoch ${epoch}/${epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${i}/${steps} ETA ${formatTime(eta)} loss ${loss.toFixed(4)} ${Math.round(ips)} img/s`;
       const cols = (stream as NodeJS.WriteStream).columns ?? 120;
       stream.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
     },
