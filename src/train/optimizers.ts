@@ -2,11 +2,24 @@
  * Optimizers with PyTorch's exact update rules (torch.optim.SGD, Adam, AdamW, RMSprop), written on tf ops.
  * Our own rather than tf.train's: tfjs has no weight decay and no AdamW, places epsilon differently in RMSprop,
  * and does not expose its slots in a form we can checkpoint and restore exactly.
+ *
+ * On the JS-array backends ('tudui-native', 'cpu': tfjs's MathBackendCPU, every tensor a plain Float32Array) the
+ * update runs in place instead: one loop per variable over the variable's and its slots' arrays, no tensors made.
+ * It evaluates the same float32 operations in the same order as the tf-op path (each intermediate rounded with
+ * Math.fround, scalars rounded to float32 as tf makes them), so both paths give bit-identical weights
+ * (test/optimizers.test.ts). A variable whose array is shared with another tensor (after `assign`) is first given
+ * its own copy, so the write can never show through another tensor.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
 
 type OptimizerConfig = ResolvedExperiment['optimizer'];
+
+/** The parts of tfjs's MathBackendCPU (also behind 'tudui-native') the in-place update uses. */
+interface JsArrayBackend {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+  refCount(dataId: object): number;
+}
 
 export interface OptimizerState {
   /** Number of steps taken (Adam's bias correction uses it). */
@@ -19,11 +32,13 @@ export class Optimizer {
   private steps = 0;
   private readonly slots = new Map<string, tf.Variable>();
 
-  constructor(readonly config: OptimizerConfig) {}
+  /** `inPlace: false` forces the tf-op path on every backend (tests compare the two). */
+  constructor(readonly config: OptimizerConfig, private readonly opts: { inPlace?: boolean } = {}) {}
 
   /** Apply one update to `params` given their gradients, at learning rate `lr`. */
   step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
     this.steps += 1;
+    if (this.opts.inPlace !== false && this.stepInPlace(params, grads, lr)) return;
     const c = this.config;
     const t = this.steps;
     tf.tidy(() => {
@@ -83,13 +98,122 @@ export class Optimizer {
     });
   }
 
+  /**
+   * The in-place update on a JS-array backend; false (nothing touched) when the backend or a dtype does not allow
+   * it. Mirrors `step`'s tf ops one for one: `r(x)` is float32 rounding, as every tf op's output has.
+   */
+  private stepInPlace(params: tf.Variable[], grads: tf.Tensor[], lr: number): boolean {
+    const name = tf.getBackend();
+    if (name !== 'tudui-native' && name !== 'cpu') return false;
+    const backend = tf.backend() as unknown as JsArrayBackend;
+    if (typeof backend.refCount !== 'function' || !backend.data?.get) return false;
+    const arrays = (t: tf.Tensor): Float32Array | undefined => {
+      if (t.dtype !== 'float32') return undefined;
+      const v = backend.data.get(t.dataId)?.values;
+      return v instanceof Float32Array ? v : undefined;
+    };
+    if (params.length !== grads.length) return false;
+    for (let i = 0; i < params.length; i++) {
+      const p = arrays(params[i]!), g = arrays(grads[i]!);
+      if (!p || !g || p.length !== g.length) return false;
+    }
+    /** The variable's array, made private to it first if another tensor shares it. */
+    const own = (v: tf.Variable): Float32Array => {
+      if (backend.refCount(v.dataId) > 1) {
+        const copy = tf.tensor(Float32Array.from(arrays(v)!), v.shape, 'float32');
+        v.assign(copy);
+        copy.dispose();
+      }
+      return arrays(v)!;
+    };
+    const r = Math.fround;
+    const c = this.config;
+    const t = this.steps;
+    const wd = r(c.weight_decay ?? 0);
+    const lr32 = r(lr);
+    params.forEach((param, idx) => {
+      const g = arrays(grads[idx]!)!;
+      const n = g.length;
+      switch (c.name) {
+        case 'sgd': {
+          const mu = r(c.momentum ?? 0);
+          const p = own(param);
+          if (!mu) {
+            if (wd) for (let i = 0; i < n; i++) { const gi = r(g[i]! + r(p[i]! * wd)); p[i] = p[i]! - r(gi * lr32); }
+            else for (let i = 0; i < n; i++) p[i] = p[i]! - r(g[i]! * lr32);
+            break;
+          }
+          const buf = own(this.slot('momentum', param, idx));
+          const first = t === 1, nesterov = !!c.nesterov;
+          for (let i = 0; i < n; i++) {
+            const gi = wd ? r(g[i]! + r(p[i]! * wd)) : g[i]!;
+            const next = first ? gi : r(r(buf[i]! * mu) + gi);
+            buf[i] = next;
+            const u = nesterov ? r(gi + r(next * mu)) : next;
+            p[i] = p[i]! - r(u * lr32);
+          }
+          break;
+        }
+        case 'adam':
+        case 'adamw': {
+          const [b1, b2] = (c.betas ?? [0.9, 0.999]) as [number, number];
+          const b1f = r(b1), b2f = r(b2), ib1 = r(1 - b1), ib2 = r(1 - b2);
+          const eps = r(c.eps ?? 1e-8);
+          const bc1 = r(1 - Math.pow(b1, t)), bc2 = r(1 - Math.pow(b2, t));
+          const adamw = c.name === 'adamw';
+          const decay = r(1 - lr * (c.weight_decay ?? 0));
+          const m = own(this.slot('m', param, idx));
+          const v = own(this.slot('v', param, idx));
+          const p = own(param);
+          for (let i = 0; i < n; i++) {
+            const pi = p[i]!;
+            const base = adamw ? r(pi * decay) : pi;
+            const gi = !adamw && wd ? r(g[i]! + r(pi * wd)) : g[i]!;
+            const mi = r(r(m[i]! * b1f) + r(gi * ib1));
+            const vi = r(r(v[i]! * b2f) + r(r(gi * gi) * ib2));
+            m[i] = mi;
+            v[i] = vi;
+            const denom = r(r(Math.sqrt(r(vi / bc2))) + eps);
+            p[i] = base - r(r(r(mi / bc1) / denom) * lr32);
+          }
+          break;
+        }
+        case 'rmsprop': {
+          const alpha = r(c.alpha ?? 0.99), ia = r(1 - (c.alpha ?? 0.99));
+          const eps = r(c.eps ?? 1e-8);
+          const mu = r(c.momentum ?? 0);
+          const sq = own(this.slot('square_avg', param, idx));
+          const buf = mu ? own(this.slot('momentum', param, idx)) : undefined;
+          const p = own(param);
+          for (let i = 0; i < n; i++) {
+            const gi = wd ? r(g[i]! + r(p[i]! * wd)) : g[i]!;
+            const s = r(r(sq[i]! * alpha) + r(r(gi * gi) * ia));
+            sq[i] = s;
+            let u = r(gi / r(r(Math.sqrt(s)) + eps));
+            if (buf) {
+              u = r(r(buf[i]! * mu) + u);
+              buf[i] = u;
+            }
+            p[i] = p[i]! - r(u * lr32);
+          }
+          break;
+        }
+        default:
+          throw new Error(`unknown optimizer ${(c as { name: string }).name}`);
+      }
+    });
+    return true;
+  }
+
   // Keyed by position, not by tfjs's variable names: those carry per-process counters (`kernel_3`), so a checkpoint
   // written by one process would not match the variables of another.
   private slot(kind: string, p: tf.Variable, index: number): tf.Variable {
     const key = `${kind}/${index}`;
     let v = this.slots.get(key);
     if (!v) {
-      v = tf.variable(tf.zerosLike(p), false, `slot_${this.slots.size}_${kind}`);
+      const name = `slot_${this.slots.size}_${kind}`;
+      // In a tidy so the zeros tensor goes (the in-place path calls this outside one); variables survive tidies.
+      v = tf.tidy(() => tf.variable(tf.zerosLike(p), false, name));
       this.slots.set(key, v);
     }
     return v;
