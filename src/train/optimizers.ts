@@ -133,69 +133,30 @@ export class Optimizer {
     const lr32 = r(lr);
     params.forEach((param, idx) => {
       const g = arrays(grads[idx]!)!;
-      const n = g.length;
       switch (c.name) {
         case 'sgd': {
           const mu = r(c.momentum ?? 0);
-          const p = own(param);
-          if (!mu) {
-            if (wd) for (let i = 0; i < n; i++) { const gi = r(g[i]! + r(p[i]! * wd)); p[i] = p[i]! - r(gi * lr32); }
-            else for (let i = 0; i < n; i++) p[i] = p[i]! - r(g[i]! * lr32);
-            break;
-          }
-          const buf = own(this.slot('momentum', param, idx));
-          const first = t === 1, nesterov = !!c.nesterov;
-          for (let i = 0; i < n; i++) {
-            const gi = wd ? r(g[i]! + r(p[i]! * wd)) : g[i]!;
-            const next = first ? gi : r(r(buf[i]! * mu) + gi);
-            buf[i] = next;
-            const u = nesterov ? r(gi + r(next * mu)) : next;
-            p[i] = p[i]! - r(u * lr32);
-          }
+          if (!mu) sgdUpdate(own(param), g, lr32, wd);
+          else sgdMomentumUpdate(own(param), g, own(this.slot('momentum', param, idx)), lr32, wd, mu, t === 1, !!c.nesterov);
           break;
         }
         case 'adam':
         case 'adamw': {
           const [b1, b2] = (c.betas ?? [0.9, 0.999]) as [number, number];
-          const b1f = r(b1), b2f = r(b2), ib1 = r(1 - b1), ib2 = r(1 - b2);
-          const eps = r(c.eps ?? 1e-8);
-          const bc1 = r(1 - Math.pow(b1, t)), bc2 = r(1 - Math.pow(b2, t));
           const adamw = c.name === 'adamw';
-          const decay = r(1 - lr * (c.weight_decay ?? 0));
           const m = own(this.slot('m', param, idx));
           const v = own(this.slot('v', param, idx));
-          const p = own(param);
-          for (let i = 0; i < n; i++) {
-            const pi = p[i]!;
-            const base = adamw ? r(pi * decay) : pi;
-            const gi = !adamw && wd ? r(g[i]! + r(pi * wd)) : g[i]!;
-            const mi = r(r(m[i]! * b1f) + r(gi * ib1));
-            const vi = r(r(v[i]! * b2f) + r(r(gi * gi) * ib2));
-            m[i] = mi;
-            v[i] = vi;
-            const denom = r(r(Math.sqrt(r(vi / bc2))) + eps);
-            p[i] = base - r(r(r(mi / bc1) / denom) * lr32);
-          }
+          adamUpdate(
+            own(param), g, m, v, lr32, adamw ? 0 : wd, adamw ? r(1 - lr * (c.weight_decay ?? 0)) : 1,
+            r(b1), r(b2), r(1 - b1), r(1 - b2), r(1 - Math.pow(b1, t)), r(1 - Math.pow(b2, t)), r(c.eps ?? 1e-8),
+          );
           break;
         }
         case 'rmsprop': {
-          const alpha = r(c.alpha ?? 0.99), ia = r(1 - (c.alpha ?? 0.99));
-          const eps = r(c.eps ?? 1e-8);
           const mu = r(c.momentum ?? 0);
           const sq = own(this.slot('square_avg', param, idx));
           const buf = mu ? own(this.slot('momentum', param, idx)) : undefined;
-          const p = own(param);
-          for (let i = 0; i < n; i++) {
-            const gi = wd ? r(g[i]! + r(p[i]! * wd)) : g[i]!;
-            const s = r(r(sq[i]! * alpha) + r(r(gi * gi) * ia));
-            sq[i] = s;
-            let u = r(gi / r(r(Math.sqrt(s)) + eps));
-            if (buf) {
-              u = r(r(buf[i]! * mu) + u);
-              buf[i] = u;
-            }
-            p[i] = p[i]! - r(u * lr32);
-          }
+          rmspropUpdate(own(param), g, sq, buf, lr32, wd, r(c.alpha ?? 0.99), r(1 - (c.alpha ?? 0.99)), r(c.eps ?? 1e-8), mu);
           break;
         }
         default:
@@ -239,5 +200,69 @@ export class Optimizer {
   dispose(): void {
     for (const v of this.slots.values()) v.dispose();
     this.slots.clear();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ in-place updates
+// One small monomorphic function per rule, so V8 optimises each loop on its own (a single function with every rule
+// inside measured several times slower). Scalars arrive rounded to float32; `fround` rounds each intermediate as the
+// corresponding tf op's float32 output is rounded; the final store into the Float32Array rounds the last one.
+const fround = Math.fround;
+
+/** SGD without momentum: g += wd·p (when wd); p -= lr·g. */
+function sgdUpdate(p: Float32Array, g: Float32Array, lr: number, wd: number): void {
+  const n = p.length;
+  if (wd) for (let i = 0; i < n; i++) p[i] = p[i]! - fround(fround(g[i]! + fround(p[i]! * wd)) * lr);
+  else for (let i = 0; i < n; i++) p[i] = p[i]! - fround(g[i]! * lr);
+}
+
+/** SGD with momentum (dampening 0): buf = g on the first step, else mu·buf + g; nesterov: g + mu·buf. */
+function sgdMomentumUpdate(
+  p: Float32Array, g: Float32Array, buf: Float32Array, lr: number, wd: number, mu: number, first: boolean, nesterov: boolean,
+): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = wd ? fround(g[i]! + fround(p[i]! * wd)) : g[i]!;
+    const next = first ? gi : fround(fround(buf[i]! * mu) + gi);
+    buf[i] = next;
+    p[i] = p[i]! - fround((nesterov ? fround(gi + fround(next * mu)) : next) * lr);
+  }
+}
+
+/** Adam / AdamW (`decay` = 1 − lr·wd for AdamW, else 1; `wd` only for Adam's L2 term). */
+function adamUpdate(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, wd: number, decay: number,
+  b1: number, b2: number, ib1: number, ib2: number, bc1: number, bc2: number, eps: number,
+): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const pi = p[i]!;
+    const base = decay !== 1 ? fround(pi * decay) : pi;
+    const gi = wd ? fround(g[i]! + fround(pi * wd)) : g[i]!;
+    const mi = fround(fround(m[i]! * b1) + fround(gi * ib1));
+    const vi = fround(fround(v[i]! * b2) + fround(fround(gi * gi) * ib2));
+    m[i] = mi;
+    v[i] = vi;
+    const denom = fround(fround(Math.sqrt(fround(vi / bc2))) + eps);
+    p[i] = base - fround(fround(fround(mi / bc1) / denom) * lr);
+  }
+}
+
+/** RMSprop (centered: false): sq = α·sq + (1−α)·g²; u = g / (√sq + eps); with momentum buf = mu·buf + u. */
+function rmspropUpdate(
+  p: Float32Array, g: Float32Array, sq: Float32Array, buf: Float32Array | undefined, lr: number, wd: number,
+  alpha: number, ia: number, eps: number, mu: number,
+): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = wd ? fround(g[i]! + fround(p[i]! * wd)) : g[i]!;
+    const s = fround(fround(sq[i]! * alpha) + fround(fround(gi * gi) * ia));
+    sq[i] = s;
+    let u = fround(gi / fround(fround(Math.sqrt(s)) + eps));
+    if (buf) {
+      u = fround(fround(buf[i]! * mu) + u);
+      buf[i] = u;
+    }
+    p[i] = p[i]! - fround(u * lr);
   }
 }
