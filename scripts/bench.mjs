@@ -6,7 +6,9 @@
 //                          [--backends tudui-native,wasm,tensorflow,torch] [--threads N] [--json]
 //
 // Seed net: conv5x5·32 pad2 → maxpool2 → conv5x5·32 pad2 → maxpool2 → conv5x5·64 pad2 → maxpool2 → flatten →
-// linear 64 → linear 10, SGD, softmax cross-entropy, synthetic CIFAR-shaped data. Every (round, backend) runs in
+// linear 64 → linear 10, SGD, softmax cross-entropy, synthetic CIFAR-shaped data. The tfjs backends build it from
+// experiments/cifar10-sgd.yaml with our compiler (src/model/seed-net.ts) and time the training loop's own step
+// (src/train/loop.ts trainStep: our loss, our PyTorch-exact optimizer, loss read back every step). Every (round, backend) runs in
 // its own child process (clean peak RSS, no cross-talk); rounds interleave the backends in a rotating order and
 // the reported figure is the median over rounds of each round's median step time, since shared machines are noisy.
 // The cpu backend (pure JS, minutes per step) runs only when listed explicitly. Needs `npm run build` (dist/).

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { buildSeedNet } from '../src/model/seed-net.js';
 
 const addon = loadNativeAddon();
 const reason = typeof addon === 'string' ? addon : '';
@@ -286,19 +287,7 @@ describe(suiteName, () => {
 
   it.skipIf(!!reason)('one SGD step of the seed network (batch 4) gives the same weights', async () => {
     await tf.setBackend('cpu');
-    const model = tf.sequential({
-      layers: [
-        tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 5, padding: 'same' }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same' }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same' }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.flatten(),
-        tf.layers.dense({ units: 64 }),
-        tf.layers.dense({ units: 10 }),
-      ],
-    });
+    const model = buildSeedNet(tf);
     const init = model.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
     const xs = randArray(4 * 32 * 32 * 3, 61, 0, 1);
     const labels = [3, 1, 4, 1];

@@ -42,23 +42,6 @@ async function activate(tf, backend, o, root) {
   }
 }
 
-/** The seed network, as the seed experiment's layers compile to tf.layers. */
-function seedNet(tf) {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 64 }),
-      tf.layers.dense({ units: 10 }),
-    ],
-  });
-}
-
 /** Input pipeline: uint8 NHWC bytes -> normalised float32 batch (src/data batches()) -> tensors. ms per batch. */
 async function pipelineMs(tf, root, batch) {
   let batches;
@@ -105,25 +88,25 @@ async function pipelineMs(tf, root, batch) {
 export async function childMain(o, root) {
   const tf = await import('@tensorflow/tfjs');
   const description = await activate(tf, o.child, o, root);
-  const model = seedNet(tf);
-  const opt = tf.train.sgd(0.01);
-  const x = tf.randomNormal([o.batch, 32, 32, 3]);
-  const y = tf.oneHot(tf.randomUniform([o.batch], 0, 10, 'int32'), 10);
-  const xe = tf.randomNormal([o.evalBatch, 32, 32, 3]);
-  // The tudui training loop's shape: variableGrads over the model's loss, then applyGradients.
-  const step = () => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true })));
-    opt.applyGradients(grads);
-    const loss = value.dataSync()[0];
-    tf.dispose([value, ...Object.values(grads)]);
-    return loss;
-  };
+  // The seed net from experiments/cifar10-sgd.yaml through our compiler, and the training loop's own step
+  // (src/train/loop.ts trainStep: variableGrads over our cross-entropy, our PyTorch-exact SGD, loss read back).
+  const { seedExperiment, buildSeedNet, SEED_INPUT_SHAPE, SEED_CLASSES } = await distModule(root, 'model/seed-net.js');
+  const { trainStep } = await distModule(root, 'train/loop.js');
+  const { Optimizer } = await distModule(root, 'train/optimizers.js');
+  const exp = seedExperiment([`dataset.batch_size=${o.batch}`]);
+  const model = buildSeedNet(tf, exp);
+  const params = model.trainableWeights.map((w) => w.read());
+  const opt = new Optimizer(exp.optimizer);
+  const hwc = SEED_INPUT_SHAPE[0] * SEED_INPUT_SHAPE[1] * SEED_INPUT_SHAPE[2];
+  const batch = { x: Float32Array.from({ length: o.batch * hwc }, (_, i) => Math.sin(i * 12.9898) * 1.5), y: Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % SEED_CLASSES), size: o.batch };
+  const xe = tf.randomNormal([o.evalBatch, ...SEED_INPUT_SHAPE]);
+  const step = () => trainStep(model, params, opt, exp, batch, SEED_INPUT_SHAPE, SEED_CLASSES, exp.optimizer.lr);
   const evalStep = () => tf.tidy(() => model.predict(xe).argMax(-1).dataSync());
   const trainMs = [], evalMs = [];
-  for (let i = 0; i < o.warmup; i++) step();
+  for (let i = 0; i < o.warmup; i++) await step();
   for (let i = 0; i < o.steps; i++) {
     const t = performance.now();
-    const loss = step();
+    const loss = await step();
     trainMs.push(performance.now() - t);
     if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
   }

@@ -8,6 +8,7 @@
  * backend must already be registered; this switches backends with tf.setBackend and leaves `target` active.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { buildSeedNet } from '../model/seed-net.js';
 
 type Tf = typeof TF;
 type Tensor = TF.Tensor;
@@ -319,21 +320,9 @@ export function formatKernelResults(results: KernelCheckResult[]): string {
     .join('\n');
 }
 
-/** The seed network (conv5x5·32 pad 2 → maxpool 2, ×2, conv5x5·64 → maxpool 2 → linear 64 → linear 10), as in the bench. */
+/** The seed network, from experiments/cifar10-sgd.yaml through our compiler (src/model/seed-net.ts), as in the bench. */
 function seedNet(tf: Tf): TF.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 64 }),
-      tf.layers.dense({ units: 10 }),
-    ],
-  });
+  return buildSeedNet(tf);
 }
 
 export interface StepBench {

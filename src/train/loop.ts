@@ -280,9 +280,10 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 
 /**
  * One optimisation step; returns the batch's mean loss (read back, so NaN can be caught before the update).
- * Reads are async: WebGPU in Node cannot read tensors synchronously.
+ * Reads are async: WebGPU in Node cannot read tensors synchronously. Exported for `npm run bench`, which times
+ * exactly this step.
  */
-async function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   params: tf.Variable[],
   optimizer: Optimizer,
