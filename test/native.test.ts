@@ -252,6 +252,18 @@ describe(suiteName, () => {
     });
   });
 
+  it.skipIf(!!reason)('elementwise ops with one value per row ([rows, 1] against [rows, cols], as softmax makes): bit-identical', async () => {
+    const as = randArray(6 * 5, 74), cs = randArray(6, 75, 0.5, 2);
+    const f = () => {
+      const a = tf.tensor2d(as, [6, 5]), c = tf.tensor2d(cs, [6, 1]), c3 = tf.tensor3d(cs, [2, 3, 1]), a3 = tf.reshape(a, [2, 3, 5]);
+      return [tf.add(a, c), tf.sub(a, c), tf.mul(a, c), tf.div(a, c), tf.add(c, a), tf.sub(c, a), tf.mul(c, a), tf.div(c, a),
+        tf.sub(a3, c3), tf.div(c3, a3), tf.mul(tf.reshape(a, [1, 6, 5]), c), tf.sub(tf.reshape(a, [2, 3, 5]), tf.tensor2d(cs.slice(0, 3), [3, 1]))];
+    };
+    const want = await on('cpu', f);
+    const got = await on(NATIVE_BACKEND_NAME, f);
+    want.forEach((w, i) => expect(Array.from(got[i]!), `output ${i}`).toEqual(Array.from(w)));
+  });
+
   it.skipIf(!!reason)('relu and its gradient (Step), NaN included; unfused conv + bias + relu training path', async () => {
     const xs = randArray(5 * 6, 75);
     xs[3] = NaN;

@@ -423,8 +423,12 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
    * dtypes go to the cpu kernel.
    */
   type Loop = (a: Float32Array, b: Float32Array, o: Float32Array) => void;
-  /** Loops for: same shape; b broadcast along leading axes (b.length divides o.length); a broadcast likewise. */
-  type Loops = [same: Loop, rowB: Loop, rowA: Loop];
+  type ColLoop = (a: Float32Array, b: Float32Array, o: Float32Array, cols: number) => void;
+  /**
+   * Loops for: same shape; b broadcast along leading axes (b.length divides o.length); a broadcast likewise;
+   * b one value per row ([..., rows, 1] against [..., rows, cols]: softmax's max and sum); a likewise.
+   */
+  type Loops = [same: Loop, rowB: Loop, rowA: Loop, colB: ColLoop, colA: ColLoop];
   const trailing = (small: readonly number[], full: readonly number[]): boolean => {
     let k = 0;
     while (k < small.length && small[k] === 1) k++;
@@ -433,7 +437,11 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     const off = full.length - rest.length;
     return rest.every((d, i) => d === full[off + i]);
   };
-  const binary = (name: string, [same, rowB, rowA]: Loops): KernelImpl => (args) => {
+  /** `small` is `full` with its last axis 1 (leading axes of `full` may be missing or 1 in `small`). */
+  const column = (small: readonly number[], full: readonly number[]): boolean =>
+    small.length > 0 && full.length > 0 && small[small.length - 1] === 1 && full[full.length - 1]! > 1 &&
+    trailing(small.slice(0, -1), full.slice(0, -1));
+  const binary = (name: string, [same, rowB, rowA, colB, colA]: Loops): KernelImpl => (args) => {
     const { backend } = args;
     const a = args.inputs.a!, b = args.inputs.b!;
     const av = f32(backend, a), bv = f32(backend, b);
@@ -445,6 +453,8 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     if (av.length === n && bv.length === n) same(av, bv, o);
     else if (av.length === n && trailing(b.shape, shape)) rowB(av, bv, o);
     else if (bv.length === n && trailing(a.shape, shape)) rowA(av, bv, o);
+    else if (av.length === n && column(b.shape, shape)) colB(av, bv, o, shape[shape.length - 1]!);
+    else if (bv.length === n && column(a.shape, shape)) colA(av, bv, o, shape[shape.length - 1]!);
     else return fallback(name, args);
     return backend.makeTensorInfo(shape, 'float32', o);
   };
@@ -453,21 +463,29 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! + b[i]!; },
     (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! + b[j]!; },
     (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! + b[i + j]!; },
+    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! + v; } },
+    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v + b[i + j]!; } },
   ]);
   const sub = binary('Sub', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! - b[i]!; },
     (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! - b[j]!; },
     (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! - b[i + j]!; },
+    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! - v; } },
+    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v - b[i + j]!; } },
   ]);
   const mul = binary('Multiply', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! * b[i]!; },
     (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! * b[j]!; },
     (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! * b[i + j]!; },
+    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! * v; } },
+    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v * b[i + j]!; } },
   ]);
   const div = binary('RealDiv', [
     (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! / b[i]!; },
     (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! / b[j]!; },
     (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! / b[i + j]!; },
+    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! / v; } },
+    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v / b[i + j]!; } },
   ]);
 
   /** Relu and Step (relu's gradient) on float32: same results as the cpu kernels, NaN included. */
