@@ -1,5 +1,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuildContext, LayerKind, Shape, ShapeResult } from '../layer-kind.js';
+import { fusedBatchNorm } from './batchnorm-layer.js';
 
 export interface BatchnormOptions extends Record<string, unknown> {
   momentum: number;
@@ -23,6 +24,7 @@ export const batchnorm: LayerKind<BatchnormOptions> = {
   outputShape: (input: Shape): ShapeResult => ({ shape: [...input] }),
   parameters: (input: Shape) => 2 * (input[input.length - 1] ?? 0),
   build(tf: typeof tfjs, o: BatchnormOptions, ctx: BuildContext): tfjs.layers.Layer[] {
-    return [tf.layers.batchNormalization({ axis: -1, momentum: 1 - o.momentum, epsilon: o.eps, name: ctx.name })];
+    // PyTorch semantics and a fused training kernel on the CPU backends (see batchnorm-layer.ts).
+    return [fusedBatchNorm(tf)({ momentum: o.momentum, eps: o.eps, name: ctx.name })];
   },
 };
