@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
-import { buildSeedNet } from '../src/model/seed-net.js';
+import { buildSeedNet, seedExperiment } from '../src/model/seed-net.js';
+import { trainStep } from '../src/train/loop.js';
+import { Optimizer } from '../src/train/optimizers.js';
 
 const addon = loadNativeAddon();
 const reason = typeof addon === 'string' ? addon : '';
@@ -318,6 +320,51 @@ describe(suiteName, () => {
     const want = await stepOn('cpu');
     const got = await stepOn(NATIVE_BACKEND_NAME);
     want.forEach((w, i) => expectClose(got[i]!, w, i === 0 ? 'loss' : `weight ${i - 1}`));
+    model.dispose();
+  });
+
+  it.skipIf(!!reason)('recycled output arrays: never one that was read out or sliced, and training steps stay exact', async () => {
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+    const xs = randArray(2 * 32 * 32 * 3, 81), ws = randArray(3 * 3 * 3 * 32, 82);
+    const xs2 = randArray(2 * 32 * 32 * 3, 84);
+    const conv = (x = xs) => tf.tidy(() => tf.conv2d(tf.tensor4d(x, [2, 32, 32, 3]), tf.tensor4d(ws, [3, 3, 3, 32]), 1, 'same'));
+    // 65536 elements: large enough to come from the pool.
+    const a = conv();
+    const read = a.dataSync();
+    const want = Float32Array.from(read);
+    a.dispose();
+    let others = [conv(xs2), conv(xs2), conv(xs2)]; // would land in a's array if it were recycled
+    expect(Array.from(read)).toEqual(Array.from(want));
+    tf.dispose(others);
+    const b = conv();
+    const view = tf.slice(b, [1], [1]); // a simple slice: a view of b's array on this backend
+    b.dispose();
+    others = [conv(xs2), conv(xs2), conv(xs2)];
+    const bWant = await on('cpu', () => tf.slice(conv(), [1], [1]));
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+    expectClose(Float32Array.from(view.dataSync()), bWant[0]!, 'slice of a disposed tensor');
+    tf.dispose([view, ...others]);
+
+    // Three steps of the training loop's own step (batch 4) on tudui-native and on cpu: same losses and weights.
+    const exp = seedExperiment(['dataset.batch_size=4']);
+    const batch = { x: randArray(4 * 32 * 32 * 3, 83), y: Int32Array.from([3, 1, 4, 1]), size: 4 };
+    await tf.setBackend('cpu');
+    const model = buildSeedNet(tf, exp);
+    const init = model.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      model.setWeights(init.map((w) => tf.tensor(w.data, w.shape)));
+      const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const opt = new Optimizer({ ...exp.optimizer, momentum: 0.9, lr: 0.05 });
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) losses.push(await trainStep(model, params, opt, exp, batch, [32, 32, 3], 10, 0.05));
+      const out = [Float32Array.from(losses), ...model.getWeights().map((w) => Float32Array.from(w.dataSync()))];
+      opt.dispose();
+      return out;
+    };
+    const wantSteps = await run('cpu');
+    const got = await run(NATIVE_BACKEND_NAME);
+    wantSteps.forEach((w, i) => expectClose(got[i]!, w, i === 0 ? 'losses' : `weight ${i - 1}`, 1e-3));
     model.dispose();
   });
 });

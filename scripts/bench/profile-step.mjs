@@ -47,9 +47,12 @@ const N = +(process.env.N ?? 30);
 for (let i = 0; i < 5; i++) step();
 times.clear(); phase.clear();
 const ts = [];
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < N; i++) { const t = performance.now(); step(); ts.push(performance.now() - t); }
+const cpu = process.cpuUsage(cpu0);
 ts.sort((a, b) => a - b);
-console.log('median step', ts[N >> 1].toFixed(2), 'min', ts[0].toFixed(2));
+// CPU time (all threads, user + system) per step: less sensitive than wall time to a busy machine.
+console.log('median step', ts[N >> 1].toFixed(2), 'min', ts[0].toFixed(2), 'cpu/step', ((cpu.user + cpu.system) / 1000 / N).toFixed(2), 'sys/step', (cpu.system / 1000 / N).toFixed(2));
 for (const [k, v] of phase) console.log(k, (v / N).toFixed(2));
 if (kernelTimes) {
   const rows = [...times].sort((a, b) => b[1][0] - a[1][0]);

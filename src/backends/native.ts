@@ -20,6 +20,10 @@
  * - Conv2DBackpropFilter also gets dy's sum over N, H, W from oneDNN and keeps it for the bias gradient's Sum over
  *   the same dy that follows.
  *
+ * - Large output arrays of the native kernels are recycled when tfjs disposes their tensors (`ArrayPool`): no
+ *   fresh zero-filled ArrayBuffers per step, so no "external memory pressure" garbage collections (the seed net's
+ *   step ran a mark-compact every step or two). TUDUI_NATIVE_RECYCLE=0 turns it off.
+ *
  * Threads: oneDNN and the pooling loops use OpenMP (OMP_NUM_THREADS, default every core), with passive waiting
  * (see loadNativeAddon). Debug switches: TUDUI_NATIVE_ADDON (addon path), TUDUI_NATIVE_LAZY=0,
  * TUDUI_NATIVE_LAYOUT=blocked, TUDUI_NATIVE_POOL=1 (all measured no faster here).
@@ -160,23 +164,139 @@ function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
   ]);
 }
 
+/**
+ * Recycles the large float32 arrays of native kernel outputs when tfjs disposes their tensors, so a training step
+ * reuses last step's buffers instead of allocating ~30 MB of fresh zero-filled ArrayBuffers: those allocations cost
+ * their zero fill and, worse, make V8 run a scavenge plus a mark-compact every step or two for "external memory
+ * pressure" (~5-7 ms per step of the seed net). Only arrays nobody else can still see are reused:
+ * - allocated by `take` (native kernel outputs), never handed in from outside;
+ * - never read out (`read`/`readSync`: dataSync(), data(), array() return the live array on this backend);
+ * - never an input of a tfjs cpu kernel (some return views of their input, e.g. a simple Slice's subarray);
+ * - not captured by a lazy Conv2DBackpropInput that has not run yet (`pin`).
+ * TUDUI_NATIVE_RECYCLE=0 turns it off.
+ */
+class ArrayPool {
+  static readonly MIN = 1 << 16;
+  private static readonly PER_SIZE = 6;
+  private static readonly MAX_BYTES = 256 * 1024 * 1024;
+  private readonly owned = new WeakSet<Float32Array>();
+  private readonly pinned = new Map<Float32Array, number>();
+  /** Pinned arrays whose tensors were disposed: recycled when the last pin goes. */
+  private readonly orphans = new WeakSet<Float32Array>();
+  private readonly free = new Map<number, Float32Array[]>();
+  private bytes = 0;
+  /** Data ids of lazy outputs: their `values` getter computes, so disposal must not touch it. */
+  readonly lazy = new WeakMap<object, () => Float32Array | undefined>();
+
+  take(n: number): Float32Array {
+    const list = this.free.get(n);
+    const a = list?.pop();
+    if (a) {
+      this.bytes -= n * 4;
+      return a;
+    }
+    const b = new Float32Array(n);
+    this.owned.add(b);
+    return b;
+  }
+
+  /** `a` may now be visible outside the backend's kernels: never recycle it. */
+  escape(a: unknown): void {
+    if (a instanceof Float32Array) this.owned.delete(a);
+  }
+
+  pin(a: Float32Array): void {
+    if (this.owned.has(a)) this.pinned.set(a, (this.pinned.get(a) ?? 0) + 1);
+  }
+
+  unpin(a: Float32Array): void {
+    const n = this.pinned.get(a);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.pinned.set(a, n - 1);
+      return;
+    }
+    this.pinned.delete(a);
+    if (this.orphans.has(a)) {
+      this.orphans.delete(a);
+      this.give(a);
+    }
+  }
+
+  private give(a: Float32Array): void {
+    if (!this.owned.has(a)) return;
+    if (this.pinned.has(a)) {
+      this.orphans.add(a);
+      return;
+    }
+    if (this.bytes + a.length * 4 > ArrayPool.MAX_BYTES) return;
+    let list = this.free.get(a.length);
+    if (!list) this.free.set(a.length, (list = []));
+    if (list.length >= ArrayPool.PER_SIZE || list.includes(a)) return;
+    list.push(a);
+    this.bytes += a.length * 4;
+  }
+
+  /** Hooks one backend instance's reads and disposals. */
+  attach(backend: PoolBackend): void {
+    const { data } = backend;
+    const readSync = backend.readSync.bind(backend);
+    const read = backend.read.bind(backend);
+    const disposeData = backend.disposeData.bind(backend);
+    backend.readSync = (dataId) => {
+      const v = readSync(dataId);
+      this.escape(v);
+      return v;
+    };
+    backend.read = async (dataId) => {
+      const v = await read(dataId);
+      this.escape(v);
+      return v;
+    };
+    backend.disposeData = (dataId, force) => {
+      const lazy = this.lazy.get(dataId);
+      const values = lazy ? lazy() : data.get(dataId)?.values;
+      const r = disposeData(dataId, force);
+      if (values instanceof Float32Array && values.length >= ArrayPool.MIN && !data.has(dataId)) this.give(values);
+      return r;
+    };
+  }
+}
+
+/** The parts of MathBackendCPU the pool hooks. */
+interface PoolBackend {
+  data: { get(dataId: object): { values?: unknown } | undefined; has(dataId: object): boolean };
+  readSync(dataId: object): unknown;
+  read(dataId: object): Promise<unknown>;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
 // ------------------------------------------------------------------------------------------------ kernels
 
-function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): Record<string, KernelImpl> {
+function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, arrays: ArrayPool | undefined): Record<string, KernelImpl> {
   const bu = tf.backend_util;
   /** Output buffer for a native kernel: pooled for large tensors (no zero fill, no fresh page faults). */
   // Opt-in (TUDUI_NATIVE_POOL=1): measured no faster here than V8's own allocation, so off by default.
   const poolMin = process.env.TUDUI_NATIVE_POOL === '1' ? 16384 : Infinity;
   // TUDUI_NATIVE_LAZY=0 computes Conv2DBackpropInput eagerly (profiling; or if laziness ever surprises).
   const lazy = process.env.TUDUI_NATIVE_LAZY !== '0';
-  const out32 = (n: number): Float32Array => (n >= poolMin ? nat.alloc(n) : new Float32Array(n));
+  const out32 = (n: number): Float32Array =>
+    n >= poolMin ? nat.alloc(n) : arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n);
 
   const cpuFn = (name: string): KernelImpl => {
     const k = cpu.get(name);
     if (!k) throw new Error(`tudui-native: the cpu backend has no kernel ${name}`);
     return k.kernelFunc as unknown as KernelImpl;
   };
-  const fallback = (name: string, args: KernelArgs): TensorInfo | TensorInfo[] => cpuFn(name)(args);
+  /** A tfjs cpu kernel may return a view of an input's array: those arrays are never recycled. */
+  const escapeInputs = (args: KernelArgs): void => {
+    if (!arrays) return;
+    for (const t of Object.values(args.inputs)) if (t) arrays.escape(args.backend.data.get(t.dataId).values);
+  };
+  const fallback = (name: string, args: KernelArgs): TensorInfo | TensorInfo[] => {
+    escapeInputs(args);
+    return cpuFn(name)(args);
+  };
   const single = (r: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(r) ? r[0]! : r);
 
   /** Apply a fused activation (other than linear/relu, which the addon does) with the cpu kernels. */
@@ -254,9 +374,23 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
       return backend.makeTensorInfo(shape, 'float32', dx);
     }
     const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
-    // Lazy: compute on first read. dy's and the filter's arrays are captured (tfjs never mutates tensor data).
+    // Lazy: compute on first read. dy's and the filter's arrays are captured (tfjs never mutates tensor data), and
+    // pinned so the pool cannot reuse them before then.
     const entry = backend.data.get(out.dataId) as { values?: unknown };
     let computed: Float32Array | undefined;
+    if (arrays) {
+      const pool = arrays;
+      pool.pin(dyv);
+      pool.pin(wv);
+      pool.lazy.set(out.dataId, () => {
+        // Disposed: unread, its inputs are free again (a read already unpinned them).
+        if (!computed) {
+          pool.unpin(dyv);
+          pool.unpin(wv);
+        }
+        return computed;
+      });
+    }
     Object.defineProperty(entry, 'values', {
       configurable: true,
       enumerable: true,
@@ -264,6 +398,8 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
         if (!computed) {
           computed = out32(sizeOf(shape));
           nat.convBackwardData(dyv, wv, computed, geom);
+          arrays?.unpin(dyv);
+          arrays?.unpin(wv);
         }
         return computed;
       },
@@ -417,6 +553,54 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
   };
 
   /**
+   * Mean over a contiguous block of axes (batch-norm moments over N,H,W; global average pooling over H,W): the
+   * addon's outer-axis sum on each outer slice, then one scale. tfjs's cpu Mean transposes first and was ~150x slower.
+   */
+  const mean: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const attrs = args.attrs as unknown as TF.MeanAttrs;
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length === 0 || xv.length === 0) return fallback('Mean', args);
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
+    if (axes.length === 0 || axes.some((v, i) => i > 0 && v !== axes[i - 1]! + 1)) return fallback('Mean', args);
+    const first = axes[0]!;
+    const last = axes[axes.length - 1]!;
+    const outer = sizeOf(x.shape.slice(0, first));
+    const mid = sizeOf(x.shape.slice(first, last + 1));
+    const inner = sizeOf(x.shape.slice(last + 1));
+    const [outShape0] = bu.computeOutAndReduceShapes(x.shape, axes);
+    const outShape = attrs.keepDims ? bu.expandShapeToKeepDim(outShape0, axes) : outShape0;
+    const out = out32(outer * inner);
+    if (inner === 1) nat.sumInner(xv, out, outer, mid);
+    else for (let o = 0; o < outer; o++) nat.sumOuter(xv.subarray(o * mid * inner, (o + 1) * mid * inner), out.subarray(o * inner, (o + 1) * inner), mid, inner);
+    const scale = 1 / mid;
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale;
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+
+  /**
+   * Tile of a tensor whose leading axes are all 1 along those same leading axes ([1,1,1,C] → [N,H,W,C]: tfjs's
+   * batch-norm gradient does this every step): copies of one row. Other tilings go to the cpu kernel.
+   */
+  const tile: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const reps = (args.attrs as unknown as TF.TileAttrs).reps;
+    const xv = f32(backend, x);
+    const r = x.shape.length;
+    if (!xv || reps.length !== r || r === 0) return fallback('Tile', args);
+    let k = 0; // number of leading axes that are tiled
+    while (k < r && x.shape[k] === 1) k++;
+    if (reps.slice(k).some((v) => v !== 1)) return fallback('Tile', args);
+    const outShape = x.shape.map((d, i) => d * reps[i]!);
+    const copies = sizeOf(reps.slice(0, k));
+    const out = out32(copies * xv.length);
+    for (let c = 0; c < copies; c++) out.set(xv, c * xv.length);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+
+  /**
    * Float32 elementwise binary ops for the shapes training produces (same shape; one side a single value; one side
    * broadcast along leading axes, as a bias is): plain monomorphic loops. tfjs's generic cpu binary kernel is ~30x
    * slower per element, which shows in the optimizer's updates and in unfused bias adds. Other broadcasts and
@@ -521,6 +705,8 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
     BatchMatMul: batchMatMul,
     _FusedMatMul: fusedMatMul,
     Sum: sum,
+    Mean: mean,
+    Tile: tile,
     Add: add,
     Sub: sub,
     Multiply: mul,
@@ -533,7 +719,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>): 
 /** Names of the kernels the addon implements (the rest are tfjs's cpu kernels). */
 export const NATIVE_KERNELS = [
   'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'AvgPool', 'MaxPoolGrad',
-  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Relu', 'Step',
+  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Relu', 'Step',
 ] as const;
 
 export interface NativeLoadOptions {
@@ -557,15 +743,30 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
   const cpuKernels = tf.getKernelsForBackend('cpu');
   if (cpuKernels.length === 0) return "tfjs's cpu backend has no kernels";
   const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k]));
-  const kernels = makeKernels(tf, nat, cpu);
+  const pool = process.env.TUDUI_NATIVE_RECYCLE === '0' ? undefined : new ArrayPool();
+  const kernels = makeKernels(tf, nat, cpu, pool);
   for (const k of cpuKernels) {
     if (k.kernelName in kernels) continue;
-    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME });
+    const f = k.kernelFunc as unknown as KernelImpl;
+    // With the pool, the cpu kernels' inputs are marked as seen (see ArrayPool); Identity and Reshape only share
+    // the input's data id (reference-counted), never its array under another id.
+    const sharesDataId = k.kernelName === 'Identity' || k.kernelName === 'Reshape';
+    const kernelFunc: KernelImpl = pool && !sharesDataId
+      ? (args) => {
+        for (const t of Object.values(args.inputs)) if (t) pool.escape(args.backend.data.get(t.dataId).values);
+        return f(args);
+      }
+      : f;
+    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as TF.KernelFunc });
   }
   for (const [kernelName, fn] of Object.entries(kernels)) {
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: fn as unknown as TF.KernelFunc });
   }
   // Priority 0: never chosen implicitly over 'cpu'; selectBackend activates it explicitly.
-  tf.registerBackend(NATIVE_BACKEND_NAME, () => cpuFactory() as TF.KernelBackend, 0);
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => {
+    const backend = cpuFactory() as TF.KernelBackend;
+    pool?.attach(backend as unknown as PoolBackend);
+    return backend;
+  }, 0);
   return true;
 }
