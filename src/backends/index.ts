@@ -204,6 +204,9 @@ export async function selectBackend(device: Device, opts: SelectOptions = {}): P
     if (r.ok) {
       const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.provider.name}: ${s.reason}`).join('; ')})` : '';
       log(`device ${device}: using ${provider.name}: ${r.description}${device === 'auto' || device === 'cpu' ? why : ''}`);
+      // tfjs's CPU backend (which tudui-native extends) advertises tfjs-node on first use; the choice is made.
+      const active = tf.backend() as { firstUse?: boolean };
+      if ('firstUse' in active) active.firstUse = false;
       return { tf, name: r.backend, description: r.description };
     }
     skipped.push({ provider, reason: r.reason, ...(r.install ? { install: r.install } : {}) });

@@ -96,9 +96,6 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   } catch (e) {
     return { status: 'failed', error: message(e) };
   }
-  // tfjs's CPU backend (which tudui-native extends) advertises tfjs-node on first use; we already chose.
-  const active = backend.tf.backend() as { firstUse?: boolean };
-  if ('firstUse' in active) active.firstUse = false;
 
   // --- Run directory and resolved config ------------------------------------------------------------------------
   let runDir: string;
