@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/index.js';
-import { CIFAR_TRAIN_LABELS, cifarTarGz, idxFiles, md5, pixel, tarGz, tempDir } from './helpers/dataset-files.js';
+import { CIFAR_TRAIN_LABELS, cifarTarGz, idxFiles, md5, pixel, rejects, tarGz, tempDir } from './helpers/dataset-files.js';
 
 let server: Server;
 let base = '';
@@ -30,15 +30,6 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as Error).name).toBe('UserError');
-    return e as Error;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('cifar10 download', () => {
   it('downloads, checks the md5, extracts into root and then loads; a second load does not download', async () => {

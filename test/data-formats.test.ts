@@ -4,18 +4,9 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { datasetInfo, DIGITS_DEFAULT_ROOT, loadDataset } from '../src/data/index.js';
 import {
-  CIFAR_TEST_LABELS, CIFAR_TRAIN_LABELS, cifarFiles, idx, idxFiles, pixel, tempDir, writeFiles, writeRawPng, writeSolidImage,
+  CIFAR_TEST_LABELS, CIFAR_TRAIN_LABELS, cifarFiles, idx, idxFiles, pixel, rejects, tempDir, writeFiles, writeRawPng, writeSolidImage,
 } from './helpers/dataset-files.js';
 
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as Error).name).toBe('UserError');
-    return e as Error;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('cifar10 (official binary format)', () => {
   it('reads cifar-10-batches-bin/ and converts planar records to NHWC', async () => {

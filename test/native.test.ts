@@ -9,22 +9,14 @@ import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/
 import { buildSeedNet, seedExperiment } from '../src/model/seed-net.js';
 import { trainStep } from '../src/train/loop.js';
 import { Optimizer } from '../src/train/optimizers.js';
+import { mulberry32 } from '../src/data/prng.js';
 
 const addon = loadNativeAddon();
 const reason = typeof addon === 'string' ? addon : '';
 const suiteName = reason ? `tudui-native backend (SKIPPED: ${reason})` : 'tudui-native backend';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers: the data pipeline's mulberry32. */
+const rng = mulberry32;
 function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = rng(seed);
   const a = new Float32Array(n);

@@ -9,6 +9,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { buildSeedNet } from '../model/seed-net.js';
+import { mulberry32 } from '../data/prng.js';
 
 type Tf = typeof TF;
 type Tensor = TF.Tensor;
@@ -35,17 +36,8 @@ export interface KernelCase {
   heavy?: boolean;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32 + Box-Muller). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers: the data pipeline's mulberry32 (Box-Muller below). */
+const rng = mulberry32;
 
 function fillData(n: number, fill: string, seed: number): Float32Array {
   const r = rng(seed);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
+import { expect } from 'vitest';
 
 export function tempDir(prefix = 'tudui-data-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -123,4 +124,15 @@ export async function writeSolidImage(file: string, w: number, h: number, rgb: [
 export async function writeRawPng(file: string, w: number, h: number, data: Uint8Array): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   await sharp(Buffer.from(data), { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+}
+
+/** Await `p` and return the UserError it rejects with; fail if it resolves or rejects with anything else. */
+export async function rejects(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    expect((e as Error).name).toBe('UserError');
+    return e as Error;
+  }
+  throw new Error('expected a UserError');
 }
