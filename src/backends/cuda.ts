@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendProvider, ProviderContext, ProviderResult } from './index.js';
+import { firstLine } from './load-errors.js';
 
 const require = createRequire(import.meta.url);
 const SPEC = '@tensorflow/tfjs-node-gpu';
@@ -34,11 +35,6 @@ export const CUDA_LIBRARIES: ReadonlyArray<{ soname: string; from: string }> = [
 ];
 
 const INSTALL_HINT = 'tfjs-node-gpu 4.x needs Linux x64, an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 on the library path';
-
-function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split('\n').find((l) => l.trim() !== '') ?? msg).trim();
-}
 
 /**
  * Turns a dlopen / require error into "which library is missing". Handles the glibc wording

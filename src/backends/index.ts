@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
 import { UserError } from '../cli/errors.js';
+import { firstLine, isModuleNotFound } from './load-errors.js';
 
 export type Tf = typeof TF;
 export type Device = 'auto' | 'cpu' | 'gpu';
@@ -53,16 +54,6 @@ export interface BackendProvider {
 }
 
 const require = createRequire(import.meta.url);
-
-function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split('\n').find((l) => l.trim() !== '') ?? msg).trim();
-}
-
-function isModuleNotFound(e: unknown, spec: string): boolean {
-  const err = e as { code?: string; message?: string };
-  return (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') && String(err.message).includes(spec);
-}
 
 /** Which tfjs-node flavour (if any) this process has loaded: both register 'tensorflow' and cannot coexist. */
 let tensorflowLoadedBy: string | undefined;

@@ -23,6 +23,7 @@ import type * as TF from '@tensorflow/tfjs';
 import type { BackendProvider, ProviderContext, ProviderResult } from './index.js';
 import { findSharedLibrary } from './cuda.js';
 import { registerWebgpuTrainingKernels } from './webgpu-kernels.js';
+import { firstLine, isModuleNotFound } from './load-errors.js';
 
 type Tf = typeof TF;
 const require = createRequire(import.meta.url);
@@ -83,16 +84,6 @@ export class WebgpuUnavailable extends Error {
 
 let loaded: WebgpuInfo | undefined;
 let gpuPromise: Promise<{ gpu: GpuLike; via: string }> | undefined;
-
-function firstLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return (msg.split('\n').find((l) => l.trim() !== '') ?? msg).trim();
-}
-
-function isModuleNotFound(e: unknown, spec: string): boolean {
-  const err = e as { code?: string; message?: string };
-  return (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') && String(err.message).includes(spec);
-}
 
 function packageVersion(spec: string): string {
   try {
