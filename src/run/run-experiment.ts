@@ -2,11 +2,11 @@
  * One job: validate → create the run directory → write the resolved config → choose the backend → train →
  * write the summary. A job reports a status instead of throwing, so one failure never stops a sweep.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentHash, formatError, loadExperiment, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
-import { isUserError } from '../cli/errors.js';
+import { isUserError, UserError } from '../cli/errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
 import { writeFileAtomic } from './atomic.js';
 import { createRunDir } from './run-dir.js';
@@ -107,7 +107,6 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       if (!existsSync(resumeFrom)) return { status: 'failed', runDir, error: `${runDir} has no checkpoint to resume from (checkpoints/last is missing)` };
     } else if (opts.runDir) {
       runDir = resolve(cwd, opts.runDir);
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(runDir, { recursive: true });
     } else {
       runDir = createRunDir(resolve(cwd, opts.runsDir ?? 'runs'), exp.name);
@@ -213,7 +212,9 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
 }
 
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  if (!(e instanceof Error)) return String(e);
+  const hint = isUserError(e) ? (e as UserError).hint : undefined;
+  return hint ? `${e.message}\n  hint: ${hint}` : e.message;
 }
 
 function median(xs: number[]): number {
@@ -255,10 +256,10 @@ function checkConfigUnchanged(runDir: string, checkpoint: string, exp: ResolvedE
   if (state.config_hash === hash) return;
   const diff = diffConfigs(readFileSync(join(runDir, 'config.yaml'), 'utf8'), resolvedToYaml(exp));
   if (allow) {
-    writeFileSync(join(runDir, 'config.yaml'), resolvedToYaml(exp));
+    writeFileAtomic(join(runDir, 'config.yaml'), resolvedToYaml(exp));
     return;
   }
-  throw Object.assign(new Error(`the experiment changed since this run started:\n${diff}\nrerun with --allow-changed to resume anyway`), { name: 'UserError' });
+  throw new UserError(`the experiment changed since this run started:\n${diff}`, 'rerun with --allow-changed to resume anyway');
 }
 
 function diffConfigs(a: string, b: string): string {
