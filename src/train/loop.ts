@@ -147,6 +147,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const history: EpochMetrics[] = [];
   let lastCheckpoint: string | undefined;
+  const result = (status: TrainResult['status']): TrainResult => ({
+    status,
+    epochs: history,
+    best: state.best,
+    globalStep: state.global_step,
+    dataset: { source: data.source, train: data.train.count, test: data.test.count, info },
+    lastCheckpoint,
+    parameters,
+  });
   try {
     for (let epoch = state.epoch + 1; epoch <= exp.epochs; epoch++) {
       // --- Train one epoch ----------------------------------------------------------------------------------------
@@ -189,10 +198,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           record('lr', lr, state.global_step, epoch);
         }
         opts.progress.step(state.batch_in_epoch, loss, images / ((performance.now() - t0) / 1000));
-        if (opts.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
         // Let signal handlers and timers run: without this, a synchronous epoch would ignore Ctrl-C.
         if (state.global_step % 8 === 0) await new Promise((r) => setImmediate(r));
         if (opts.signal?.aborted) {
@@ -206,7 +211,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         // Mid-epoch: save where we are so `tudui resume` continues with the next batch of the same order.
         state = { ...state, epoch: epoch - 1, partial: { loss_sum: lossSum, count: lossCount }, time: new Date().toISOString() };
         lastCheckpoint = await checkpoint(state);
-        return { status: 'interrupted', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
+        return result('interrupted');
       }
 
       // --- Evaluate ------------------------------------------------------------------------------------------------
@@ -261,11 +266,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (isBest && exp.checkpoint.keep_best) markBest(checkpointsDir, lastCheckpoint);
       pruneCheckpoints(checkpointsDir, exp.checkpoint.keep_last);
       opts.onEpoch?.(m);
-      if (interrupted || opts.signal?.aborted) {
-        return { status: 'interrupted', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
-      }
+      if (interrupted || opts.signal?.aborted) return result('interrupted');
     }
-    return { status: 'completed', epochs: history, best: state.best, globalStep: state.global_step, dataset: describe(data), lastCheckpoint, parameters };
+    return result('completed');
   } finally {
     events.close();
     optimizer.dispose();
@@ -341,8 +344,4 @@ export async function evaluate(
     tf.dispose([loss, hits]);
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count };
-}
-
-function describe(data: { source: string; train: ImageSplit; test: ImageSplit; info: DatasetInfo }) {
-  return { source: data.source, train: data.train.count, test: data.test.count, info: data.info };
 }
