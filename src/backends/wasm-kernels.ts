@@ -165,23 +165,28 @@ export function conv2DBackpropInputWasm(tf: Tf) {
   };
 }
 
+type PoolGradArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
+
+/** What both pooling gradients start from: the pool geometry and a zeroed dx over the wasm heap. */
+function poolGradSetup(tf: Tf, { inputs, backend: b, attrs }: PoolGradArgs) {
+  const backend = b as WasmBackend;
+  const dy = inputs.dy!;
+  const input = inputs.input!;
+  const a = attrs ?? {};
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize as [number, number],
+    a.strides as [number, number], 1, a.pad as Pad, a.dimRoundingMode as Rounding);
+  const dx = backend.makeOutput(input.shape, 'float32');
+  const out = heapF32(backend, dx);
+  out.fill(0);
+  return { backend, input, info, dx, out, g: heapF32(backend, dy), pt: info.padInfo.top, pl: info.padInfo.left };
+}
+
 export function maxPoolGradWasm(tf: Tf) {
-  return ({ inputs, backend: b, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => {
-    const backend = b as WasmBackend;
-    const dy = inputs.dy!;
-    const input = inputs.input!;
-    const a = attrs ?? {};
-    const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize as [number, number],
-      a.strides as [number, number], 1, a.pad as Pad, a.dimRoundingMode as Rounding);
+  return (args: PoolGradArgs) => {
+    const { backend, input, info, dx, out, g, pt, pl } = poolGradSetup(tf, args);
     const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
     const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: KH, effectiveFilterWidth: KW, dilationHeight: dh, dilationWidth: dw } = info;
-    const pt = info.padInfo.top;
-    const pl = info.padInfo.left;
-    const dx = backend.makeOutput(input.shape, 'float32');
-    const out = heapF32(backend, dx);
     const x = heapF32(backend, input);
-    const g = heapF32(backend, dy);
-    out.fill(0);
     const best = new Float64Array(C);
     const arg = new Int32Array(C);
     for (let bi = 0; bi < B; bi++) {
@@ -221,21 +226,10 @@ export function maxPoolGradWasm(tf: Tf) {
 }
 
 export function avgPoolGradWasm(tf: Tf) {
-  return ({ inputs, backend: b, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => {
-    const backend = b as WasmBackend;
-    const dy = inputs.dy!;
-    const input = inputs.input!;
-    const a = attrs ?? {};
-    const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize as [number, number],
-      a.strides as [number, number], 1, a.pad as Pad, a.dimRoundingMode as Rounding);
+  return (args: PoolGradArgs) => {
+    const { info, dx, out, g, pt, pl } = poolGradSetup(tf, args);
     const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
     const { strideHeight: sh, strideWidth: sw, filterHeight: KH, filterWidth: KW } = info;
-    const pt = info.padInfo.top;
-    const pl = info.padInfo.left;
-    const dx = backend.makeOutput(input.shape, 'float32');
-    const out = heapF32(backend, dx);
-    const g = heapF32(backend, dy);
-    out.fill(0);
     for (let bi = 0; bi < B; bi++) {
       const xb = bi * H * W * C;
       for (let r = 0; r < OH; r++) {
