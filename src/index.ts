@@ -7,6 +7,8 @@ export type { ResolvedExperiment, ConfigError } from './config/index.js';
 export { runExperiment } from './run/run-experiment.js';
 export type { RunOptions, RunOutcome, RunSummary, RunStatus } from './run/run-experiment.js';
 export { readMetrics } from './run/metrics.js';
+/** Loads TensorFlow.js when called (the module imports it). */
+export const loadCheckpointModel = async (dir: string) => (await import('./run/checkpoint.js')).loadCheckpointModel(dir);
 export { packageVersion } from './version.js';
 export { sweep } from './sweep/index.js';
 export type { SweepOptions, SweepResult, SummaryRow as SweepSummaryRow, Manifest as SweepManifest } from './sweep/index.js';

@@ -166,6 +166,11 @@ describe('tudui run', () => {
       const pred = logits.argMax(1).dataSync();
       b.y.forEach((y, i) => (correct += pred[i] === y ? 1 : 0));
     }
+    // The library's own loader gives the same model.
+    const { loadCheckpointModel } = await import('../src/index.js');
+    const viaApi = await loadCheckpointModel(dir);
+    const probe = tf.ones([2, 8, 8, 3]);
+    expect(Array.from((viaApi.predict(probe) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(probe) as tf.Tensor).dataSync()));
     expect(correct / data.test.count).toBeCloseTo(summary.final.test_accuracy, 1);
     expect(Math.abs(correct - summary.final.test_accuracy * data.test.count)).toBeLessThanOrEqual(1);
   });

@@ -92,23 +92,25 @@ export function markBest(checkpointsDir: string, dir: string): void {
   symlinkAtomic(dir.split('/').pop()!, join(checkpointsDir, 'best'));
 }
 
-/** Read a checkpoint's model with tf.loadLayersModel from its files. */
-export async function loadCheckpointModel(dir: string): Promise<tf.LayersModel> {
+/** A checkpoint's model.json and its weight bytes, in manifest order. */
+function readModelFiles(dir: string): { json: tf.io.ModelJSON; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer } {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-  const manifest = json.weightsManifest;
-  const weightSpecs = manifest.flatMap((g) => g.weights);
-  const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-  const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  return { json, weightSpecs, weightData: new Uint8Array(bytes).buffer };
+}
+
+/** Read a checkpoint's model with tf.loadLayersModel from its files (for inference and inspection). */
+export async function loadCheckpointModel(dir: string): Promise<tf.LayersModel> {
+  const { json, weightSpecs, weightData } = readModelFiles(dir);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
 }
 
 /** Everything needed to continue training; the caller rebuilds the model from its config and sets `weights`. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
-  const named = tf.io.decodeWeights(new Uint8Array(bytes).buffer, specs);
-  const weights = specs.map((s) => named[s.name]!);
+  const { weightSpecs, weightData } = readModelFiles(dir);
+  const named = tf.io.decodeWeights(weightData, weightSpecs);
+  const weights = weightSpecs.map((s) => named[s.name]!);
   const optJson = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as { steps: number; weights: tf.io.WeightsManifestEntry[] };
   const optData = readFileSync(join(dir, 'optimizer.bin'));
   const slots = tf.io.decodeWeights(new Uint8Array(optData).buffer, optJson.weights);

@@ -53,7 +53,3 @@ export function seededDropout(tf: typeof tfjs): DropoutFactory {
   factories.set(tf, factory);
   return factory;
 }
-
-export function registerCustomLayers(_tf: typeof tfjs): void {
-  // SeededDropout serialises as the built-in Dropout, so nothing needs registering for tf.loadLayersModel.
-}
