@@ -164,11 +164,8 @@ fi
 
 TORCH_PY=$(command -v python3 || true)
 if [ -n "$TORCH_PY" ]; then
-  if "$TORCH_PY" bench/torch_reference.py --help 2>/dev/null | grep -q -- '--device'; then
-    step bench-torch 90 "$TORCH_PY" bench/torch_reference.py --device cuda --batch 64 --steps "$STEPS" --warmup 3
-  else
-    # bench/torch_reference.py has no --device: the same seed net and step, on CUDA, here.
-    step bench-torch 90 "$TORCH_PY" - "$STEPS" <<'PY'
+  # The seed net and step on CUDA (bench/torch_zoo.py, the CPU twin of `npm run bench`, has no --device).
+  step bench-torch 90 "$TORCH_PY" - "$STEPS" <<'PY'
 import json, sys, time
 import torch
 from torch import nn
@@ -194,7 +191,6 @@ name = torch.cuda.get_device_name(0) if dev == 'cuda' else 'cpu'
 print(json.dumps({"backend": f"torch {torch.__version__} {dev}", "description": name, "trainMsPerStep": med(times),
                   "trainImagesPerSec": batch * 1000 / med(times), "evalMsPerBatch": med(ev), "finalLoss": l}))
 PY
-  fi
   if [ "${LAST_RC:-1}" = 0 ]; then
     row "bench pytorch" ok "$(tail -1 "$RES/bench-torch.log" | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const m=r.trainMsPerStep??r.train_ms_per_step;console.log(`${r.backend} ${r.description??""}: ${typeof m==="number"?m.toFixed(2):JSON.stringify(r).slice(0,120)} ms/step`)})' 2>/dev/null || tail -1 "$RES/bench-torch.log")"
   else

@@ -1,4 +1,9 @@
-// One (backend, round) of `npm run bench`, in its own process: prints one JSON line with per-step times.
+// One (net, backend, round) of `npm run bench`, in its own process: prints one JSON line with per-step times.
+//
+// The net is a tudui experiment file compiled by our compiler (loadExperiment + datasetInfo + buildModel) and
+// trained with the training loop's own step (src/train/loop.ts trainStep: variableGrads over our loss, our
+// PyTorch-exact optimizer, loss read back every step) on one synthetic batch of the right shape; evaluation is
+// model.predict + argMax read back at dataset.eval_batch_size.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +20,7 @@ async function distModule(root, rel) {
   return import(pathToFileURL(file).href);
 }
 
+/** Activates the backend; returns its description and, for tudui-native, the kernel-stats hooks (if exported). */
 async function activate(tf, backend, o, root) {
   switch (backend) {
     case 'tudui-native': {
@@ -22,103 +28,147 @@ async function activate(tf, backend, o, root) {
       const r = await m.loadNativeBackend(tf, o.threads ? { threads: o.threads } : {});
       if (r !== true) throw new Error(r);
       if (!(await tf.setBackend('tudui-native'))) throw new Error('tudui-native failed to initialise');
-      return m.nativeInfo();
+      const stats = typeof m.nativeKernelStats === 'function' && typeof m.resetNativeKernelStats === 'function'
+        ? { read: m.nativeKernelStats, reset: m.resetNativeKernelStats }
+        : undefined;
+      return { description: m.nativeInfo(), stats };
     }
     case 'wasm': {
       const m = await distModule(root, 'backends/wasm.js');
       const info = await m.loadWasmBackend(tf, o.threads ? { threads: o.threads } : {});
-      return `XNNPACK, ${info.threads} threads, simd ${info.simd}`;
+      return { description: `XNNPACK, ${info.threads} threads, simd ${info.simd}` };
     }
     case 'tensorflow': {
       await import('@tensorflow/tfjs-node');
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node failed to initialise');
-      return 'libtensorflow (tfjs-node)';
+      return { description: 'libtensorflow (tfjs-node)' };
     }
     case 'cpu':
       await tf.setBackend('cpu');
-      return 'pure JS';
+      return { description: 'pure JS' };
     default:
-      throw new Error(`unknown backend '${backend}' (tudui-native, wasm, tensorflow, cpu, torch)`);
+      throw new Error(`unknown backend '${backend}' (tudui-native, wasm, tensorflow, cpu, torch, torch-cl)`);
   }
 }
 
-/** Input pipeline: uint8 NHWC bytes -> normalised float32 batch (src/data batches()) -> tensors. ms per batch. */
-async function pipelineMs(tf, root, batch) {
-  let batches;
-  try {
-    ({ batches } = await distModule(root, 'data/index.js'));
-  } catch {
-    batches = undefined;
-  }
-  const nb = 40;
+/**
+ * Input pipeline: synthetic uint8 bytes of the net's image shape -> the real batch assembly (src/data batches():
+ * shuffle, the experiment's augmentation, normalisation) -> tensors. ms per training batch.
+ */
+async function pipelineMs(tf, root, exp, info) {
+  const { batches, batchOptionsFor } = await distModule(root, 'data/index.js');
+  const batch = exp.dataset.batch_size;
+  const nb = 20;
   const count = batch * nb;
-  const hwc = 32 * 32 * 3;
+  const hwc = info.height * info.width * info.channels;
   const images = new Uint8Array(count * hwc);
   for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
-  const labels = new Uint8Array(count).map((_, i) => i % 10);
-  const info = { height: 32, width: 32, channels: 3, classes: 10, classNames: [], maxValue: 255 };
-  const normalize = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.243, 0.261] };
-  const local = function* () {
-    // Local equivalent when src/data is absent: shuffled order, normalised NHWC float32.
-    const order = Array.from({ length: count }, (_, i) => i).sort(() => 0.5 - Math.random());
-    for (let b = 0; b < nb; b++) {
-      const x = new Float32Array(batch * hwc), y = new Int32Array(batch);
-      for (let i = 0; i < batch; i++) {
-        const src = order[b * batch + i] * hwc;
-        for (let j = 0; j < hwc; j++) x[i * hwc + j] = (images[src + j] / 255 - normalize.mean[j % 3]) / normalize.std[j % 3];
-        y[i] = labels[order[b * batch + i]];
-      }
-      yield { x, y, size: batch, index: b };
-    }
-  };
-  const iter = batches
-    ? batches({ images, labels, count, split: 'train' }, info, { batchSize: batch, shuffle: true, dropLast: true, seed: 1, epoch: 0, normalize })
-    : local();
+  const labels = new Uint8Array(count).map((_, i) => i % info.classes);
+  const opts = { ...batchOptionsFor(exp.dataset, 'train', 1, 0), dropLast: true };
   const t0 = performance.now();
   let n = 0;
-  for (const b of iter) {
-    const x = tf.tensor4d(b.x, [b.size, 32, 32, 3]);
-    const y = tf.oneHot(tf.tensor1d(b.y, 'int32'), 10);
+  for (const b of batches({ images, labels, count, split: 'train' }, info, opts)) {
+    const x = tf.tensor4d(b.x, [b.size, info.height, info.width, info.channels]);
+    const y = tf.oneHot(tf.tensor1d(b.y, 'int32'), info.classes);
     tf.dispose([x, y]);
     n++;
   }
   return (performance.now() - t0) / n;
 }
 
+/** '0', or e.g. '3.0/step: Max, Exp, Log' from the tudui-native kernel stats over `steps` training steps. */
+function fallbackSummary(stats, steps) {
+  const fb = Object.entries(stats.fallback ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const calls = fb.reduce((s, [, n]) => s + n, 0);
+  const nativeCalls = Object.values(stats.native ?? {}).reduce((s, n) => s + n, 0);
+  return {
+    perStep: calls / steps,
+    kernels: Object.fromEntries(fb.map(([k, n]) => [k, n / steps])),
+    nativePerStep: nativeCalls / steps,
+    text: calls === 0 ? '0' : `${(calls / steps).toFixed(1)}/step: ${fb.map(([k]) => k).join(', ')}`,
+  };
+}
+
 export async function childMain(o, root) {
   const tf = await import('@tensorflow/tfjs');
-  const description = await activate(tf, o.child, o, root);
-  // The seed net from experiments/cifar10-sgd.yaml through our compiler, and the training loop's own step
-  // (src/train/loop.ts trainStep: variableGrads over our cross-entropy, our PyTorch-exact SGD, loss read back).
-  const { seedExperiment, buildSeedNet, SEED_INPUT_SHAPE, SEED_CLASSES } = await distModule(root, 'model/seed-net.js');
+  let description, stats;
+  try {
+    ({ description, stats } = await activate(tf, o.child, o, root));
+  } catch (e) {
+    // The backend itself cannot start: the parent does not try it on the other nets.
+    process.stdout.write(`${JSON.stringify({ error: e instanceof Error ? e.message : String(e), fatal: true })}\n`);
+    return;
+  }
+  const { loadExperiment } = await distModule(root, 'config/index.js');
+  const { datasetInfo } = await distModule(root, 'data/index.js');
+  const { buildModel } = await distModule(root, 'model/compile.js');
   const { trainStep } = await distModule(root, 'train/loop.js');
   const { Optimizer } = await distModule(root, 'train/optimizers.js');
-  const exp = seedExperiment([`dataset.batch_size=${o.batch}`]);
-  const model = buildSeedNet(tf, exp);
+  const loaded = loadExperiment(o.file, { cwd: root });
+  if (loaded.errors.length) throw new Error(`${o.file}: ${loaded.errors.map((e) => e.message).join('; ')}`);
+  const exp = loaded.experiment;
+  const info = datasetInfo(exp.dataset, { cwd: root });
+  if (!info) throw new Error(`${o.file}: no input shape for dataset ${exp.dataset.name}`);
+  const inputShape = [info.height, info.width, info.channels];
+  const classes = info.classes;
+  const batchSize = exp.dataset.batch_size;
+  const evalBatch = exp.dataset.eval_batch_size ?? batchSize;
+
+  const model = buildModel(tf, exp, inputShape);
   const params = model.trainableWeights.map((w) => w.read());
   const opt = new Optimizer(exp.optimizer);
-  const hwc = SEED_INPUT_SHAPE[0] * SEED_INPUT_SHAPE[1] * SEED_INPUT_SHAPE[2];
-  const batch = { x: Float32Array.from({ length: o.batch * hwc }, (_, i) => Math.sin(i * 12.9898) * 1.5), y: Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % SEED_CLASSES), size: o.batch };
-  const xe = tf.randomNormal([o.evalBatch, ...SEED_INPUT_SHAPE]);
-  const step = () => trainStep(model, params, opt, exp, batch, SEED_INPUT_SHAPE, SEED_CLASSES, exp.optimizer.lr);
+  const hwc = inputShape[0] * inputShape[1] * inputShape[2];
+  const batch = {
+    x: Float32Array.from({ length: batchSize * hwc }, (_, i) => Math.sin(i * 12.9898) * 1.5),
+    y: Int32Array.from({ length: batchSize }, (_, i) => (i * 7) % classes),
+    size: batchSize,
+  };
+  const xe = tf.randomNormal([evalBatch, ...inputShape]);
+  const step = () => trainStep(model, params, opt, exp, batch, inputShape, classes, exp.optimizer.lr);
   const evalStep = () => tf.tidy(() => model.predict(xe).argMax(-1).dataSync());
+
+  // Time budget for the whole measurement (--max-seconds): warm-up until 15% of it, timed training until 60%,
+  // eval warm-up until 70%, timed eval until 95%; each phase runs at least once. `capped` says it cut steps short.
+  const budget = o.maxSeconds > 0 ? o.maxSeconds * 1000 : Infinity;
+  const t0 = performance.now();
+  const over = (frac) => performance.now() - t0 > frac * budget;
+  let capped = false;
   const trainMs = [], evalMs = [];
-  for (let i = 0; i < o.warmup; i++) await step();
+  for (let i = 0; i < Math.max(1, o.warmup); i++) {
+    if (i && over(0.15)) { capped = true; break; }
+    await step();
+  }
+  stats?.reset();
   for (let i = 0; i < o.steps; i++) {
+    if (i && over(0.6)) { capped = true; break; }
     const t = performance.now();
     const loss = await step();
     trainMs.push(performance.now() - t);
     if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
   }
-  for (let i = 0; i < o.warmup; i++) evalStep();
+  let fallback;
+  if (stats) {
+    try {
+      fallback = fallbackSummary(stats.read(), trainMs.length);
+    } catch (e) {
+      fallback = { text: `n/a (${e instanceof Error ? e.message : e})` };
+    }
+  }
+  for (let i = 0; i < Math.max(1, o.warmup); i++) {
+    if (i && over(0.7)) { capped = true; break; }
+    evalStep();
+  }
   for (let i = 0; i < o.steps; i++) {
+    if (i && over(0.95)) { capped = true; break; }
     const t = performance.now();
     evalStep();
     evalMs.push(performance.now() - t);
   }
-  const pipe = o.child === 'cpu' ? undefined : await pipelineMs(tf, root, o.batch);
+  const pipe = o.child === 'cpu' ? undefined : await pipelineMs(tf, root, exp, info);
   const out = {
-    backend: o.child, description, trainMs, evalMs, pipelineMs: pipe,
+    backend: o.child, net: o.net, description, batch: batchSize, evalBatch,
+    trainMs, evalMs, capped, pipelineMs: pipe,
+    fallback: o.child === 'tudui-native' ? (fallback ?? { text: 'n/a' }) : undefined,
     trainMedianMs: median(trainMs), evalMedianMs: median(evalMs),
     maxRssKB: process.resourceUsage().maxRSS,
   };
