@@ -26,93 +26,12 @@
 
 using namespace dnnl;
 
-// Hot loops get an AVX2 clone next to the baseline one (picked at load time); elsewhere plain code.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TUDUI_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TUDUI_CLONES
-#endif
+#include "napi_util.h"
+#include "tudui_native.h"
 
-namespace {
+using namespace tudui;
 
-// ---------------------------------------------------------------------------------------------- N-API helpers
-
-struct JsError {
-  std::string message;
-};
-
-#define NAPI_CALL(env, call)                                                  \
-  do {                                                                        \
-    if ((call) != napi_ok) throw JsError{std::string("napi call failed: ") + #call}; \
-  } while (0)
-
-template <typename T>
-T* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, size_t* len, const char* what,
-             bool nullable = false) {
-  napi_valuetype vt;
-  NAPI_CALL(env, napi_typeof(env, v, &vt));
-  if (nullable && (vt == napi_null || vt == napi_undefined)) {
-    if (len) *len = 0;
-    return nullptr;
-  }
-  bool is_ta = false;
-  NAPI_CALL(env, napi_is_typedarray(env, v, &is_ta));
-  if (!is_ta) throw JsError{std::string(what) + ": expected a typed array"};
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value ab;
-  size_t off;
-  NAPI_CALL(env, napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off));
-  if (type != want) throw JsError{std::string(what) + ": wrong typed array type"};
-  if (len) *len = length;
-  return static_cast<T*>(data);
-}
-
-float* f32(napi_env env, napi_value v, size_t* len, const char* what, bool nullable = false) {
-  return typed_ptr<float>(env, v, napi_float32_array, len, what, nullable);
-}
-
-const int32_t* i32(napi_env env, napi_value v, size_t* len, const char* what) {
-  return typed_ptr<int32_t>(env, v, napi_int32_array, len, what);
-}
-
-struct Args {
-  napi_value argv[8];
-  size_t argc = 8;
-  Args(napi_env env, napi_callback_info info, size_t need) {
-    NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-    if (argc < need) throw JsError{"too few arguments"};
-  }
-};
-
-void need(bool ok, const char* msg) {
-  if (!ok) throw JsError{msg};
-}
-
-template <typename F>
-napi_value guarded(napi_env env, F&& f) {
-  try {
-    return f();
-  } catch (const JsError& e) {
-    napi_throw_error(env, nullptr, e.message.c_str());
-  } catch (const dnnl::error& e) {
-    std::string m = std::string("oneDNN: ") + e.what();
-    napi_throw_error(env, nullptr, m.c_str());
-  } catch (const std::exception& e) {
-    napi_throw_error(env, nullptr, e.what());
-  }
-  return nullptr;
-}
-
-napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
-// ---------------------------------------------------------------------------------------------- oneDNN state
-
+namespace tudui {
 engine& eng() {
   static engine e(engine::kind::cpu, 0);
   return e;
@@ -121,6 +40,12 @@ stream& strm() {
   static stream s(eng());
   return s;
 }
+}  // namespace tudui
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------- oneDNN state
+
 
 // Geometry of a 2-D convolution, from the Int32Array the JS side passes:
 // [N, IH, IW, IC, KH, KW, OC, OH, OW, SH, SW, DH, DW, PT, PL, RELU]
@@ -418,7 +343,6 @@ napi_value SetLayout(napi_env env, napi_callback_info info) {
 // row-major window order (strictly-greater comparison, so NaNs never win).
 
 // Below this many elements a parallel region costs more (waking the OpenMP workers) than it saves.
-inline bool big(size_t elements) { return elements >= (size_t(1) << 17); }
 
 struct PoolGeom {
   int64_t N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL;
@@ -904,5 +828,6 @@ NAPI_MODULE_INIT() {
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
     if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
   }
+  register_eltwise(env, exports);
   return exports;
 }

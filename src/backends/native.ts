@@ -33,6 +33,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
+import { registerFusedGradients } from './fused-kernels.js';
+import { makeOpKernels, sizeOf, type CpuBackend, type KernelArgs, type KernelImpl } from './native-ops.js';
 
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
@@ -62,6 +64,16 @@ export interface NativeAddon {
   setLayout(mode: number): number;
   /** A Float32Array from the addon's buffer pool (contents unspecified; recycled after V8 collects it). */
   alloc(n: number): Float32Array;
+  // native/src/eltwise.cc (used by native-ops.ts)
+  eltwise(alg: number, x: Float32Array, y: Float32Array, alpha: number, beta: number): void;
+  eltwiseGrad(alg: number, v: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number, beta: number): void;
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
+  softmaxXent(logits: Float32Array, labels: Int32Array, loss: Float32Array, probs: Float32Array, rows: number, cols: number, smoothing: number): void;
+  /** Training: mean and variance are written (the batch's); inference: they are read. */
+  batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, dims: Int32Array, eps: number, training: boolean): void;
+  batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, eps: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
+  copyBox(src: Float32Array, dst: Float32Array, geom: Int32Array, fill: number): void;
 }
 
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
@@ -110,22 +122,6 @@ export function nativeInfo(): string | undefined {
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-/** The parts of MathBackendCPU the kernels use. */
-interface CpuBackend {
-  data: { get(dataId: object): { values?: unknown; dtype?: string } };
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-  disposeIntermediateTensorInfo(t: TensorInfo): void;
-}
-
-type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: CpuBackend; attrs?: NamedAttrMap };
-type KernelImpl = (args: KernelArgs) => TensorInfo | TensorInfo[];
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 function f32(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
   if (t.dtype !== 'float32') return undefined;
   const v = backend.data.get(t.dataId).values;
@@ -137,19 +133,34 @@ function pair(v: number | [number, number] | undefined, dflt: number): [number, 
   return typeof v === 'number' ? [v, v] : v;
 }
 
-/** Conv geometry for the addon; undefined when the case is not one the addon takes. */
-function convGeom(tf: Tf, info: TF.backend_util.Conv2DInfo, relu: boolean): Int32Array | undefined {
+/**
+ * Conv geometry for the addon; undefined when the case is not one the addon takes. `crop` is set when the window
+ * never reaches the last input rows or columns (valid padding with stride > 1, e.g. a PyTorch `padding: 1,
+ * stride: 2` conv after its explicit pad): oneDNN only runs such a conv on a strided view with its slow reference
+ * code, so the callers hand it a dense copy of the rows it reads ([N, cropH, cropW, C]) and a geometry for that.
+ */
+function convGeom(tf: Tf, info: TF.backend_util.Conv2DInfo, relu: boolean): { geom: Int32Array; crop?: [number, number] } | undefined {
   const p = info.padInfo;
   if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
   if (info.inChannels * info.outChannels * info.filterHeight * info.filterWidth === 0) return undefined;
   if (info.batchSize * info.outHeight * info.outWidth === 0) return undefined;
   void tf;
-  return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+  const needH = (info.outHeight - 1) * info.strideHeight + (info.filterHeight - 1) * info.dilationHeight + 1 - p.top;
+  const needW = (info.outWidth - 1) * info.strideWidth + (info.filterWidth - 1) * info.dilationWidth + 1 - p.left;
+  const ih = Math.min(info.inHeight, needH), iw = Math.min(info.inWidth, needW);
+  if (ih <= 0 || iw <= 0) return undefined;
+  const geom = Int32Array.from([
+    info.batchSize, ih, iw, info.inChannels,
     info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
     info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
     p.top, p.left, relu ? 1 : 0,
   ]);
+  return ih < info.inHeight || iw < info.inWidth ? { geom, crop: [ih, iw] } : { geom };
+}
+
+/** Geometry for the addon's copyBox: `src` [N, H, W, C] → `dst` [N, h, w, C] from the top-left corner (zero fill). */
+function boxGeom(src: readonly number[], dst: readonly number[]): Int32Array {
+  return Int32Array.from([4, ...src, ...dst, 0, 0, 0, 0]);
 }
 
 function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
@@ -177,8 +188,8 @@ function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
  */
 class ArrayPool {
   static readonly MIN = 1 << 16;
-  private static readonly PER_SIZE = 6;
-  private static readonly MAX_BYTES = 256 * 1024 * 1024;
+  private static readonly PER_SIZE = 32;
+  private static readonly MAX_BYTES = 1024 * 1024 * 1024;
   private readonly owned = new WeakSet<Float32Array>();
   private readonly pinned = new Map<Float32Array, number>();
   /** Pinned arrays whose tensors were disposed: recycled when the last pin goes. */
@@ -273,7 +284,9 @@ interface PoolBackend {
 
 // ------------------------------------------------------------------------------------------------ kernels
 
-function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, arrays: ArrayPool | undefined): Record<string, KernelImpl> {
+function makeKernels(
+  tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, arrays: ArrayPool | undefined, noteFallback: () => void,
+): Record<string, KernelImpl> {
   const bu = tf.backend_util;
   /** Output buffer for a native kernel: pooled for large tensors (no zero fill, no fresh page faults). */
   // Opt-in (TUDUI_NATIVE_POOL=1): measured no faster here than V8's own allocation, so off by default.
@@ -283,7 +296,15 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
   const out32 = (n: number): Float32Array =>
     n >= poolMin ? nat.alloc(n) : arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n);
 
+  /** The rows and columns a cropped conv reads, as a dense [N, h, w, C] array. */
+  const cropInput = (xv: Float32Array, shape: readonly number[], [h, w]: [number, number]): Float32Array => {
+    const dst = [shape[0]!, h, w, shape[3]!];
+    const out = new Float32Array(sizeOf(dst));
+    nat.copyBox(xv, out, boxGeom(shape, dst), 0);
+    return out;
+  };
   const cpuFn = (name: string): KernelImpl => {
+    noteFallback();
     const k = cpu.get(name);
     if (!k) throw new Error(`tudui-native: the cpu backend has no kernel ${name}`);
     return k.kernelFunc as unknown as KernelImpl;
@@ -346,10 +367,11 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
     const bv = bias ? f32(backend, bias) : undefined;
     const nativeBias = !!bias && !!bv && bv.length === info.outChannels && bias.shape[bias.shape.length - 1] === info.outChannels;
     if (bias && !bv) return fallback(name, args);
-    const geom = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
-    if (!geom) return fallback(name, args);
+    const g = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
+    if (!g) return fallback(name, args);
+    const geom = g.geom;
     const y = out32(sizeOf(info.outShape));
-    nat.convForward(xv, wv, nativeBias ? bv! : null, y, geom);
+    nat.convForward(g.crop ? cropInput(xv, x.shape, g.crop) : xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);
     if (bias && !nativeBias) out = addGeneric(backend, out, bias);
     if (activation !== 'linear' && geom[15] !== 1) out = activate(backend, out, activation, prelu, attrs.leakyreluAlpha);
@@ -365,12 +387,20 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
     const info = bu.computeConv2DInfo(
       attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
       attrs.dimRoundingMode, false, 'channelsLast');
-    const geom = convGeom(tf, info, false);
-    if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
+    const g = convGeom(tf, info, false);
+    if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
     const shape = [...attrs.inputShape];
+    const backwardData = (dx: Float32Array) => {
+      if (!g.crop) return nat.convBackwardData(dyv, wv, dx, g.geom);
+      // The gradient of the rows read, then zeros for the rows never read.
+      const cropShape = [shape[0]!, g.crop[0], g.crop[1], shape[3]!];
+      const part = new Float32Array(sizeOf(cropShape));
+      nat.convBackwardData(dyv, wv, part, g.geom);
+      nat.copyBox(part, dx, boxGeom(cropShape, shape), 0);
+    };
     if (!lazy) {
       const dx = out32(sizeOf(shape));
-      nat.convBackwardData(dyv, wv, dx, geom);
+      backwardData(dx);
       return backend.makeTensorInfo(shape, 'float32', dx);
     }
     const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
@@ -397,7 +427,7 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
       get() {
         if (!computed) {
           computed = out32(sizeOf(shape));
-          nat.convBackwardData(dyv, wv, computed, geom);
+          backwardData(computed);
           arrays?.unpin(dyv);
           arrays?.unpin(wv);
         }
@@ -422,13 +452,13 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
     const info = bu.computeConv2DInfo(
       x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
       attrs.dimRoundingMode, false, 'channelsLast');
-    const geom = convGeom(tf, info, false);
-    if (!geom || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
+    const g = convGeom(tf, info, false);
+    if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
     const dw = out32(sizeOf(attrs.filterShape));
     // oneDNN sums dy over N, H, W on the way (almost free): kept for the Sum that tfjs's conv bias gradient runs
     // on the same dy right after (see `sum`), instead of another pass over dy.
     const db = new Float32Array(info.outChannels);
-    nat.convBackwardWeights(xv, dyv, dw, db, geom);
+    nat.convBackwardWeights(g.crop ? cropInput(xv, x.shape, g.crop) : xv, dyv, dw, db, g.geom);
     biasGrad = { dataId: dy.dataId, values: db };
     return backend.makeTensorInfo([...attrs.filterShape], 'float32', dw);
   };
@@ -600,78 +630,6 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 
-  /**
-   * Float32 elementwise binary ops for the shapes training produces (same shape; one side a single value; one side
-   * broadcast along leading axes, as a bias is): plain monomorphic loops. tfjs's generic cpu binary kernel is ~30x
-   * slower per element, which shows in the optimizer's updates and in unfused bias adds. Other broadcasts and
-   * dtypes go to the cpu kernel.
-   */
-  type Loop = (a: Float32Array, b: Float32Array, o: Float32Array) => void;
-  type ColLoop = (a: Float32Array, b: Float32Array, o: Float32Array, cols: number) => void;
-  /**
-   * Loops for: same shape; b broadcast along leading axes (b.length divides o.length); a broadcast likewise;
-   * b one value per row ([..., rows, 1] against [..., rows, cols]: softmax's max and sum); a likewise.
-   */
-  type Loops = [same: Loop, rowB: Loop, rowA: Loop, colB: ColLoop, colA: ColLoop];
-  const trailing = (small: readonly number[], full: readonly number[]): boolean => {
-    let k = 0;
-    while (k < small.length && small[k] === 1) k++;
-    const rest = small.slice(k);
-    if (rest.length > full.length) return false;
-    const off = full.length - rest.length;
-    return rest.every((d, i) => d === full[off + i]);
-  };
-  /** `small` is `full` with its last axis 1 (leading axes of `full` may be missing or 1 in `small`). */
-  const column = (small: readonly number[], full: readonly number[]): boolean =>
-    small.length > 0 && full.length > 0 && small[small.length - 1] === 1 && full[full.length - 1]! > 1 &&
-    trailing(small.slice(0, -1), full.slice(0, -1));
-  const binary = (name: string, [same, rowB, rowA, colB, colA]: Loops): KernelImpl => (args) => {
-    const { backend } = args;
-    const a = args.inputs.a!, b = args.inputs.b!;
-    const av = f32(backend, a), bv = f32(backend, b);
-    if (!av || !bv) return fallback(name, args);
-    const shape = bu.assertAndGetBroadcastShape(a.shape, b.shape);
-    const n = sizeOf(shape);
-    if (n === 0) return fallback(name, args);
-    const o = new Float32Array(n);
-    if (av.length === n && bv.length === n) same(av, bv, o);
-    else if (av.length === n && trailing(b.shape, shape)) rowB(av, bv, o);
-    else if (bv.length === n && trailing(a.shape, shape)) rowA(av, bv, o);
-    else if (av.length === n && column(b.shape, shape)) colB(av, bv, o, shape[shape.length - 1]!);
-    else if (bv.length === n && column(a.shape, shape)) colA(av, bv, o, shape[shape.length - 1]!);
-    else return fallback(name, args);
-    return backend.makeTensorInfo(shape, 'float32', o);
-  };
-  // Written out per op on purpose: a shared loop taking the op as a callback goes megamorphic (~10x slower).
-  const add = binary('Add', [
-    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! + b[i]!; },
-    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! + b[j]!; },
-    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! + b[i + j]!; },
-    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! + v; } },
-    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v + b[i + j]!; } },
-  ]);
-  const sub = binary('Sub', [
-    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! - b[i]!; },
-    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! - b[j]!; },
-    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! - b[i + j]!; },
-    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! - v; } },
-    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v - b[i + j]!; } },
-  ]);
-  const mul = binary('Multiply', [
-    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! * b[i]!; },
-    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! * b[j]!; },
-    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! * b[i + j]!; },
-    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! * v; } },
-    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v * b[i + j]!; } },
-  ]);
-  const div = binary('RealDiv', [
-    (a, b, o) => { for (let i = 0; i < o.length; i++) o[i] = a[i]! / b[i]!; },
-    (a, b, o) => { const m = b.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[i + j]! / b[j]!; },
-    (a, b, o) => { const m = a.length; for (let i = 0; i < o.length; i += m) for (let j = 0; j < m; j++) o[i + j] = a[j]! / b[i + j]!; },
-    (a, b, o, c) => { const m = b.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = b[r % m]!; for (let j = 0; j < c; j++) o[i + j] = a[i + j]! / v; } },
-    (a, b, o, c) => { const m = a.length; for (let r = 0, i = 0; i < o.length; r++, i += c) { const v = a[r % m]!; for (let j = 0; j < c; j++) o[i + j] = v / b[i + j]!; } },
-  ]);
-
   /** Relu and Step (relu's gradient) on float32: same results as the cpu kernels, NaN included. */
   const relu: KernelImpl = (args) => {
     const { backend } = args;
@@ -707,20 +665,35 @@ function makeKernels(tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, a
     Sum: sum,
     Mean: mean,
     Tile: tile,
-    Add: add,
-    Sub: sub,
-    Multiply: mul,
-    RealDiv: div,
     Relu: relu,
     Step: step,
+    ...makeOpKernels({ tf, nat, out32, f32, fallback, identity: (args) => single((cpu.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)) }),
   };
 }
 
-/** Names of the kernels the addon implements (the rest are tfjs's cpu kernels). */
-export const NATIVE_KERNELS = [
-  'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'AvgPool', 'MaxPoolGrad',
-  'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Relu', 'Step',
-] as const;
+/**
+ * Kernel calls on 'tudui-native' since the last reset: `native` ran our code; `fallback` ran tfjs's generic cpu
+ * code (a kernel we do not implement, or a case ours hands on). Reshape and Identity are not counted: they only
+ * relabel a tensor's data. Read by `npm run bench` (fallbacks per training step) and the tests.
+ */
+export interface NativeKernelStats {
+  native: Record<string, number>;
+  fallback: Record<string, number>;
+}
+const stats = { native: new Map<string, number>(), fallback: new Map<string, number>() };
+const SHAPE_ONLY = new Set(['Reshape', 'Identity']);
+const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+
+export function nativeKernelStats(): NativeKernelStats {
+  return { native: Object.fromEntries(stats.native), fallback: Object.fromEntries(stats.fallback) };
+}
+export function resetNativeKernelStats(): void {
+  stats.native.clear();
+  stats.fallback.clear();
+}
+
+/** Names of the kernels 'tudui-native' implements itself (the rest are tfjs's cpu kernels), once registered. */
+export let NATIVE_KERNELS: readonly string[] = [];
 
 export interface NativeLoadOptions {
   /** OpenMP threads for the addon (default: OMP_NUM_THREADS, else every core). */
@@ -744,24 +717,37 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
   if (cpuKernels.length === 0) return "tfjs's cpu backend has no kernels";
   const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k]));
   const pool = process.env.TUDUI_NATIVE_RECYCLE === '0' ? undefined : new ArrayPool();
-  const kernels = makeKernels(tf, nat, cpu, pool);
+  let fellBack = false;
+  const kernels = makeKernels(tf, nat, cpu, pool, () => { fellBack = true; });
+  NATIVE_KERNELS = Object.keys(kernels);
   for (const k of cpuKernels) {
     if (k.kernelName in kernels) continue;
     const f = k.kernelFunc as unknown as KernelImpl;
+    const name = k.kernelName;
     // With the pool, the cpu kernels' inputs are marked as seen (see ArrayPool); Identity and Reshape only share
     // the input's data id (reference-counted), never its array under another id.
-    const sharesDataId = k.kernelName === 'Identity' || k.kernelName === 'Reshape';
-    const kernelFunc: KernelImpl = pool && !sharesDataId
-      ? (args) => {
-        for (const t of Object.values(args.inputs)) if (t) pool.escape(args.backend.data.get(t.dataId).values);
+    const shapeOnly = SHAPE_ONLY.has(name);
+    const kernelFunc: KernelImpl = shapeOnly
+      ? f
+      : (args) => {
+        bump(stats.fallback, name);
+        if (pool) for (const t of Object.values(args.inputs)) if (t) pool.escape(args.backend.data.get(t.dataId).values);
         return f(args);
-      }
-      : f;
+      };
     tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as TF.KernelFunc });
   }
   for (const [kernelName, fn] of Object.entries(kernels)) {
-    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: fn as unknown as TF.KernelFunc });
+    const counted: KernelImpl = (args) => {
+      const outer = fellBack;
+      fellBack = false;
+      const r = fn(args);
+      bump(fellBack ? stats.fallback : stats.native, kernelName);
+      fellBack = outer;
+      return r;
+    };
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: counted as unknown as TF.KernelFunc });
   }
+  registerFusedGradients(tf);
   // Priority 0: never chosen implicitly over 'cpu'; selectBackend activates it explicitly.
   tf.registerBackend(NATIVE_BACKEND_NAME, () => {
     const backend = cpuFactory() as TF.KernelBackend;

@@ -1,5 +1,7 @@
 /**
- * Batch normalisation over the last axis with PyTorch's semantics and a fused training kernel.
+ * Batch normalisation over the last axis with PyTorch's semantics and a fused training kernel: oneDNN's batch
+ * normalisation forward and backward where the backend has the fused kernel ('tudui-native', fused-kernels.ts),
+ * else the JS loops below on the pure-JS 'cpu' backend, else composed tf ops.
  *
  * tf.layers.batchNormalization trains through ~25 full-size elementwise ops per layer and step (moments, then
  * tfjs's batch-norm gradient with its Tile), which dominated a step on the CPU backends. On the backends whose
@@ -12,8 +14,9 @@
  * moving_variance), so checkpoints load in plain tfjs and infer identically.
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import { fusedBatchNorm as fusedBatchNormKernel } from '../../backends/fused-kernels.js';
 
-const JS_ARRAY_BACKENDS = new Set(['cpu', 'tudui-native']);
+const JS_ARRAY_BACKENDS = new Set(['cpu']);
 
 export interface BatchNormArgs {
   /** PyTorch convention (0.1 by default). */
@@ -132,7 +135,9 @@ export function fusedBatchNorm(tf: typeof tfjs): Factory {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.eps);
       }
       const c = x.shape[x.shape.length - 1]!;
-      const { y, mean, variance } = JS_ARRAY_BACKENDS.has(tf.getBackend()) ? this.trainFused(x, gamma, beta, c) : this.trainComposed(x, gamma, beta);
+      const { y, mean, variance } =
+        fusedBatchNormKernel(tf, x, gamma, beta, this.eps) ??
+        (JS_ARRAY_BACKENDS.has(tf.getBackend()) ? this.trainFused(x, gamma, beta, c) : this.trainComposed(x, gamma, beta));
       // Running statistics (PyTorch: unbiased variance); not part of the loss, so no gradient flows through them.
       const rows = x.size / c;
       const m = this.momentum;

@@ -1,5 +1,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuildContext, LayerKind, Shape, ShapeResult } from '../layer-kind.js';
+import { fastActivation } from './activation-layer.js';
 
 export interface LeakyReluOptions extends Record<string, unknown> {
   negative_slope: number;
@@ -15,6 +16,6 @@ export const leaky_relu: LayerKind<LeakyReluOptions> = {
   outputShape: (input: Shape): ShapeResult => ({ shape: [...input] }),
   parameters: () => 0,
   build(tf: typeof tfjs, o: LeakyReluOptions, ctx: BuildContext): tfjs.layers.Layer[] {
-    return [tf.layers.leakyReLU({ alpha: o.negative_slope, name: ctx.name })];
+    return [fastActivation(tf)({ activation: 'leaky_relu', alpha: o.negative_slope, name: ctx.name })];
   },
 };

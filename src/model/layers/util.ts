@@ -1,6 +1,8 @@
 /** Helpers shared by the layer kinds: option schemas, pairs, padding arithmetic, initialisers. No tfjs at run time. */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuildContext, OptionSchema, Shape, ShapeResult } from '../layer-kind.js';
+import type { FusedActivation } from '../../backends/fused-kernels.js';
+import { fastActivation } from './activation-layer.js';
 
 export type IntOrPair = number | [number, number];
 export type Padding = number | [number, number] | 'same' | 'valid';
@@ -127,8 +129,8 @@ export function initializers(
   }
 }
 
-/** Shared definition for parameter-free, shape-preserving activation layers. */
-export function activationKind(name: string, description: string, activation: string) {
+/** Shared definition for parameter-free, shape-preserving activation layers (one fused kernel where available). */
+export function activationKind(name: string, description: string, activation: FusedActivation) {
   return {
     name,
     description,
@@ -136,8 +138,7 @@ export function activationKind(name: string, description: string, activation: st
     outputShape: (input: Shape): ShapeResult => ({ shape: [...input] }),
     parameters: () => 0,
     build: (tf: typeof tfjs, _options: Record<string, unknown>, ctx: BuildContext): tfjs.layers.Layer[] => [
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      tf.layers.activation({ activation: activation as any, name: ctx.name }),
+      fastActivation(tf)({ activation, name: ctx.name }),
     ],
   };
 }

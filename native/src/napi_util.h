@@ -1,0 +1,99 @@
+// Helpers shared by the addon's source files: typed-array access, argument checks, errors thrown into JS.
+#pragma once
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+// Hot loops get an AVX2 clone next to the baseline one (picked at load time); elsewhere plain code.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TUDUI_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TUDUI_CLONES
+#endif
+
+namespace tudui {
+
+// ---------------------------------------------------------------------------------------------- N-API helpers
+
+struct JsError {
+  std::string message;
+};
+
+#define NAPI_CALL(env, call)                                                  \
+  do {                                                                        \
+    if ((call) != napi_ok) throw JsError{std::string("napi call failed: ") + #call}; \
+  } while (0)
+
+template <typename T>
+T* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, size_t* len, const char* what,
+             bool nullable = false) {
+  napi_valuetype vt;
+  NAPI_CALL(env, napi_typeof(env, v, &vt));
+  if (nullable && (vt == napi_null || vt == napi_undefined)) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  bool is_ta = false;
+  NAPI_CALL(env, napi_is_typedarray(env, v, &is_ta));
+  if (!is_ta) throw JsError{std::string(what) + ": expected a typed array"};
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  NAPI_CALL(env, napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off));
+  if (type != want) throw JsError{std::string(what) + ": wrong typed array type"};
+  if (len) *len = length;
+  return static_cast<T*>(data);
+}
+
+inline float* f32(napi_env env, napi_value v, size_t* len, const char* what, bool nullable = false) {
+  return typed_ptr<float>(env, v, napi_float32_array, len, what, nullable);
+}
+
+inline const int32_t* i32(napi_env env, napi_value v, size_t* len, const char* what) {
+  return typed_ptr<int32_t>(env, v, napi_int32_array, len, what);
+}
+
+struct Args {
+  napi_value argv[10];
+  size_t argc = 10;
+  Args(napi_env env, napi_callback_info info, size_t need) {
+    NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+    if (argc < need) throw JsError{"too few arguments"};
+  }
+};
+
+inline void need(bool ok, const char* msg) {
+  if (!ok) throw JsError{msg};
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const JsError& e) {
+    napi_throw_error(env, nullptr, e.message.c_str());
+  } catch (const dnnl::error& e) {
+    std::string m = std::string("oneDNN: ") + e.what();
+    napi_throw_error(env, nullptr, m.c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+inline napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// Loops over at least this many elements are split across OpenMP threads.
+inline bool big(size_t elements) { return elements >= (size_t(1) << 17); }
+
+}  // namespace tudui
