@@ -4,7 +4,7 @@
 //
 //   node scripts/bench.mjs [--nets seed,adamw,resnet9,fashion,mlp] [--backends tudui-native,wasm,torch,torch-cl]
 //                          [--steps 10] [--big-steps 4] [--warmup 2] [--rounds 3] [--max-seconds 20]
-//                          [--threads N] [--json]
+//                          [--threads N] [--wait-quiet S] [--json]
 //
 // Nets (each a tudui experiment file; batch sizes, optimizers and losses are the files' own):
 //   seed     experiments/cifar10-sgd.yaml            3×conv5x5 + maxpool, 2 linear; batch 64, SGD
@@ -26,8 +26,11 @@
 // backends in a rotating order and each figure is the median over rounds of that round's median step time, since
 // shared machines are noisy. --steps timed steps per child (--big-steps for adamw and resnet9), after --warmup.
 // --max-seconds bounds each child's measurement (0: no bound): warm-up until 15% of it, timed training until 60%,
-// eval until 95%, at least one step each; a child that hits it runs in the first round only and is marked † (slow
-// backends, e.g. wasm on the big nets). For tudui-native the last column counts the kernel calls per training step
+// eval until 95%, at least one step each; a child that hits it is marked †, and one that would have needed more than
+// twice the budget runs in the first round only (slow backends, e.g. wasm on the big nets). The bench samples the
+// CPU use of other processes before every child and says how many started on a busy machine (OpenMP backends,
+// PyTorch most, slow down up to 10× when another process takes a core); --wait-quiet S waits up to S seconds per
+// child for the machine to go quiet first. For tudui-native the last column counts the kernel calls per training step
 // that fell back to tfjs's generic cpu code (nativeKernelStats of dist/backends/native.js; n/a where not exported).
 // Backends: tudui-native, wasm, tensorflow (default when @tensorflow/tfjs-node resolves), torch and torch-cl (default
 // when `python3 -c 'import torch'` works), cpu (pure JS, very slow: only when listed). Needs `npm run build` (dist/).
@@ -56,7 +59,7 @@ const TFJS_BACKENDS = ['tudui-native', 'wasm', 'tensorflow', 'cpu'];
 function parseArgs(argv) {
   const o = {
     nets: undefined, backends: undefined, steps: 10, bigSteps: undefined, warmup: 2, rounds: 3, maxSeconds: 20,
-    threads: undefined, json: false, child: undefined, net: undefined, file: undefined,
+    waitQuiet: 0, threads: undefined, json: false, child: undefined, net: undefined, file: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -75,6 +78,7 @@ function parseArgs(argv) {
       case '--rounds': o.rounds = +val(); break;
       case '--max-seconds': o.maxSeconds = +val(); break;
       case '--threads': o.threads = +val(); break;
+      case '--wait-quiet': o.waitQuiet = +val(); break;
       case '--json': o.json = true; break;
       case '--child': o.child = val(); break; // internal: one (net, backend) measurement
       case '--net': o.net = val(); break; // internal
@@ -89,6 +93,7 @@ function parseArgs(argv) {
   o.bigSteps ??= Math.min(o.steps, 4);
   for (const k of ['steps', 'bigSteps', 'rounds']) if (!(Number.isInteger(o[k]) && o[k] > 0)) throw new Error(`--${k.replace('S', '-s')} must be a positive integer`);
   if (!(Number.isInteger(o.warmup) && o.warmup >= 0)) throw new Error('--warmup must be an integer ≥ 0');
+  if (!(o.waitQuiet >= 0)) throw new Error('--wait-quiet must be ≥ 0 seconds');
   if (!(o.maxSeconds >= 0)) throw new Error('--max-seconds must be ≥ 0 (0: no bound)');
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads > 0)) throw new Error('--threads must be a positive integer');
   o.nets ??= Object.keys(NETS);
@@ -237,7 +242,7 @@ async function main() {
 
   const key = (n, b) => `${n}\u0000${b}`;
   const results = new Map(o.nets.flatMap((n) => backends.map((b) => [key(n, b), { rounds: [], errors: [], capped: false }])));
-  const dead = new Set(); // backends that could not start at all
+  const dead = new Map(); // backends that could not start at all -> why
   const busyRuns = []; // child runs that started while other processes kept a core busy
   let childRuns = 0;
   for (let r = 0; r < o.rounds; r++) {
@@ -247,9 +252,10 @@ async function main() {
         const res0 = results.get(key(n, b));
         if (dead.has(b)) continue;
         if (r > 0 && res0.rounds.length === 0) continue; // failed for this net in round 1: not retried
-        if (res0.capped) continue; // hit --max-seconds in round 1: first round only
+        if (res0.slow) continue; // far over --max-seconds in round 1: first round only
         const steps = stepsOf(n);
-        const busyCpus = await othersBusyCpus();
+        let busyCpus = await othersBusyCpus();
+        for (const t0 = Date.now(); busyCpus >= 0.5 && Date.now() - t0 < o.waitQuiet * 1000;) busyCpus = await othersBusyCpus(1000);
         childRuns++;
         if (busyCpus >= 0.5) busyRuns.push({ net: n, backend: b, round: r + 1, busyCpus, what: `${n} ${b}` });
         let res;
@@ -271,7 +277,7 @@ async function main() {
         if (res.error) {
           res0.errors.push(res.error);
           log(`  round ${r + 1} ${n} ${b}: unavailable: ${res.error}`);
-          if (res.fatal || /missing: run `npm run build`/.test(res.error)) dead.add(b);
+          if (res.fatal || /missing: run `npm run build`/.test(res.error)) dead.set(b, res.error);
           continue;
         }
         const tr = median(res.trainMs), ev = median(res.evalMs);
@@ -279,7 +285,13 @@ async function main() {
           train: tr, eval: ev, rss: res.maxRssKB, busyCpusBefore: busyCpus, pipeline: res.pipelineMs, description: res.description,
           trainSteps: res.trainMs.length, evalSteps: res.evalMs.length, fallback: res.fallback, trainMs: res.trainMs, evalMs: res.evalMs,
         });
-        if (res.capped) res0.capped = true;
+        if (res.capped) {
+          res0.capped = true;
+          // What the uncapped child would have taken: more than twice the budget means a slow backend (wasm on the
+          // big nets), not a noisy moment; it is not rerun in later rounds.
+          const full = (Math.max(1, o.warmup) + steps) * (tr + ev);
+          if (full > 2 * o.maxSeconds * 1000) res0.slow = true;
+        }
         log(`  round ${r + 1} ${n} ${b}: train ${fmt(tr)} ms/step (${res.trainMs.length}), eval ${fmt(ev)} ms/batch (${res.evalMs.length}), ` +
           `peak RSS ${fmt(res.maxRssKB / 1024, 0)} MB${res.fallback ? `, fallback ${res.fallback.text}` : ''}${res.capped ? ', capped' : ''}`);
       }
@@ -294,7 +306,7 @@ async function main() {
     for (const b of backends) {
       const v = results.get(key(n, b));
       if (v.rounds.length === 0) {
-        rows.push({ backend: b, available: false, reason: v.errors[0] ?? 'not run' });
+        rows.push({ backend: b, available: false, reason: v.errors[0] ?? dead.get(b) ?? 'not run' });
         continue;
       }
       const train = median(v.rounds.map((x) => x.train));
@@ -346,7 +358,7 @@ async function main() {
     'train and eval separately, "ref" marks it); medians over rounds of per-round medians; † = capped by --max-seconds.';
   const summary = {
     machine,
-    config: { nets: o.nets, backends, steps: o.steps, bigSteps: o.bigSteps, warmup: o.warmup, rounds: o.rounds, maxSeconds: o.maxSeconds, threads },
+    config: { nets: o.nets, backends, steps: o.steps, bigSteps: o.bigSteps, warmup: o.warmup, rounds: o.rounds, maxSeconds: o.maxSeconds, waitQuiet: o.waitQuiet, threads },
     header,
     nets: netRows,
     descriptions,
@@ -373,8 +385,8 @@ async function main() {
         continue;
       }
       if (r.capped) {
-        notes.push(`† ${nr.net} ${r.backend}: capped at ${o.maxSeconds} s: ${r.trainSteps[0]} of ${nr.steps} timed train steps, ` +
-          `${r.evalSteps[0]} of ${nr.steps} eval batches, first round only`);
+        notes.push(`† ${nr.net} ${r.backend}: capped at ${o.maxSeconds} s: ${r.trainSteps.join('/')} of ${nr.steps} timed train steps, ` +
+          `${r.evalSteps.join('/')} of ${nr.steps} eval batches${r.rounds === 1 && o.rounds > 1 ? ', first round only (too slow to repeat)' : ` (${r.rounds} rounds)`}`);
       }
       body.push({
         cells: [
