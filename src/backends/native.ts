@@ -5,9 +5,10 @@
  * The backend *is* a `MathBackendCPU` (made by the registered 'cpu' factory), so tensors are plain JS typed arrays
  * and every cpu kernel works on it unchanged: we re-register all of them for 'tudui-native' and override the hot
  * ones (`NATIVE_KERNELS`): convolutions and their gradients, pooling and its gradients, matrix products and
- * outer-axis sums go to the addon, which works on the typed arrays without copying; float32 Add/Sub/Multiply/
- * RealDiv (same shape, scalar or bias-like broadcast), Relu and Step get plain JS loops (tfjs's generic cpu versions
- * are ~30x slower per element). Anything else (NCHW, other dtypes, exotic broadcasting) falls back to the cpu kernel.
+ * outer-axis sums here; element-wise activations and math, broadcasting arithmetic, softmax, batch norm, pad and
+ * slice, and the fused layer kernels (fused-kernels.ts) in native-ops.ts. The addon works on the typed arrays
+ * without copying. Anything else (NCHW, other dtypes) falls back to the cpu kernel, and is counted
+ * (`nativeKernelStats`: the bench and the tests require zero fallbacks in a training step of every zoo network).
  *
  * Semantics match the cpu backend (checked by test/native.test.ts), with one deliberate difference: AvgPoolGrad
  * divides by the number of in-bounds cells of each window (the true gradient of AvgPool with 'same' padding);
