@@ -251,7 +251,7 @@ async function main() {
       for (const b of order) {
         const res0 = results.get(key(n, b));
         if (dead.has(b)) continue;
-        if (r > 0 && res0.rounds.length === 0) continue; // failed for this net in round 1: not retried
+        if (r > 0 && res0.rounds.length === 0 && !res0.retry) continue; // failed for this net in round 1: not retried
         if (res0.slow) continue; // far over --max-seconds in round 1: first round only
         const steps = stepsOf(n);
         let busyCpus = await othersBusyCpus();
@@ -277,7 +277,12 @@ async function main() {
         if (res.error) {
           res0.errors.push(res.error);
           log(`  round ${r + 1} ${n} ${b}: unavailable: ${res.error}`);
-          if (res.fatal || /missing: run `npm run build`/.test(res.error)) dead.set(b, res.error);
+          if (res.fatal || /missing: run `npm run build`/.test(res.error)) {
+            // A backend that never started is not tried again; one that worked earlier in this run (an addon being
+            // rebuilt meanwhile, say) is retried in the next rounds.
+            if (o.nets.some((m) => results.get(key(m, b)).rounds.length > 0)) res0.retry = true;
+            else dead.set(b, res.error);
+          }
           continue;
         }
         const tr = median(res.trainMs), ev = median(res.evalMs);
