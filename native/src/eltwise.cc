@@ -465,6 +465,96 @@ napi_value CopyBox(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------- optimizer updates
+// In place, with the float32 operations of src/train/optimizers.ts's JS loops in the same order (the addon is built
+// with -ffp-contract=off, so no fused multiply-adds), hence bit-identical weights. Scalars arrive float32-rounded.
+
+// sgdUpdate(p, g, buf|null, s): s = [lr, wd, mu, first, nesterov].
+napi_value SgdUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t np, ng, nb, ns;
+    float* p = f32(env, a.argv[0], &np, "p");
+    const float* g = f32(env, a.argv[1], &ng, "g");
+    float* buf = f32(env, a.argv[2], &nb, "momentum", true);
+    const float* s = f32(env, a.argv[3], &ns, "scalars");
+    need(ng == np && (!buf || nb == np) && ns == 5, "sgdUpdate: sizes");
+    const float lr = s[0], wd = s[1], mu = s[2];
+    const bool first = s[3] != 0, nesterov = s[4] != 0;
+    const int64_t n = int64_t(np);
+#pragma omp parallel for schedule(static) if (big(np))
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = wd != 0 ? g[i] + p[i] * wd : g[i];
+      if (!buf) {
+        p[i] = p[i] - gi * lr;
+        continue;
+      }
+      const float next = first ? gi : buf[i] * mu + gi;
+      buf[i] = next;
+      p[i] = p[i] - (nesterov ? gi + next * mu : next) * lr;
+    }
+    return undefined(env);
+  });
+}
+
+// adamUpdate(p, g, m, v, s): s = [lr, wd, decay, b1, b2, 1-b1, 1-b2, bc1, bc2, eps] (decay = 1 - lr·wd for AdamW).
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t np, ng, nm, nv, ns;
+    float* p = f32(env, a.argv[0], &np, "p");
+    const float* g = f32(env, a.argv[1], &ng, "g");
+    float* m = f32(env, a.argv[2], &nm, "m");
+    float* v = f32(env, a.argv[3], &nv, "v");
+    const float* s = f32(env, a.argv[4], &ns, "scalars");
+    need(ng == np && nm == np && nv == np && ns == 10, "adamUpdate: sizes");
+    const float lr = s[0], wd = s[1], decay = s[2], b1 = s[3], b2 = s[4], ib1 = s[5], ib2 = s[6], bc1 = s[7], bc2 = s[8], eps = s[9];
+    const int64_t n = int64_t(np);
+#pragma omp parallel for schedule(static) if (big(np))
+    for (int64_t i = 0; i < n; ++i) {
+      const float pi = p[i];
+      const float base = decay != 1 ? pi * decay : pi;
+      const float gi = wd != 0 ? g[i] + pi * wd : g[i];
+      const float mi = m[i] * b1 + gi * ib1;
+      const float vi = v[i] * b2 + (gi * gi) * ib2;
+      m[i] = mi;
+      v[i] = vi;
+      const float denom = std::sqrt(vi / bc2) + eps;
+      p[i] = base - ((mi / bc1) / denom) * lr;
+    }
+    return undefined(env);
+  });
+}
+
+// rmspropUpdate(p, g, sq, buf|null, s): s = [lr, wd, alpha, 1-alpha, eps, mu].
+napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t np, ng, nq, nb, ns;
+    float* p = f32(env, a.argv[0], &np, "p");
+    const float* g = f32(env, a.argv[1], &ng, "g");
+    float* sq = f32(env, a.argv[2], &nq, "square_avg");
+    float* buf = f32(env, a.argv[3], &nb, "momentum", true);
+    const float* s = f32(env, a.argv[4], &ns, "scalars");
+    need(ng == np && nq == np && (!buf || nb == np) && ns == 6, "rmspropUpdate: sizes");
+    const float lr = s[0], wd = s[1], alpha = s[2], ia = s[3], eps = s[4], mu = s[5];
+    const int64_t n = int64_t(np);
+#pragma omp parallel for schedule(static) if (big(np))
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = wd != 0 ? g[i] + p[i] * wd : g[i];
+      const float q = sq[i] * alpha + (gi * gi) * ia;
+      sq[i] = q;
+      float u = gi / (std::sqrt(q) + eps);
+      if (buf) {
+        u = buf[i] * mu + u;
+        buf[i] = u;
+      }
+      p[i] = p[i] - u * lr;
+    }
+    return undefined(env);
+  });
+}
+
 }  // namespace
 
 void register_eltwise(napi_env env, napi_value exports) {
@@ -473,7 +563,8 @@ void register_eltwise(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"eltwise", Eltwise},         {"eltwiseGrad", EltwiseGrad},     {"softmax", Softmax},
              {"softmaxXent", SoftmaxXent}, {"batchNorm", BatchNorm},
-             {"batchNormGrad", BatchNormGrad}, {"binary", Binary},          {"copyBox", CopyBox}};
+             {"batchNormGrad", BatchNormGrad}, {"binary", Binary},          {"copyBox", CopyBox},
+             {"sgdUpdate", SgdUpdate},     {"adamUpdate", AdamUpdate},       {"rmspropUpdate", RmspropUpdate}};
   for (auto& f : fns) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return;

@@ -80,6 +80,10 @@ export interface NativeAddon {
   batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, eps: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
   copyBox(src: Float32Array, dst: Float32Array, geom: Int32Array, fill: number): void;
+  // In-place optimizer updates (src/train/optimizers.ts); scalars as float32.
+  sgdUpdate(p: Float32Array, g: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
+  adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scalars: Float32Array): void;
+  rmspropUpdate(p: Float32Array, g: Float32Array, square: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
 }
 
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */

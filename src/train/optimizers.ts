@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
+import { loadNativeAddon, NATIVE_BACKEND_NAME } from '../backends/native.js';
 
 type OptimizerConfig = ResolvedExperiment['optimizer'];
 
@@ -131,12 +132,18 @@ export class Optimizer {
     const t = this.steps;
     const wd = r(c.weight_decay ?? 0);
     const lr32 = r(lr);
+    // On tudui-native the same loops run in the addon (threaded, vectorised, bit-identical).
+    const nat = name === NATIVE_BACKEND_NAME ? loadNativeAddon() : undefined;
+    const native = typeof nat === 'object' ? nat : undefined;
     params.forEach((param, idx) => {
       const g = arrays(grads[idx]!)!;
       switch (c.name) {
         case 'sgd': {
           const mu = r(c.momentum ?? 0);
-          if (!mu) sgdUpdate(own(param), g, lr32, wd);
+          if (native) {
+            const buf = mu ? own(this.slot('momentum', param, idx)) : null;
+            native.sgdUpdate(own(param), g, buf, Float32Array.of(lr32, wd, mu, t === 1 ? 1 : 0, c.nesterov ? 1 : 0));
+          } else if (!mu) sgdUpdate(own(param), g, lr32, wd);
           else sgdMomentumUpdate(own(param), g, own(this.slot('momentum', param, idx)), lr32, wd, mu, t === 1, !!c.nesterov);
           break;
         }
@@ -146,17 +153,21 @@ export class Optimizer {
           const adamw = c.name === 'adamw';
           const m = own(this.slot('m', param, idx));
           const v = own(this.slot('v', param, idx));
-          adamUpdate(
-            own(param), g, m, v, lr32, adamw ? 0 : wd, adamw ? r(1 - lr * (c.weight_decay ?? 0)) : 1,
+          const scalars = [
+            lr32, adamw ? 0 : wd, adamw ? r(1 - lr * (c.weight_decay ?? 0)) : 1,
             r(b1), r(b2), r(1 - b1), r(1 - b2), r(1 - Math.pow(b1, t)), r(1 - Math.pow(b2, t)), r(c.eps ?? 1e-8),
-          );
+          ] as const;
+          if (native) native.adamUpdate(own(param), g, m, v, Float32Array.from(scalars));
+          else adamUpdate(own(param), g, m, v, ...scalars);
           break;
         }
         case 'rmsprop': {
           const mu = r(c.momentum ?? 0);
           const sq = own(this.slot('square_avg', param, idx));
           const buf = mu ? own(this.slot('momentum', param, idx)) : undefined;
-          rmspropUpdate(own(param), g, sq, buf, lr32, wd, r(c.alpha ?? 0.99), r(1 - (c.alpha ?? 0.99)), r(c.eps ?? 1e-8), mu);
+          const scalars = [lr32, wd, r(c.alpha ?? 0.99), r(1 - (c.alpha ?? 0.99)), r(c.eps ?? 1e-8), mu] as const;
+          if (native) native.rmspropUpdate(own(param), g, sq, buf ?? null, Float32Array.from(scalars));
+          else rmspropUpdate(own(param), g, sq, buf, ...scalars);
           break;
         }
         default:
