@@ -125,7 +125,9 @@ export async function childMain(o, root) {
   };
   const xe = tf.randomNormal([evalBatch, ...inputShape]);
   const step = () => trainStep(model, params, opt, exp, batch, inputShape, classes, exp.optimizer.lr);
-  const evalStep = () => tf.tidy(() => model.predict(xe).argMax(-1).dataSync());
+  // As the training loop's evaluate(): one forward pass in inference mode (model.predict would split the batch
+  // into tfjs's default sub-batches of 32), then the predicted classes read back.
+  const evalStep = () => tf.tidy(() => model.apply(xe, { training: false }).argMax(-1).dataSync());
 
   // Time budget for the whole measurement (--max-seconds): warm-up until 15% of it, timed training until 60%,
   // eval warm-up until 70%, timed eval until 95%; each phase runs at least once. `capped` says it cut steps short.
