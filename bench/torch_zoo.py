@@ -252,12 +252,16 @@ def main() -> None:
     over = lambda frac: budget > 0 and time.perf_counter() - t0 > frac * budget  # noqa: E731
     capped = False
     train, evals = [], []
+    # Warm-up: --warmup steps and at least WARMUP_S, as the tfjs children do (scripts/bench/child.mjs).
+    WARMUP_S = 1.0
     net.train()
-    for i in range(max(1, args.warmup)):
+    tw, i = time.perf_counter(), 0
+    while i < max(1, args.warmup) or time.perf_counter() - tw < WARMUP_S:
         if i and over(0.15):
-            capped = True
+            capped = capped or i < args.warmup
             break
         train_step()
+        i += 1
     for i in range(args.steps):
         if i and over(0.6):
             capped = True
@@ -268,11 +272,13 @@ def main() -> None:
         if not math.isfinite(loss):
             raise SystemExit(f"torch_zoo: loss is {loss}")
     net.eval()
-    for i in range(max(1, args.warmup)):
+    tw, i = time.perf_counter(), 0
+    while i < max(1, args.warmup) or time.perf_counter() - tw < WARMUP_S:
         if i and over(0.7):
-            capped = True
+            capped = capped or i < args.warmup
             break
         eval_step()
+        i += 1
     for i in range(args.steps):
         if i and over(0.95):
             capped = True

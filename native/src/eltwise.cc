@@ -87,6 +87,7 @@ napi_value Eltwise(napi_env env, napi_callback_info info) {
     float* y = f32(env, a.argv[2], &ny, "y");
     const float alpha = float(arg_f64(env, a.argv[3])), beta = float(arg_f64(env, a.argv[4]));
     need(nx == ny && nx > 0, "eltwise: sizes");
+    ThreadScope threads(nx < kSmallElements);
     if (id >= 100) {  // functions oneDNN lacks: plain loops
 #pragma omp parallel for schedule(static) if (big(nx))
       for (size_t i = 0; i < nx; ++i) {
@@ -121,6 +122,7 @@ napi_value EltwiseGrad(napi_env env, napi_callback_info info) {
     float* dx = f32(env, a.argv[3], &ndx, "dx");
     const float alpha = float(arg_f64(env, a.argv[4])), beta = float(arg_f64(env, a.argv[5]));
     need(nv == ndy && nv == ndx && nv > 0, "eltwiseGrad: sizes");
+    ThreadScope threads(nv < kSmallElements);
     const bool use_dst = id == 0 || id == 3 || id == 4 || id == 5;
     const std::string key = "EB" + std::to_string(id) + "|" + std::to_string(nv) + "|" + std::to_string(alpha) + "|" + std::to_string(beta);
     auto e = cached<EltEntry>(key, [&] {
@@ -155,6 +157,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
     const int64_t rows = arg_i64(env, a.argv[2]), cols = arg_i64(env, a.argv[3]);
     const bool log = arg_bool(env, a.argv[4]);
     need(nx == ny && nx == size_t(rows * cols) && nx > 0, "softmax: sizes");
+    ThreadScope threads(nx < kSmallElements);
     const std::string key = std::string(log ? "LS" : "SM") + std::to_string(rows) + "x" + std::to_string(cols);
     auto e = cached<EltEntry>(key, [&] {
       auto r = std::make_shared<EltEntry>();
@@ -270,6 +273,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
     const float eps = float(arg_f64(env, a.argv[7]));
     const bool training = arg_bool(env, a.argv[8]);
     need(nx == size_t(b.rows * b.C) && ny == nx && ng == size_t(b.C) && nb == ng && nm == ng && nv == ng, "batchNorm: sizes");
+    ThreadScope threads(nx < kSmallElements);
     auto e = bn_forward(b, eps, training);
     const memory::desc md = bn_md(b.d, b.rank), cm = chan_md(b.C);
     e->prim.execute(strm(), {{DNNL_ARG_SRC, memory(md, eng(), x)}, {DNNL_ARG_DST, memory(md, eng(), y)},
@@ -302,6 +306,7 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
     const float eps = float(arg_f64(env, argv[9]));
     need(nx == size_t(b.rows * b.C) && ndy == nx && ndx == nx && ng == size_t(b.C) && nm == ng && nv == ng && ndg == ng && ndb == ng,
          "batchNormGrad: sizes");
+    ThreadScope threads(nx < kSmallElements);
     auto e = cached<BnBwd>(bn_key("BB", b, eps), [&] {
       auto r = std::make_shared<BnBwd>();
       auto fwd = bn_forward(b, eps, true);

@@ -1,6 +1,7 @@
 // Helpers shared by the addon's source files: typed-array access, argument checks, errors thrown into JS.
 #pragma once
 #include <node_api.h>
+#include <omp.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -95,5 +96,27 @@ inline napi_value undefined(napi_env env) {
 
 // Loops over at least this many elements are split across OpenMP threads.
 inline bool big(size_t elements) { return elements >= (size_t(1) << 17); }
+
+// Runs a call on one OpenMP thread when it is small. With passive waiting (see src/backends/native.ts) waking the
+// other threads costs ~80 µs per parallel region, more than a small sgemm or element-wise pass takes on one thread
+// (measured: a 128×10×128 sgemm 8 µs on one thread, 86 µs on two). The choice depends only on the problem size, so a
+// cached oneDNN primitive always runs with the thread count it was created with.
+struct ThreadScope {
+  int prev = 0;
+  explicit ThreadScope(bool small) {
+    if (small && omp_get_max_threads() > 1) {
+      prev = omp_get_max_threads();
+      omp_set_num_threads(1);
+    }
+  }
+  ~ThreadScope() {
+    if (prev) omp_set_num_threads(prev);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+};
+// Element-wise passes below this many elements, and matrix products below this many multiply-adds, run on one thread.
+constexpr size_t kSmallElements = size_t(1) << 18;
+constexpr double kSmallMacs = 16e6;
 
 }  // namespace tudui

@@ -229,11 +229,13 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
     need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
     need(!b || nb == size_t(g.OC), "conv: bias size");
     const bool has_bias = b != nullptr;
-    std::string key = key_of('F', has_bias, g);
+    // geometry[16] = 1: inference (no gradient will follow), which lets oneDNN pick its inference kernels.
+    const bool inference = np > 16 && p[16] != 0;
+    std::string key = key_of(inference ? 'I' : 'F', has_bias, g);
     auto e = lookup(key);
     if (!e) {
       e = std::make_shared<ConvEntry>();
-      auto pd = fwd_pd(g, has_bias, prop_kind::forward_training);
+      auto pd = fwd_pd(g, has_bias, inference ? prop_kind::forward_inference : prop_kind::forward_training);
       e->prim = convolution_forward(pd);
       e->slots = {Slot(DNNL_ARG_SRC, false, act_user_md(g), pd.src_desc()),
                   Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc()),
@@ -704,6 +706,7 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     const int64_t bc = ba > bb ? ba : bb;
     need(na == size_t(ba * M * K) && nb == size_t(bb * K * N) && nc == size_t(bc * M * N), "matmul: sizes");
     const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    ThreadScope threads(double(M) * double(N) * double(K) < kSmallMacs);
     for (int64_t i = 0; i < bc; ++i) {
       const float* Ai = A + (ba == 1 ? 0 : i) * M * K;
       const float* Bi = B + (bb == 1 ? 0 : i) * K * N;

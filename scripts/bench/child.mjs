@@ -136,8 +136,12 @@ export async function childMain(o, root) {
   const over = (frac) => performance.now() - t0 > frac * budget;
   let capped = false;
   const trainMs = [], evalMs = [];
-  for (let i = 0; i < Math.max(1, o.warmup); i++) {
-    if (i && over(0.15)) { capped = true; break; }
+  // Warm-up: --warmup steps and at least WARMUP_MS (V8's optimising compiler and oneDNN's primitive cache need a few
+  // dozen steps of a small net; PyTorch's twin warms up the same way).
+  const WARMUP_MS = 1000;
+  let tw = performance.now();
+  for (let i = 0; i < Math.max(1, o.warmup) || performance.now() - tw < WARMUP_MS; i++) {
+    if (i && over(0.15)) { capped ||= i < o.warmup; break; }
     await step();
   }
   stats?.reset();
@@ -156,8 +160,9 @@ export async function childMain(o, root) {
       fallback = { text: `n/a (${e instanceof Error ? e.message : e})` };
     }
   }
-  for (let i = 0; i < Math.max(1, o.warmup); i++) {
-    if (i && over(0.7)) { capped = true; break; }
+  tw = performance.now();
+  for (let i = 0; i < Math.max(1, o.warmup) || performance.now() - tw < WARMUP_MS; i++) {
+    if (i && over(0.7)) { capped ||= i < o.warmup; break; }
     evalStep();
   }
   for (let i = 0; i < o.steps; i++) {

@@ -306,6 +306,9 @@ function makeKernels(
   const out32 = (n: number): Float32Array =>
     n >= poolMin ? nat.alloc(n) : arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n);
 
+  /** Whether tfjs is recording a gradient tape: kernels run outside one need no state for a backward pass. */
+  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  const recording = (): boolean => engine.isTapeOn?.() ?? true;
   /** The rows and columns a cropped conv reads, as a dense [N, h, w, C] array. */
   const cropInput = (xv: Float32Array, shape: readonly number[], [h, w]: [number, number]): Float32Array => {
     const dst = [shape[0]!, h, w, shape[3]!];
@@ -379,12 +382,55 @@ function makeKernels(
     if (bias && !bv) return fallback(name, args);
     const g = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
     if (!g) return fallback(name, args);
-    const geom = g.geom;
+    const geom = recording() ? g.geom : Int32Array.from([...g.geom, 1]);
     const y = out32(sizeOf(info.outShape));
     nat.convForward(g.crop ? cropInput(xv, x.shape, g.crop) : xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);
     if (bias && !nativeBias) out = addGeneric(backend, out, bias);
     if (activation !== 'linear' && geom[15] !== 1) out = activate(backend, out, activation, prelu, attrs.leakyreluAlpha);
+    return out;
+  };
+
+  /**
+   * A float32 output computed on first read (TUDUI_NATIVE_LAZY=0: at once). For the gradients tfjs computes and then
+   * drops: its fused conv and matmul gradients always compute the input's gradient, which for the first layer
+   * (input = data) the tape throws away unread. The input arrays are captured (tfjs never mutates tensor data; the
+   * in-place optimizer runs only after the backward pass has read every gradient), and pinned so the pool cannot
+   * reuse them before then.
+   */
+  const lazyOutput = (backend: CpuBackend, shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo => {
+    if (!lazy) {
+      const out = out32(sizeOf(shape));
+      compute(out);
+      return backend.makeTensorInfo(shape, 'float32', out);
+    }
+    const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
+    const entry = backend.data.get(out.dataId) as { values?: unknown };
+    let computed: Float32Array | undefined;
+    if (arrays) {
+      const pool = arrays;
+      for (const a of inputs) pool.pin(a);
+      pool.lazy.set(out.dataId, () => {
+        // Disposed: unread, its inputs are free again (a read already unpinned them).
+        if (!computed) for (const a of inputs) pool.unpin(a);
+        return computed;
+      });
+    }
+    Object.defineProperty(entry, 'values', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        if (!computed) {
+          computed = out32(sizeOf(shape));
+          compute(computed);
+          if (arrays) for (const a of inputs) arrays.unpin(a);
+        }
+        return computed;
+      },
+      set(v: unknown) {
+        computed = v as Float32Array;
+      },
+    });
     return out;
   };
 
@@ -408,46 +454,7 @@ function makeKernels(
       nat.convBackwardData(dyv, wv, part, g.geom);
       nat.copyBox(part, dx, boxGeom(cropShape, shape), 0);
     };
-    if (!lazy) {
-      const dx = out32(sizeOf(shape));
-      backwardData(dx);
-      return backend.makeTensorInfo(shape, 'float32', dx);
-    }
-    const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
-    // Lazy: compute on first read. dy's and the filter's arrays are captured (tfjs never mutates tensor data), and
-    // pinned so the pool cannot reuse them before then.
-    const entry = backend.data.get(out.dataId) as { values?: unknown };
-    let computed: Float32Array | undefined;
-    if (arrays) {
-      const pool = arrays;
-      pool.pin(dyv);
-      pool.pin(wv);
-      pool.lazy.set(out.dataId, () => {
-        // Disposed: unread, its inputs are free again (a read already unpinned them).
-        if (!computed) {
-          pool.unpin(dyv);
-          pool.unpin(wv);
-        }
-        return computed;
-      });
-    }
-    Object.defineProperty(entry, 'values', {
-      configurable: true,
-      enumerable: true,
-      get() {
-        if (!computed) {
-          computed = out32(sizeOf(shape));
-          backwardData(computed);
-          arrays?.unpin(dyv);
-          arrays?.unpin(wv);
-        }
-        return computed;
-      },
-      set(v: unknown) {
-        computed = v as Float32Array;
-      },
-    });
-    return out;
+    return lazyOutput(backend, shape, [dyv, wv], backwardData);
   };
 
   /** dy's sum over N, H, W from the last Conv2DBackpropFilter (tensor data is immutable, dataIds never reused). */
@@ -492,7 +499,8 @@ function makeKernels(
     const geom = poolGeom(info);
     if (!geom) return fallback(name, args);
     const y = out32(sizeOf(info.outShape));
-    const wsBytes = name === 'MaxPool' ? nat.maxPoolWsSize(geom) : -1;
+    // The winners are only worth keeping when a gradient may follow (a tape is recording).
+    const wsBytes = name === 'MaxPool' && recording() ? nat.maxPoolWsSize(geom) : -1;
     if (wsBytes >= 0) {
       const ws = new Uint8Array(wsBytes);
       if (nat.maxPoolWs(xv, y, ws, geom)) poolWinners.set(y, { ws, geom: geom.join() });
@@ -536,7 +544,7 @@ function makeKernels(
 
   /** a x b (with transposes and batch broadcasting of size-1 batches); undefined when the addon can't. */
   const matmul = (
-    backend: CpuBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean,
+    backend: CpuBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean, lazyProduct = false,
   ): { out: TensorInfo; rows: number; cols: number } | undefined => {
     const av = f32(backend, a), bv = f32(backend, b);
     if (!av || !bv || a.shape.length < 2 || b.shape.length < 2) return undefined;
@@ -553,14 +561,20 @@ function makeKernels(
     const outer = bu.assertAndGetBroadcastShape(outerA, outerB);
     if (sizeOf(outer) !== Math.max(batchA, batchB)) return undefined;
     if (M * N * Math.max(batchA, batchB) === 0) return undefined;
+    const geom = Int32Array.from([batchA, batchB, M, N, Ka, ta ? 1 : 0, tb ? 1 : 0]);
+    const shape = [...outer, M, N];
+    const rows = sizeOf(outer) * M;
+    // BatchMatMul (tf.layers' forward pass uses _FusedMatMul) comes from gradients: lazy, so the first layer's unused
+    // input gradient is never computed. (The backward pass runs with the tape off, so `recording()` can't tell.)
+    if (lazyProduct) return { out: lazyOutput(backend, shape, [av, bv], (c) => nat.matMul(av, bv, c, geom)), rows, cols: N };
     const c = out32(Math.max(batchA, batchB) * M * N);
-    nat.matMul(av, bv, c, Int32Array.from([batchA, batchB, M, N, Ka, ta ? 1 : 0, tb ? 1 : 0]));
-    return { out: backend.makeTensorInfo([...outer, M, N], 'float32', c), rows: sizeOf(outer) * M, cols: N };
+    nat.matMul(av, bv, c, geom);
+    return { out: backend.makeTensorInfo(shape, 'float32', c), rows, cols: N };
   };
 
   const batchMatMul: KernelImpl = (args) => {
     const attrs = args.attrs as unknown as TF.BatchMatMulAttrs;
-    const r = matmul(args.backend, args.inputs.a!, args.inputs.b!, !!attrs.transposeA, !!attrs.transposeB);
+    const r = matmul(args.backend, args.inputs.a!, args.inputs.b!, !!attrs.transposeA, !!attrs.transposeB, true);
     return r ? r.out : fallback('BatchMatMul', args);
   };
 
