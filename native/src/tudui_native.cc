@@ -202,7 +202,11 @@ void run_entry(ConvEntry& e, const std::vector<void*>& ptrs) {
       args.insert({s.arg, user});
       continue;
     }
-    if (!s.output) s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+    if (!s.output) {
+      // Weight reorders are small: one thread (see ThreadScope).
+      ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
+      s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+    }
     args.insert({s.arg, s.scratch});
     if (s.output) outs.push_back({i, user});
   }
