@@ -97,11 +97,11 @@ describe('tudui validate', () => {
   });
 
   it('missing files, directories and no arguments are clear errors', () => {
-    const r = tudui(['validate', 'experiments/nope.yaml', 'experiments', 'experiments/cifar10-sgd.yaml']);
+    const r = tudui(['validate', 'experiments/nope.yaml', 'test/helpers', 'experiments/cifar10-sgd.yaml']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('experiments/cifar10-sgd.yaml: ok\n');
     expect(r.stderr).toContain('experiments/nope.yaml: error: no such file\n');
-    expect(r.stderr).toContain('experiments: error: is a directory, expected an experiment file (.yaml)\n');
+    expect(r.stderr).toContain('test/helpers: error: the directory holds no *.yaml or *.yml experiment files\n');
     const none = tudui(['validate']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/validate expects at least one experiment FILE/);

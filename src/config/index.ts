@@ -218,7 +218,13 @@ export interface FileReport {
 /** Validates several files with the same overrides. */
 export function validateFiles(files: string[], overrides: string[] = [], opts: { cwd?: string } = {}): { ok: boolean; reports: FileReport[] } {
   const reports = files.map((file) => {
-    const r = loadExperiment(file, { overrides, cwd: opts.cwd });
+    let r: LoadResult;
+    try {
+      r = loadExperiment(file, { overrides, cwd: opts.cwd });
+    } catch (e) {
+      // a check that threw is a bug, but it must not hide the other files' reports
+      r = fail(file, `internal error while checking: ${(e as Error).message}`);
+    }
     return { file, ok: r.errors.length === 0, errors: r.errors };
   });
   return { ok: reports.every((r) => r.ok), reports };

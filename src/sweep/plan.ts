@@ -2,9 +2,8 @@
  * From glob patterns to a validated list of sweep members: find the files, expand each file's grid, apply `--set`,
  * validate every member with the config layer and collect every error before anything runs.
  */
-import { existsSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
-import fg from 'fast-glob';
+import { expandFilePatterns } from '../config/files.js';
 import { formatError, loadExperiment, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { expandGrid, formatSweepError, overrideKey, readGrid, type GridValue } from './grid.js';
 import { uniqueNames } from './naming.js';
@@ -40,32 +39,8 @@ export interface Plan {
 
 /** Experiment files for the patterns, in pattern order: a file, a directory (its *.yaml / *.yml) or a glob. */
 export function findFiles(patterns: string[], cwd: string): { files: string[]; errors: string[] } {
-  const files: string[] = [];
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  const add = (f: string) => {
-    const abs = resolve(cwd, f);
-    if (!seen.has(abs)) {
-      seen.add(abs);
-      files.push(abs);
-    }
-  };
-  for (const pattern of patterns) {
-    const abs = resolve(cwd, pattern);
-    if (existsSync(abs) && statSync(abs).isDirectory()) {
-      const found = fg.sync(['*.yaml', '*.yml'], { cwd: abs, absolute: true, onlyFiles: true }).sort();
-      if (found.length === 0) errors.push(`${pattern}: error: the directory holds no *.yaml or *.yml experiment files`);
-      found.forEach(add);
-    } else if (existsSync(abs) && !fg.isDynamicPattern(pattern)) {
-      add(abs);
-    } else {
-      const pat = isAbsolute(pattern) ? fg.convertPathToPattern(pattern) : pattern.replace(/\\/g, '/');
-      const found = fg.sync(pat, { cwd, absolute: true, onlyFiles: true }).sort();
-      if (found.length === 0) errors.push(`${pattern}: error: no experiment files match this pattern`);
-      found.forEach(add);
-    }
-  }
-  return { files, errors };
+  const { files, errors } = expandFilePatterns(patterns, cwd);
+  return { files: files.map((f) => f.abs), errors };
 }
 
 interface Draft {

@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 export const command: Command = {
   name: 'validate',
   summary: 'check experiment files without training',
-  usage: 'tudui validate FILE... [--set key.path=value]... [--json]',
+  usage: 'tudui validate <file|dir|glob>... [--set key.path=value]... [--json]',
   options: [
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a value (parsed as YAML), e.g. --set optimizer.lr=0.1; repeatable' },
     { name: 'json', type: 'boolean', description: 'print a machine-readable report on stdout' },
@@ -13,8 +13,17 @@ export const command: Command = {
   async run(args) {
     if (!args.positionals.length) throw new UserError('validate expects at least one experiment FILE', 'tudui validate experiments/*.yaml');
     const { validateFiles, formatError } = await import('../../config/index.js');
+    const { expandFilePatterns } = await import('../../config/files.js');
     const overrides = (args.options.set as string[] | undefined) ?? [];
-    const result = validateFiles(args.positionals, overrides);
+    const found = expandFilePatterns(args.positionals, process.cwd());
+    const result = validateFiles(found.files.map((f) => f.shown), overrides);
+    if (found.errors.length) {
+      result.ok = false;
+      for (const text of found.errors) {
+        const file = text.slice(0, text.indexOf(': error: '));
+        result.reports.push({ file, ok: false, errors: [{ file, path: '', message: text.slice(file.length + ': error: '.length) }] });
+      }
+    }
     if (args.options.json) {
       const reports = result.reports.map((r) => ({ ...r, errors: r.errors.map((e) => ({ ...e, text: formatError(e) })) }));
       process.stdout.write(JSON.stringify({ ok: result.ok, reports }, null, 2) + '\n');
