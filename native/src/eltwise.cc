@@ -470,6 +470,33 @@ napi_value CopyBox(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------- dropout mask
+// dropoutMask(state, keep, mask): tf.dropout's multiplier floor(u + keep) / keep, with u drawn from seedrandom's
+// alea generator (the one tf.randomUniform uses) started at `state` = [c, s0, s1, s2] (Float64Array). The generator
+// is double arithmetic that C++ reproduces exactly (no contraction: -ffp-contract=off); u is rounded to float32 as
+// tfjs stores it, and the add and divide are float32 operations as tfjs's kernels round them: bit-identical masks.
+napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t ns, nm;
+    const double* st = typed_ptr<double>(env, a.argv[0], napi_float64_array, &ns, "state");
+    const float keep = float(arg_f64(env, a.argv[1]));
+    float* m = f32(env, a.argv[2], &nm, "mask");
+    need(ns == 4, "dropoutMask: state is [c, s0, s1, s2]");
+    double c = st[0], s0 = st[1], s1 = st[2], s2 = st[3];
+    for (size_t i = 0; i < nm; ++i) {
+      const double t = 2091639 * s0 + c * 2.3283064365386963e-10;
+      s0 = s1;
+      s1 = s2;
+      c = double(int32_t(t));  // t | 0 (t is in [0, 2^31))
+      s2 = t - c;
+      const float u = float(s2);
+      m[i] = std::floor(u + keep) / keep;
+    }
+    return undefined(env);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------- optimizer updates
 // In place, with the float32 operations of src/train/optimizers.ts's JS loops in the same order (the addon is built
 // with -ffp-contract=off, so no fused multiply-adds), hence bit-identical weights. Scalars arrive float32-rounded.
@@ -569,7 +596,7 @@ void register_eltwise(napi_env env, napi_value exports) {
   } fns[] = {{"eltwise", Eltwise},         {"eltwiseGrad", EltwiseGrad},     {"softmax", Softmax},
              {"softmaxXent", SoftmaxXent}, {"batchNorm", BatchNorm},
              {"batchNormGrad", BatchNormGrad}, {"binary", Binary},          {"copyBox", CopyBox},
-             {"sgdUpdate", SgdUpdate},     {"adamUpdate", AdamUpdate},       {"rmspropUpdate", RmspropUpdate}};
+             {"dropoutMask", DropoutMask},   {"sgdUpdate", SgdUpdate},     {"adamUpdate", AdamUpdate},       {"rmspropUpdate", RmspropUpdate}};
   for (auto& f : fns) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return;

@@ -18,6 +18,7 @@ export const FUSED = {
   batchNormGrad: 'TuduiBatchNormGrad',
   softmaxXent: 'TuduiSoftmaxXent',
   softmaxXentGrad: 'TuduiSoftmaxXentGrad',
+  dropoutMask: 'TuduiDropoutMask',
 } as const;
 
 /** Activations the fused kernel computes (`alpha`: leaky_relu's negative slope). */
@@ -53,6 +54,15 @@ export function fusedSoftmaxCrossEntropy(tf: Tf, logits: TF.Tensor2D, labels: TF
   if (logits.dtype !== 'float32' || labels.dtype !== 'int32' || !available(tf, FUSED.softmaxXent)) return undefined;
   const [loss] = tf.engine().runKernel(FUSED.softmaxXent, { logits, labels }, { smoothing } as unknown as TF.NamedAttrMap) as TF.Tensor[];
   return loss as TF.Tensor1D;
+}
+
+/**
+ * tf.dropout's multiplier for `shape` (floor(u + keep) / keep, u from tf.randomUniform with `seed`), bit for bit, in
+ * one kernel without inputs (so it is no node of the gradient tape); undefined when the backend lacks it.
+ */
+export function fusedDropoutMask(tf: Tf, shape: number[], rate: number, seed: number): TF.Tensor | undefined {
+  if (!available(tf, FUSED.dropoutMask)) return undefined;
+  return tf.engine().runKernel(FUSED.dropoutMask, {}, { shape, rate, seed } as unknown as TF.NamedAttrMap) as TF.Tensor;
 }
 
 const registered = new WeakSet<object>();

@@ -6,6 +6,7 @@
  * Each kernel takes the float32 cases it knows and hands anything else to tfjs's cpu kernel (`fallback`).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
 import { FUSED, type FusedActivation } from './fused-kernels.js';
 import type { NativeAddon } from './native.js';
 
@@ -32,6 +33,10 @@ export interface KernelContext {
   /** tfjs's Identity (shares the input's data; not a fallback). */
   identity(args: KernelArgs): TensorInfo;
 }
+
+/** seedrandom's alea: the generator tf.randomUniform draws from (seedrandom is tfjs-core's own dependency). */
+type AleaState = { c: number; s0: number; s1: number; s2: number };
+const alea = createRequire(import.meta.url)('seedrandom/lib/alea.js') as (seed: string, opts: { state: true }) => { state(): AleaState };
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -330,6 +335,16 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     return backend.makeTensorInfo([rows, cols], 'float32', out);
   };
 
+  /** tf.dropout's multiplier (see fusedDropoutMask): the alea generator's start state from seedrandom itself. */
+  const dropoutMask: KernelImpl = (args) => {
+    const { backend } = args;
+    const { shape, rate, seed } = args.attrs as unknown as { shape: number[]; rate: number; seed: number };
+    const st = alea(String(seed), { state: true }).state();
+    const mask = out32(sizeOf(shape));
+    nat.dropoutMask(Float64Array.of(st.c, st.s0, st.s1, st.s2), Math.fround(1 - rate), mask);
+    return backend.makeTensorInfo([...shape], 'float32', mask);
+  };
+
   const alphaAttr = 'alpha';
   return {
     // activations and math (stock kernel names)
@@ -370,5 +385,6 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     [FUSED.batchNormGrad]: batchNormGrad,
     [FUSED.softmaxXent]: softmaxXent,
     [FUSED.softmaxXentGrad]: softmaxXentGrad,
+    [FUSED.dropoutMask]: dropoutMask,
   };
 }

@@ -80,6 +80,8 @@ export interface NativeAddon {
   batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, eps: number): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
   copyBox(src: Float32Array, dst: Float32Array, geom: Int32Array, fill: number): void;
+  /** tf.dropout's multiplier from alea state [c, s0, s1, s2] (native-ops.ts). */
+  dropoutMask(state: Float64Array, keep: number, mask: Float32Array): void;
   // In-place optimizer updates (src/train/optimizers.ts); scalars as float32.
   sgdUpdate(p: Float32Array, g: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
   adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scalars: Float32Array): void;

@@ -8,6 +8,7 @@
  * stock tf.loadLayersModel.
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import { fusedDropoutMask } from '../../backends/fused-kernels.js';
 
 /** The global step the training loop is on; read by the random layers. */
 const randomState = { step: 0 };
@@ -43,7 +44,11 @@ export function seededDropout(tf: typeof tfjs): DropoutFactory {
     override call(inputs: tfjs.Tensor | tfjs.Tensor[], kwargs: { training?: boolean }): tfjs.Tensor {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       if (!kwargs.training || this.rate === 0) return tf.clone(x);
-      return tf.dropout(x, this.rate, undefined, mix(this.seed, randomState.step));
+      const seed = mix(this.seed, randomState.step);
+      // One kernel for tf.dropout's mask where the backend has it (the same mask, bit for bit), then the product.
+      const mask = x.dtype === 'float32' ? fusedDropoutMask(tf, x.shape, this.rate, seed) : undefined;
+      if (!mask) return tf.dropout(x, this.rate, undefined, seed);
+      return tf.mul(x, mask); // the mask is an intermediate, like tf.dropout's: the caller's tidy disposes it
     }
     override getConfig(): tfjs.serialization.ConfigDict {
       return { ...super.getConfig(), rate: this.rate, noiseShape: null, seed: this.seed };
