@@ -6,7 +6,8 @@
  * Each kernel takes the float32 cases it knows and hands anything else to tfjs's cpu kernel (`fallback`).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
+// seedrandom's alea: the generator tf.randomUniform draws from (seedrandom is tfjs-core's own dependency).
+import alea from 'seedrandom/lib/alea.js';
 import { FUSED, type FusedActivation } from './fused-kernels.js';
 import type { NativeAddon } from './native.js';
 
@@ -33,10 +34,6 @@ export interface KernelContext {
   /** tfjs's Identity (shares the input's data; not a fallback). */
   identity(args: KernelArgs): TensorInfo;
 }
-
-/** seedrandom's alea: the generator tf.randomUniform draws from (seedrandom is tfjs-core's own dependency). */
-type AleaState = { c: number; s0: number; s1: number; s2: number };
-const alea = createRequire(import.meta.url)('seedrandom/lib/alea.js') as (seed: string, opts: { state: true }) => { state(): AleaState };
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
