@@ -182,20 +182,29 @@ describe('runs that survive', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/loss became (NaN|Infinity|-Infinity) at step (\d+) \(epoch 2\)/);
     const dir = runDirs(join(work, 'nan', 'survivor'))[0]!;
+    expect(r.stderr).toMatch(/the last good checkpoint \(epoch-0001\) is kept/);
+    expect(r.stderr).toMatch(/hint: .*tudui resume .* --allow-changed --set optimizer\.lr=/);
     expect(readlinkSync(join(dir, 'checkpoints', 'last'))).toBe('epoch-0001');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    expect(summary.status).toBe('failed');
-    expect(summary.error).toMatch(/loss became/);
-    expect(existsSync(join(dir, 'error.txt'))).toBe(true);
+    expect(summary.status).toBe('diverged');
+    expect(summary.reason).toMatch(/loss became/);
+    expect(summary.stopped_at.epoch).toBe(2);
   });
 
-  it('with on_nan: skip, skips such batches and finishes', () => {
+  it('with on_nan: skip, skips such batches, counts them, and never calls a NaN model completed', () => {
     const r = tudui(
-      ['run', 'exp.yaml', '--runs-dir', 'nan-skip', '--set', 'on_nan=skip', '--set', 'epochs=2', '--set', 'schedule={name: step, step_size: 1, gamma: 1000000}', '--set', 'optimizer.momentum=0'],
+      ['run', 'exp.yaml', '--runs-dir', 'nan-skip', '--set', 'on_nan=skip', '--set', 'on_nan_patience=1000', '--set', 'epochs=2', '--set', 'schedule={name: step, step_size: 1, gamma: 1000000}', '--set', 'optimizer.momentum=0'],
       work,
     );
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/batch skipped \(on_nan: skip\)/);
+    expect(r.stdout.match(/batch skipped \(on_nan: skip/g)).toHaveLength(1); // one warning, then a count per epoch
+    expect(r.stdout).toMatch(/warning: (\d+) batches skipped in epoch 2/);
+    const dir = runDirs(join(work, 'nan-skip', 'survivor'))[0]!;
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.skipped_batches).toBeGreaterThan(1);
+    // Every batch after the blow-up was skipped: the test loss is NaN, and the run says so instead of 'completed'.
+    expect(r.code).toBe(1);
+    expect(summary.status).toBe('diverged');
+    expect(summary.reason).toMatch(/test loss became NaN after epoch 2/);
   });
 
   const canMount = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /tmp'], { encoding: 'utf8' }).status === 0;

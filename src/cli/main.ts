@@ -32,6 +32,8 @@ function mainHelp(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const trace = argv.includes('--trace') || process.env.TUDUI_TRACE === '1';
+  // Errors that runs report as an outcome (not thrown) print their stack too; sweep workers inherit it.
+  if (trace) process.env.TUDUI_TRACE = '1';
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {

@@ -23,6 +23,7 @@ export function resolvedToObject(exp: ResolvedExperiment): Json {
     log: exp.log,
     checkpoint: exp.checkpoint,
     on_nan: exp.on_nan,
+    on_nan_patience: exp.on_nan_patience,
   });
   if (exp.sweep) out.sweep = exp.sweep;
   return structuredClone(out);

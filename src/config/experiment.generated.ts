@@ -48,9 +48,13 @@ epochs: number
 log?: Log
 checkpoint?: Checkpoint
 /**
- * What to do when the training loss becomes NaN or infinite: stop the run, or skip the batch.
+ * What to do when the training loss becomes NaN or infinite: stop the run (status diverged), or skip the batch.
  */
 on_nan?: ("stop" | "skip")
+/**
+ * on_nan: skip only: give up (status diverged) after this many consecutive skipped batches.
+ */
+on_nan_patience?: number
 /**
  * Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values; runs the cross product.
  */

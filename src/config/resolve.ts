@@ -114,6 +114,7 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     log: { train_loss_every: input.log?.train_loss_every ?? 200 },
     checkpoint: ordered(top.checkpoint.properties, { ...defaults(top.checkpoint.properties), ...structuredClone(input.checkpoint ?? {}) }) as ResolvedExperiment['checkpoint'],
     on_nan: input.on_nan ?? top.on_nan.default,
+    on_nan_patience: input.on_nan_patience ?? top.on_nan_patience.default,
     sweep: input.sweep ? structuredClone(input.sweep) as Record<string, unknown[]> : null,
   };
   if (input.description !== undefined) exp.description = input.description;

@@ -262,7 +262,8 @@ export function buildSchema(): Json {
         },
         default: { keep_last: null, keep_best: true, monitor: 'test_accuracy' },
       },
-      on_nan: { description: 'What to do when the training loss becomes NaN or infinite: stop the run, or skip the batch.', enum: ['stop', 'skip'], default: 'stop' },
+      on_nan: { description: 'What to do when the training loss becomes NaN or infinite: stop the run (status diverged), or skip the batch.', enum: ['stop', 'skip'], default: 'stop' },
+      on_nan_patience: posInt('on_nan: skip only: give up (status diverged) after this many consecutive skipped batches.', 10),
       sweep: {
         description: "Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values; runs the cross product.",
         anyOf: [

@@ -68,6 +68,7 @@ export interface ResolvedExperiment {
   log: { train_loss_every: number };
   checkpoint: ResolvedCheckpoint;
   on_nan: NonNullable<Experiment['on_nan']>;
+  on_nan_patience: number;
   sweep: Record<string, unknown[]> | null;
 }
 

@@ -21,13 +21,19 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Turn ENOSPC / EACCES / EROFS into a clear user error naming the path. */
+/** A file could not be written (disk full, read-only, no permission): a user error naming the path. */
+export class WriteError extends UserError {}
+
+/**
+ * Turn ENOSPC / EACCES / EROFS into a clear user error naming the path. The hint says what to fix, not which
+ * command to run next: only the caller knows whether there is a checkpoint to resume from.
+ */
 export function describeWriteError(e: unknown, path: string): Error {
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return new UserError(`no space left on device while writing ${path}; earlier files are intact`, 'free some disk space, then `tudui resume` the run');
-  if (code === 'EROFS') return new UserError(`cannot write ${path}: read-only file system`, 'choose a writable directory with --runs-dir');
-  if (code === 'EACCES' || code === 'EPERM') return new UserError(`cannot write ${path}: permission denied (${code})`, 'choose a writable directory with --runs-dir');
-  if (code === 'EDQUOT') return new UserError(`disk quota exceeded while writing ${path}; earlier files are intact`);
+  if (code === 'ENOSPC') return new WriteError(`no space left on device while writing ${path}; earlier files are intact`, 'free some disk space');
+  if (code === 'EROFS') return new WriteError(`cannot write ${path}: read-only file system`, 'choose a writable directory with --runs-dir');
+  if (code === 'EACCES' || code === 'EPERM') return new WriteError(`cannot write ${path}: permission denied (${code})`, 'choose a writable directory with --runs-dir');
+  if (code === 'EDQUOT') return new WriteError(`disk quota exceeded while writing ${path}; earlier files are intact`, 'free some disk space');
   return e instanceof Error ? e : new Error(String(e));
 }
 

@@ -2,18 +2,21 @@
  * One job: validate → create the run directory → write the resolved config → choose the backend → train →
  * write the summary. A job reports a status instead of throwing, so one failure never stops a sweep.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { experimentHash, formatError, loadExperiment, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
+import { experimentHash, formatError, loadExperiment, resolvedToObject, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { isUserError, UserError } from '../cli/errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
-import { writeFileAtomic } from './atomic.js';
+import { WriteError, writeFileAtomic } from './atomic.js';
+import { checkCheckpoint, readState, type TrainingState } from './checkpoint.js';
+import { acceptedConfig, appendHistory, CONFIG_HISTORY, diffExperiments, formatChanges, ORIGINAL_CONFIG, readHistory, type AcceptedConfig, type ConfigChange } from './config-history.js';
+import { acquireLock, isStale, pidAlive, readLock, type Lock } from './lock.js';
 import { createRunDir } from './run-dir.js';
 import type { EpochMetrics, TrainResult } from '../train/loop.js';
 import type { Progress } from '../train/progress.js';
 
-export type RunStatus = 'completed' | 'failed' | 'interrupted' | 'invalid';
+export type RunStatus = 'completed' | 'failed' | 'interrupted' | 'diverged' | 'invalid';
 
 export interface RunOptions {
   /** `key.path=value` overrides, applied before validation. */
@@ -32,6 +35,8 @@ export interface RunOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Continue the run in `runDir` from its last checkpoint. */
   resume?: boolean;
+  /** Resume from this kept checkpoint (`epoch-0003`) instead of `checkpoints/last`. */
+  from?: string;
   /** Resume even though the config differs from the checkpoint's. */
   allowChanged?: boolean;
 }
@@ -39,9 +44,17 @@ export interface RunOptions {
 export interface RunSummary {
   name: string;
   status: Exclude<RunStatus, 'invalid'> | 'running';
+  /** Why a run did not complete (failed, interrupted, diverged), one line. */
+  reason?: string;
   error?: string;
+  /** Where it stopped, for a run that did not complete. */
+  stopped_at?: { epoch: number; global_step: number } | null;
+  /** Batches skipped because of a non-finite loss (`on_nan: skip`), over the whole run. */
+  skipped_batches: number;
   run_dir: string;
   config_hash: string;
+  /** Accepted config changes (config-history.jsonl). */
+  config_changes: number;
   seed: number;
   device: string;
   backend: string;
@@ -59,6 +72,8 @@ export interface RunSummary {
   started_at: string;
   finished_at: string;
   host: string;
+  /** The process that wrote this summary (a `running` summary whose pid is gone reads as `interrupted`). */
+  pid: number;
   versions: Record<string, string>;
   history: EpochMetrics[];
 }
@@ -69,8 +84,22 @@ export interface RunOutcome {
   summary?: RunSummary;
   /** One-line message for failures. */
   error?: string;
+  /** The stack of the error behind `error`, for --trace. */
+  stack?: string;
   /** Validation errors (status 'invalid'). */
   errors?: ConfigError[];
+  /** A resume that found nothing to do (the run had already completed): nothing was written. */
+  nothingToDo?: boolean;
+}
+
+/** What `resume` found and checked before writing anything. */
+interface ResumePlan {
+  checkpoint: string;
+  checkpointName: string;
+  state: TrainingState;
+  previous: RunSummary | undefined;
+  changes: ConfigChange[];
+  accepted: AcceptedConfig | undefined;
 }
 
 export async function runExperiment(file: string, opts: RunOptions = {}): Promise<RunOutcome> {
@@ -78,6 +107,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const log = (line: string) => {
     if (!opts.quiet) out.write(line + '\n');
   };
+  const warn = (line: string) => out.write(line + '\n');
   const cwd = opts.cwd ?? process.cwd();
 
   // --- Validate before anything is created ----------------------------------------------------------------------
@@ -88,37 +118,62 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   const exp: ResolvedExperiment = { ...loaded.experiment, device: opts.device ?? loaded.experiment.device };
   const configHash = experimentHash(exp);
 
+  // --- Resume: lock the run directory, then check everything before anything is written ------------------------
+  let lock: Lock | undefined;
+  let plan: ResumePlan | undefined;
+  let runDir: string;
+  if (opts.resume) {
+    runDir = resolve(cwd, opts.runDir!);
+    try {
+      lock = acquireLock(runDir, { what: `run directory ${runDir}`, warn });
+      plan = planResume(runDir, exp, opts, cwd);
+    } catch (e) {
+      lock?.release();
+      return failure(e, runDir);
+    }
+    if (!plan) {
+      lock!.release();
+      const s = readSummary(runDir);
+      log(`${runDir} already completed ${s?.epochs_completed ?? exp.epochs} of ${exp.epochs} epochs; nothing to do (to train longer: tudui resume ${runDir} --allow-changed --set epochs=${exp.epochs + 1})`);
+      return { status: 'completed', runDir, ...(s ? { summary: s } : {}), nothingToDo: true };
+    }
+  }
+
   // --- Backend: chosen before anything is written, so an unavailable device leaves no empty run behind -------------
   let backend: Awaited<ReturnType<typeof import('../backends/index.js').selectBackend>>;
   try {
     const { selectBackend } = await import('../backends/index.js');
     backend = await selectBackend(exp.device, { log });
   } catch (e) {
-    return { status: 'failed', error: message(e) };
+    lock?.release();
+    return failure(e, opts.resume ? runDir! : undefined);
   }
 
-  // --- Run directory and resolved config ------------------------------------------------------------------------
-  let runDir: string;
-  let resumeFrom: string | undefined;
+  // --- Run directory and resolved config (fresh runs) -------------------------------------------------------------
   try {
-    if (opts.resume) {
-      runDir = resolve(cwd, opts.runDir!);
-      resumeFrom = join(runDir, 'checkpoints', 'last');
-      if (!existsSync(resumeFrom)) return { status: 'failed', runDir, error: `${runDir} has no checkpoint to resume from (checkpoints/last is missing)` };
-    } else if (opts.runDir) {
-      runDir = resolve(cwd, opts.runDir);
-      mkdirSync(runDir, { recursive: true });
-    } else {
-      runDir = createRunDir(resolve(cwd, opts.runsDir ?? 'runs'), exp.name);
+    if (!opts.resume) {
+      if (opts.runDir) {
+        runDir = resolve(cwd, opts.runDir);
+        mkdirSync(runDir, { recursive: true });
+      } else {
+        runDir = createRunDir(resolve(cwd, opts.runsDir ?? 'runs'), exp.name);
+      }
+      lock = acquireLock(runDir, { what: `run directory ${runDir}`, warn });
+      const yaml = resolvedToYaml(exp);
+      writeFileAtomic(join(runDir, ORIGINAL_CONFIG), yaml);
+      writeFileAtomic(join(runDir, 'config.yaml'), yaml);
     }
-    if (!opts.resume) writeFileAtomic(join(runDir, 'config.yaml'), resolvedToYaml(exp));
   } catch (e) {
-    return { status: 'failed', error: message(e) };
+    lock?.release();
+    return failure(e);
   }
+  runDir = runDir!;
   log(`run: ${runDir}`);
 
   const started = new Date();
-  const base: Omit<RunSummary, 'status' | 'backend' | 'backend_description' | 'history' | 'finished_at'> = {
+  const previous = plan?.previous;
+  const configChanges = () => readHistory(runDir).length;
+  const base: Omit<RunSummary, 'status' | 'backend' | 'backend_description' | 'history' | 'finished_at' | 'skipped_batches' | 'config_changes'> = {
     name: exp.name,
     run_dir: runDir,
     config_hash: configHash,
@@ -127,57 +182,73 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     epochs: exp.epochs,
     epochs_completed: 0,
     global_step: 0,
-    parameters: 0,
+    parameters: previous?.parameters ?? 0,
     final: null,
     best: null,
     durations: { total_s: 0, epochs_s: [] },
     throughput: null,
     tensors_after_epoch: [],
-    dataset: null,
-    started_at: started.toISOString(),
+    dataset: previous?.dataset ?? null,
+    started_at: previous?.started_at ?? started.toISOString(),
     host: hostname(),
+    pid: process.pid,
     versions: { tudui: tuduiVersion(), node: process.version },
   };
-  const previous = opts.resume ? readPreviousHistory(runDir) : [];
+  // Epochs the checkpoint covers (a resume from an earlier checkpoint drops the later ones).
+  const history: EpochMetrics[] = plan ? (previous?.history ?? []).filter((h) => h.epoch <= plan!.state.epoch) : [];
+  const earlierSeconds = previousSeconds(history);
   const backendName = backend.name;
   const backendDescription = backend.description;
   base.versions.tfjs = backend.tf.version.tfjs ?? '';
-  const history: EpochMetrics[] = [...previous];
-  const writeSummary = (status: RunSummary['status'], result?: TrainResult, error?: string) => {
+  let skipped = plan?.state.skipped_batches ?? 0;
+  let written: RunSummary | undefined;
+  const writeSummary = (status: RunSummary['status'], result?: TrainResult, stop?: { reason: string; error?: string }) => {
     const last = history[history.length - 1];
+    if (result) skipped = result.skippedBatches;
     const summary: RunSummary = {
       ...base,
       status,
-      ...(error ? { error } : {}),
+      ...(stop ? { reason: stop.reason } : {}),
+      ...(stop?.error ? { error: stop.error } : {}),
+      ...(status !== 'completed' && status !== 'running' ? { stopped_at: result?.stoppedAt ?? { epoch: last?.epoch ?? 0, global_step: last?.global_step ?? 0 } } : {}),
+      skipped_batches: skipped,
+      config_changes: configChanges(),
       backend: backendName,
       backend_description: backendDescription,
       epochs_completed: last?.epoch ?? 0,
       global_step: result?.globalStep ?? last?.global_step ?? 0,
-      parameters: result?.parameters ?? 0,
+      parameters: result?.parameters ?? base.parameters,
       final: last ? { train_loss: last.train_loss, test_loss: last.test_loss, test_accuracy: last.test_accuracy } : null,
       best: result?.best ?? bestOf(history, exp.checkpoint.monitor),
-      durations: { total_s: (Date.now() - started.getTime()) / 1000 + previousSeconds(previous), epochs_s: history.map((h) => h.seconds) },
+      durations: { total_s: (Date.now() - started.getTime()) / 1000 + earlierSeconds, epochs_s: history.map((h) => h.seconds) },
       throughput: history.length ? { train_images_per_s: median(history.map((h) => h.train_images_per_sec)), eval_images_per_s: median(history.map((h) => h.eval_images_per_sec)) } : null,
       tensors_after_epoch: history.map((h) => h.tensors),
-      dataset: result ? { name: exp.dataset.name, source: result.dataset.source, train: result.dataset.train, test: result.dataset.test } : null,
+      dataset: result ? { name: exp.dataset.name, source: result.dataset.source, train: result.dataset.train, test: result.dataset.test } : base.dataset,
       finished_at: new Date().toISOString(),
       history,
     };
     try {
       writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      written = summary;
     } catch (e) {
       log(`warning: could not write summary.json: ${message(e)}`);
     }
     return summary;
   };
 
+  // A second Ctrl-C exits at once (process.exit): the summary must not be left saying `running`.
+  let startedWriting = !opts.resume;
+  const onExit = () => {
+    if (startedWriting && written?.status === 'running') writeSummary('interrupted', undefined, { reason: 'stopped at once by a second interrupt signal; the last checkpoint is intact' });
+  };
+  process.on('exit', onExit);
+
   // --- Train ---------------------------------------------------------------------------------------------------------
   try {
-    if (opts.resume) checkConfigUnchanged(runDir, resumeFrom!, exp, configHash, opts.allowChanged ?? false);
-
     const { train } = await import('../train/loop.js');
     const { createProgress } = await import('../train/progress.js');
     const progress: Progress = createProgress(out, opts.quiet);
+    if (!opts.resume) writeSummary('running');
     const result = await train({
       experiment: exp,
       runDir,
@@ -186,29 +257,210 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       progress,
       log,
       signal: opts.signal,
-      resumeFrom,
+      resumeFrom: plan?.checkpoint,
       cwd,
+      configText: configText(exp, backend.name, plan),
+      // Everything above only read: from here on the run directory changes.
+      onStart: (state) => {
+        if (!plan) return;
+        startedWriting = true;
+        if (plan.changes.length) recordChanges(runDir, exp, plan, state);
+        if (plan.checkpointName !== 'last') truncateLogs(runDir, plan.state);
+        writeSummary('running');
+      },
       onEpoch: (m) => {
         history.push(m);
         writeSummary('running'); // a killed run still leaves a summary of what it finished
         opts.onEpoch?.(m);
       },
     });
-    const summary = writeSummary(result.status, result);
-    if (result.status === 'interrupted') log(`interrupted: checkpoint written to ${result.lastCheckpoint}; continue with: tudui resume ${runDir}`);
-    else log(`done: ${describeFinal(summary)}; run directory ${runDir}`);
+    if (!startedWriting) {
+      // Interrupted before anything was written (a resume stopped while loading): the run directory is untouched.
+      log(`interrupted before training started; ${runDir} is unchanged`);
+      return { status: 'interrupted', runDir, ...(previous ? { summary: previous } : {}) };
+    }
+    const stop = result.status === 'completed' ? undefined : { reason: result.reason ?? result.status };
+    const summary = writeSummary(result.status, result, stop);
+    if (result.status === 'interrupted') {
+      if (result.lastCheckpoint) log(`interrupted: checkpoint written to ${result.lastCheckpoint}; continue with: tudui resume ${runDir}`);
+      else if (hasCheckpoint(runDir)) log(`interrupted: ${result.reason}; continue with: tudui resume ${runDir}`);
+      else log(`interrupted: ${result.reason}; no checkpoint was written, so there is nothing to resume: start again with tudui run ${join(runDir, 'config.yaml')}`);
+      return { status: 'interrupted', runDir, summary };
+    }
+    if (result.status === 'diverged') return { status: 'diverged', runDir, summary, error: `${result.reason}\n  hint: ${divergedHint(exp, runDir)}` };
+    log(`done: ${describeFinal(summary)}; run directory ${runDir}`);
     return { status: result.status, runDir, summary };
   } catch (e) {
-    const error = message(e);
-    const summary = writeSummary('failed', undefined, error);
+    if (!startedWriting) return failure(e, runDir); // a resume that failed its checks changes nothing
+    const error = withResumeHint(e, runDir);
+    const summary = writeSummary('failed', undefined, { reason: error.split('\n')[0]!, error });
     try {
       writeFileAtomic(join(runDir, 'error.txt'), `${error}\n\n${(e as Error)?.stack ?? ''}\n`);
     } catch {
       // the summary already carries the message
     }
-    if (!isUserError(e) && process.env.TUDUI_TRACE === '1') out.write(`${(e as Error).stack}\n`);
-    return { status: 'failed', runDir, summary, error };
+    return { status: 'failed', runDir, summary, error, ...stackOf(e) };
+  } finally {
+    process.off('exit', onExit);
+    lock?.release();
   }
+}
+
+function failure(e: unknown, runDir?: string): RunOutcome {
+  return { status: 'failed', ...(runDir ? { runDir } : {}), error: message(e), ...stackOf(e) };
+}
+
+function stackOf(e: unknown): { stack?: string } {
+  return e instanceof Error && e.stack ? { stack: e.stack } : {};
+}
+
+/** A write error suggests `tudui resume` only when there is a checkpoint to resume from. */
+function withResumeHint(e: unknown, runDir: string): string {
+  if (e instanceof WriteError) {
+    const next = hasCheckpoint(runDir) ? `then continue with: tudui resume ${runDir}` : `then start again with: tudui run ${join(runDir, 'config.yaml')}`;
+    return `${e.message}\n  hint: ${e.hint ? `${e.hint}, ` : ''}${next}`;
+  }
+  return message(e);
+}
+
+/** What to try after a divergence: only commands that will run (from the last good checkpoint when there is one). */
+function divergedHint(exp: ResolvedExperiment, runDir: string): string {
+  const lr = Number((exp.optimizer.lr / 10).toPrecision(3));
+  const skip = exp.on_nan === 'stop' ? ', or skip such batches with on_nan: skip' : '';
+  if (hasCheckpoint(runDir)) return `lower the learning rate and continue from the last good checkpoint: tudui resume ${runDir} --allow-changed --set optimizer.lr=${lr}${skip}`;
+  return `lower the learning rate and start again: tudui run ${join(runDir, 'config.yaml')} --set optimizer.lr=${lr}${skip}`;
+}
+
+function hasCheckpoint(runDir: string): boolean {
+  return existsSync(join(runDir, 'checkpoints', 'last'));
+}
+
+/** TensorBoard's `config` text: the resolved config as in config.yaml (and what changed, on a resume). */
+function configText(exp: ResolvedExperiment, backend: string, plan: ResumePlan | undefined): string | undefined {
+  const yaml = '```yaml\n' + resolvedToYaml(exp) + '```';
+  if (!plan) return `backend: ${backend}\n\n${yaml}`;
+  if (!plan.changes.length) return undefined;
+  return `changed when resuming after epoch ${plan.state.epoch} (backend: ${backend}):\n\n${'```'}\n${formatChanges(plan.changes)}\n${'```'}\n\n${yaml}`;
+}
+
+function recordChanges(runDir: string, exp: ResolvedExperiment, plan: ResumePlan, state: TrainingState): void {
+  // A run from before the original config was kept: keep the one it accepted, before config.yaml changes.
+  if (!existsSync(join(runDir, ORIGINAL_CONFIG)) && plan.accepted) writeFileAtomic(join(runDir, ORIGINAL_CONFIG), resolvedToYaml(plan.accepted.experiment));
+  appendHistory(runDir, {
+    time: new Date().toISOString(),
+    epoch: state.epoch,
+    global_step: state.global_step,
+    checkpoint: plan.checkpointName === 'last' ? (readLinkSafe(join(runDir, 'checkpoints', 'last')) ?? 'last') : plan.checkpointName,
+    changes: plan.changes,
+    config_hash: experimentHash(exp),
+    config: resolvedToObject(exp),
+  });
+  const n = readHistory(runDir).length;
+  const note = `# Changed ${n === 1 ? 'once' : `${n} times`} since the run started (config.original.yaml, config-history.jsonl); this is the config now in effect.\n`;
+  writeFileAtomic(join(runDir, 'config.yaml'), note + resolvedToYaml(exp));
+}
+
+function readLinkSafe(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resuming from an earlier checkpoint: drop the log points it does not cover (they will be trained again). */
+function truncateLogs(runDir: string, state: TrainingState): void {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return;
+  const keep = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        const p = JSON.parse(line) as { tag: string; step: number; epoch: number };
+        return EPOCH_TAGS.has(p.tag) ? p.epoch <= state.epoch : p.step <= state.global_step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
+}
+
+const EPOCH_TAGS = new Set(['test_loss', 'test_accuracy', 'train_loss_epoch', 'throughput']);
+
+/**
+ * Everything `resume` checks, reading only: the checkpoint (and its integrity), the config against the last
+ * accepted one, epochs only extended. Returns undefined when the run has already completed and nothing changes.
+ */
+function planResume(runDir: string, exp: ResolvedExperiment, opts: RunOptions, cwd: string): ResumePlan | undefined {
+  const previous = readSummary(runDir);
+  const checkpoints = join(runDir, 'checkpoints');
+  const name = opts.from ?? 'last';
+  const checkpoint = join(checkpoints, name);
+  if (!existsSync(checkpoint)) {
+    const kept = listCheckpoints(checkpoints);
+    if (opts.from) {
+      throw new UserError(`${runDir} has no checkpoint ${opts.from}`, kept.length ? `kept checkpoints: ${kept.join(', ')}` : 'it has no checkpoint at all');
+    }
+    if (kept.length) throw new UserError(`${runDir} has no checkpoints/last`, `resume from a kept checkpoint: tudui resume ${runDir} --from ${kept[kept.length - 1]}`);
+    throw new UserError(`${runDir} has no checkpoint to resume from: it stopped before its first checkpoint`, `start it again with: tudui run ${join(runDir, 'config.yaml')}`);
+  }
+  const state = verifyCheckpoint(checkpoint, runDir, checkpoints);
+  const accepted = acceptedConfig(runDir, state.config_hash, cwd);
+  let changes: ConfigChange[];
+  if (accepted) {
+    changes = diffExperiments(accepted.experiment, exp);
+  } else {
+    changes = experimentHash(exp) === state.config_hash ? [] : [{ key: '(unknown: the config this run started with was not kept)', old: undefined, new: undefined }];
+  }
+  if (changes.length && !opts.allowChanged) {
+    throw new UserError(`the experiment changed since this run ${accepted?.source === CONFIG_HISTORY ? 'last accepted a change' : 'started'}:\n${formatChanges(changes)}`, `rerun with --allow-changed to resume with these changes (they are recorded in ${CONFIG_HISTORY})`);
+  }
+  const planned = accepted?.experiment.epochs ?? previous?.epochs ?? state.epoch;
+  if (exp.epochs < planned) {
+    throw new UserError(`epochs can only be extended: this run is planned for ${planned} epochs (${state.epoch} completed), not ${exp.epochs}`, `to stop it early, just do not resume it; to train longer: --set epochs=${Math.max(planned, state.epoch) + 1}`);
+  }
+  const completed = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
+  if (completed && readStatus(runDir, previous) === 'completed' && !changes.length && name === 'last') return undefined;
+  return { checkpoint, checkpointName: name, state, previous, changes, accepted };
+}
+
+function listCheckpoints(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => /^epoch-\d{4}/.test(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The checkpoint's training state, after checking that its files are whole; a damaged one is named. */
+function verifyCheckpoint(checkpoint: string, runDir: string, checkpoints: string): TrainingState {
+  const problem = checkCheckpoint(checkpoint);
+  if (problem === undefined) return readState(checkpoint);
+  const name = readLinkSafe(checkpoint) ?? checkpoint.split('/').pop()!;
+  const intact = listCheckpoints(checkpoints).reverse().find((n) => n !== name && checkCheckpoint(join(checkpoints, n)) === undefined);
+  throw new UserError(
+    `checkpoint ${join(checkpoints, name)} is damaged: ${problem}`,
+    intact ? `resume from the newest intact checkpoint: tudui resume ${runDir} --from ${intact}` : 'no intact checkpoint is left; start again with: tudui run ' + join(runDir, 'config.yaml'),
+  );
+}
+
+function readSummary(runDir: string): RunSummary | undefined {
+  try {
+    return JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The status a run directory reports, reading a `running` one whose writer is gone as `interrupted`. */
+export function readStatus(runDir: string, summary = readSummary(runDir)): RunSummary['status'] | undefined {
+  if (!summary) return undefined;
+  if (summary.status !== 'running') return summary.status;
+  const lock = readLock(runDir);
+  if (lock && !isStale(lock)) return 'running';
+  if (!lock && summary.host === hostname() && summary.pid && pidAlive(summary.pid) && summary.pid !== process.pid) return 'running';
+  return 'interrupted';
 }
 
 function message(e: unknown): string {
@@ -237,40 +489,6 @@ function describeFinal(s: RunSummary): string {
   return `test_accuracy ${(s.final.test_accuracy! * 100).toFixed(2)}%, test_loss ${s.final.test_loss!.toFixed(4)} after ${s.epochs_completed} epochs in ${s.durations.total_s.toFixed(1)}s`;
 }
 
-function readPreviousHistory(runDir: string): EpochMetrics[] {
-  try {
-    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
-    return s.history ?? [];
-  } catch {
-    return [];
-  }
-}
-
 function previousSeconds(history: EpochMetrics[]): number {
   return history.reduce((s, h) => s + h.seconds, 0);
-}
-
-/** Refuse to resume with a different config unless asked, showing what changed. */
-function checkConfigUnchanged(runDir: string, checkpoint: string, exp: ResolvedExperiment, hash: string, allow: boolean): void {
-  const state = JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as { config_hash: string };
-  if (state.config_hash === hash) return;
-  const diff = diffConfigs(readFileSync(join(runDir, 'config.yaml'), 'utf8'), resolvedToYaml(exp));
-  if (allow) {
-    writeFileAtomic(join(runDir, 'config.yaml'), resolvedToYaml(exp));
-    return;
-  }
-  throw new UserError(`the experiment changed since this run started:\n${diff}`, 'rerun with --allow-changed to resume anyway');
-}
-
-function diffConfigs(a: string, b: string): string {
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) {
-      if (la[i] !== undefined) out.push(`  - ${la[i]}`);
-      if (lb[i] !== undefined) out.push(`  + ${lb[i]}`);
-    }
-  }
-  return out.join('\n');
 }

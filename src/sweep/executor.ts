@@ -47,7 +47,8 @@ export const inProcess: Executor = async (job, onEpoch, signal) => {
       signal,
       onEpoch,
     });
-    return { status: o.status, error: o.error, summary: o.summary };
+    // A diverged member is a failed member of the sweep (its summary.json says diverged, with the reason).
+    return { status: o.status === 'diverged' ? 'failed' : o.status, error: o.error, summary: o.summary };
   } catch (e) {
     // runExperiment reports user errors as a status; anything thrown here is a bug, still confined to this member.
     const error = e instanceof Error ? e.message : String(e);

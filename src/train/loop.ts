@@ -3,6 +3,7 @@
  * train → evaluate → log → checkpoint. Everything the run directory holds is written from here.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
 import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
@@ -30,6 +31,13 @@ export interface TrainOptions {
   resumeFrom?: string;
   /** Called after every epoch (live sweep table). */
   onEpoch?: (e: EpochMetrics) => void;
+  /**
+   * Called once the data is loaded and the model restored, before the loop writes anything to the run directory:
+   * everything that can fail a resume has been checked by then.
+   */
+  onStart?: (state: TrainingState) => void;
+  /** TensorBoard text `config` to record when training starts (undefined: none). */
+  configText?: string;
   cwd?: string;
 }
 
@@ -47,7 +55,12 @@ export interface EpochMetrics {
 }
 
 export interface TrainResult {
-  status: 'completed' | 'interrupted';
+  status: 'completed' | 'interrupted' | 'diverged';
+  /** Why it did not complete, one line. */
+  reason?: string;
+  /** Where a run that did not complete stopped. */
+  stoppedAt?: { epoch: number; global_step: number };
+  skippedBatches: number;
   epochs: EpochMetrics[];
   best: TrainingState['best'];
   globalStep: number;
@@ -56,13 +69,9 @@ export interface TrainResult {
   parameters: number;
 }
 
-export class NonFiniteLossError extends UserError {
-  constructor(readonly step: number, readonly epoch: number, value: number) {
-    super(
-      `loss became ${value} at step ${step} (epoch ${epoch}); the run was stopped and the last good checkpoint kept`,
-      'lower the learning rate, or set `on_nan: skip` to skip such batches',
-    );
-  }
+/** The words for what is left after a run stops early: only checkpoints that exist. */
+function keptCheckpoint(name: string | undefined): string {
+  return name ? `the last good checkpoint (${name}) is kept` : 'no checkpoint had been written yet';
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -71,8 +80,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const checkpointsDir = join(opts.runDir, 'checkpoints');
   const metricsPath = join(opts.runDir, 'metrics.jsonl');
 
+  const interruptedEarly = (where: string): TrainResult => ({
+    status: 'interrupted',
+    reason: `interrupted ${where}, before training started`,
+    stoppedAt: { epoch: 0, global_step: 0 },
+    skippedBatches: 0,
+    epochs: [],
+    best: null,
+    globalStep: 0,
+    dataset: { source: '', train: 0, test: 0, info: { height: 0, width: 0, channels: 0, classes: 0, classNames: [], maxValue: 0 } },
+    parameters: 0,
+  });
+  if (opts.signal?.aborted) return interruptedEarly('while starting');
+
   // --- Data: bytes in memory, normalised per batch ---------------------------------------------------------------
-  const data = await loadDataset(exp.dataset, { cwd: opts.cwd, log, seed: exp.seed });
+  // Ctrl-C while a large dataset is still decoding stops at once: the loading is abandoned, nothing is trained.
+  const data = await untilAborted(loadDataset(exp.dataset, { cwd: opts.cwd, log, seed: exp.seed }), opts.signal);
+  if (data === undefined) return interruptedEarly('while loading the dataset');
   const { info } = data;
   const inputShape = [info.height, info.width, info.channels];
   const classes = info.classes;
@@ -94,6 +118,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     config_hash: opts.configHash,
     backend: opts.backend,
     metrics: {},
+    skipped_batches: 0,
+    consecutive_skips: 0,
     time: new Date().toISOString(),
   };
   if (opts.resumeFrom) {
@@ -107,7 +133,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     model.setWeights(ckpt.weights);
     tf.dispose(ckpt.weights);
-    state = { ...ckpt.state, backend: opts.backend, config_hash: opts.configHash };
+    state = { skipped_batches: 0, consecutive_skips: 0, ...ckpt.state, backend: opts.backend, config_hash: opts.configHash };
     optimizer.setState(ckpt.optimizer, trainableVariables(model));
     tf.dispose(Object.values(ckpt.optimizer.slots));
     log(`resuming from ${opts.resumeFrom}: epoch ${state.epoch}, batch ${state.batch_in_epoch}, global step ${state.global_step}`);
@@ -115,29 +141,38 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model = buildModel(tf, exp, inputShape);
   }
   const params = trainableVariables(model);
+  if (opts.signal?.aborted) {
+    model.dispose();
+    optimizer.dispose();
+    return interruptedEarly('while loading the dataset');
+  }
+  const resumedAt = opts.resumeFrom ? opts.resumeFrom.split('/').pop() : undefined;
+  const doneAlready = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
+  opts.onStart?.(state);
   const monitor = exp.checkpoint.monitor;
   const better = (a: number, b: number) => (monitor === 'test_loss' ? a < b : a > b);
 
   // --- TensorBoard and metrics -------------------------------------------------------------------------------------
   // Points are held back until the checkpoint that covers them is on disk, then written to the event file and
   // metrics.jsonl. So logs never run ahead of the last checkpoint: a resumed run continues them without duplicates.
-  const events = EventWriter.open(opts.runDir);
+  const events = doneAlready ? undefined : EventWriter.open(opts.runDir);
   let pending: MetricPoint[] = [];
   const record = (tag: string, value: number, step: number, epoch: number) => {
     pending.push({ tag, value, step, epoch, wall_time: Date.now() / 1000 });
   };
   const commit = (points: MetricPoint[]) => {
-    for (const p of points) events.scalar(p.tag, p.value, p.step, p.wall_time);
-    events.flush();
+    if (events) {
+      for (const p of points) events.scalar(p.tag, p.value, p.step, p.wall_time);
+      events.flush();
+    }
     for (const p of points) appendMetric(metricsPath, p);
   };
   if (opts.resumeFrom) {
     // A crash between the checkpoint and its log lines: write the ones the checkpoint carries but the log lacks.
     const logged = new Set(readMetrics(metricsPath).map((p) => `${p.tag}@${p.step}`));
     commit((state.pending ?? []).filter((p) => !logged.has(`${p.tag}@${p.step}`)));
-  } else {
-    events.text('config', `backend: ${opts.backend}\n\n${'```'}\n${JSON.stringify(exp, null, 2)}\n${'```'}`, 0);
   }
+  if (opts.configText !== undefined) events?.text('config', opts.configText, state.global_step);
   const checkpoint = async (s: TrainingState): Promise<string> => {
     const dir = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), { ...s, pending });
     commit(pending);
@@ -147,8 +182,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const history: EpochMetrics[] = [];
   let lastCheckpoint: string | undefined;
-  const result = (status: TrainResult['status']): TrainResult => ({
+  let lastName = opts.resumeFrom ? readLinkName(opts.resumeFrom) : undefined;
+  const result = (status: TrainResult['status'], reason?: string, at?: { epoch: number; global_step: number }): TrainResult => ({
     status,
+    ...(reason ? { reason } : {}),
+    ...(status !== 'completed' ? { stoppedAt: at ?? { epoch: state.epoch, global_step: state.global_step } } : {}),
+    skippedBatches: state.skipped_batches ?? 0,
     epochs: history,
     best: state.best,
     globalStep: state.global_step,
@@ -168,6 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let images = 0;
       let lr = learningRate(exp, state.global_step, stepsPerEpoch);
       let interrupted = false;
+      let skippedThisEpoch = 0;
       for (const batch of batches(data.train, info, {
         batchSize,
         shuffle: exp.dataset.shuffle,
@@ -184,12 +224,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         state.global_step += 1;
         state.batch_in_epoch = batch.index + 1;
         if (!Number.isFinite(loss)) {
+          const at = { epoch, global_step: state.global_step };
           if (exp.on_nan === 'skip') {
-            log(`warning: loss ${loss} at step ${state.global_step}; batch skipped (on_nan: skip)`);
+            state.skipped_batches = (state.skipped_batches ?? 0) + 1;
+            state.consecutive_skips = (state.consecutive_skips ?? 0) + 1;
+            skippedThisEpoch += 1;
+            if (skippedThisEpoch === 1) log(`warning: loss ${loss} at step ${state.global_step}; batch skipped (on_nan: skip; further skips this epoch are counted, not printed)`);
+            if (state.consecutive_skips >= exp.on_nan_patience) {
+              const reason = `loss was not finite for ${state.consecutive_skips} batches in a row (on_nan_patience ${exp.on_nan_patience}), last at step ${state.global_step} (epoch ${epoch}); gave up with ${state.skipped_batches} batches skipped; ${keptCheckpoint(lastName)}`;
+              return result('diverged', reason, at);
+            }
             continue;
           }
-          throw new NonFiniteLossError(state.global_step, epoch, loss);
+          return result('diverged', `loss became ${loss} at step ${state.global_step} (epoch ${epoch}); the run was stopped and ${keptCheckpoint(lastName)}`, at);
         }
+        state.consecutive_skips = 0;
         lossSum += loss * batch.size;
         lossCount += batch.size;
         images += batch.size;
@@ -206,12 +255,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
       }
       const trainSeconds = (performance.now() - t0) / 1000;
+      if (skippedThisEpoch > 1) log(`warning: ${skippedThisEpoch} batches skipped in epoch ${epoch} (on_nan: skip), ${state.skipped_batches} in all`);
 
       if (interrupted && state.batch_in_epoch < stepsPerEpoch) {
         // Mid-epoch: save where we are so `tudui resume` continues with the next batch of the same order.
         state = { ...state, epoch: epoch - 1, partial: { loss_sum: lossSum, count: lossCount }, time: new Date().toISOString() };
         lastCheckpoint = await checkpoint(state);
-        return result('interrupted');
+        return result('interrupted', `interrupted in epoch ${epoch} at step ${state.global_step}; checkpoint ${lastCheckpoint.split('/').pop()} written`);
       }
 
       // --- Evaluate ------------------------------------------------------------------------------------------------
@@ -219,6 +269,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const e0 = performance.now();
       const { loss: testLoss, accuracy: testAccuracy } = await evaluate(model, exp, data.test, info, inputShape, classes);
       const evalSeconds = (performance.now() - e0) / 1000;
+      if (!Number.isFinite(testLoss)) {
+        // A model whose test loss is not finite is not a result: stop before it becomes a checkpoint or "best".
+        return result('diverged', `test loss became ${testLoss} after epoch ${epoch} (step ${state.global_step}${state.skipped_batches ? `, ${state.skipped_batches} batches skipped` : ''}); ${keptCheckpoint(lastName)}`, { epoch, global_step: state.global_step });
+      }
 
       // --- Log -----------------------------------------------------------------------------------------------------
       const m: EpochMetrics = {
@@ -263,16 +317,47 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         time: new Date().toISOString(),
       };
       lastCheckpoint = await checkpoint(state);
+      lastName = lastCheckpoint.split('/').pop();
       if (isBest && exp.checkpoint.keep_best) markBest(checkpointsDir, lastCheckpoint);
       pruneCheckpoints(checkpointsDir, exp.checkpoint.keep_last);
       opts.onEpoch?.(m);
-      if (interrupted || opts.signal?.aborted) return result('interrupted');
+      if (interrupted || opts.signal?.aborted) return result('interrupted', `interrupted after epoch ${epoch}; checkpoint ${lastName} written`);
     }
     return result('completed');
   } finally {
-    events.close();
+    events?.close();
     optimizer.dispose();
     model.dispose();
+  }
+}
+
+/** The checkpoint directory a path names (following `last`). */
+function readLinkName(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return path.split('/').pop();
+  }
+}
+
+/** `p`, or undefined as soon as `signal` aborts (the work behind `p` is abandoned). */
+async function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => {});
+    return undefined;
+  }
+  let onAbort!: () => void;
+  const aborted = new Promise<undefined>((res) => {
+    onAbort = () => res(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([p, aborted]);
+    if (r === undefined) p.catch(() => {});
+    return r;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

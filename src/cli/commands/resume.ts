@@ -1,14 +1,24 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { deviceOption, exitCode, interruptController } from './run.js';
 
+/** A checkpoint name inside the run's checkpoints/ directory (a path to one is accepted too). */
+function checkpointOption(value: string): string {
+  const name = basename(value.replace(/\/+$/, ''));
+  if (!/^epoch-\d{4}(-step-\d{6})?$/.test(name) && name !== 'last' && name !== 'best') {
+    throw new UserError(`--from expects a checkpoint name such as epoch-0003 (see the run's checkpoints/ directory), received '${value}'`);
+  }
+  return name;
+}
+
 export const command: Command = {
   name: 'resume',
   summary: 'Continue an interrupted run in its own directory from its last checkpoint.',
-  usage: 'tudui resume <run dir> [--allow-changed --set key=value]...',
+  usage: 'tudui resume <run dir> [--from epoch-NNNN] [--allow-changed --set key=value]...',
   options: [
+    { name: 'from', type: 'string', value: 'checkpoint', description: 'resume from this kept checkpoint (e.g. epoch-0003) instead of the last one' },
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'change a config value (needs --allow-changed), repeatable' },
     { name: 'allow-changed', type: 'boolean', description: 'resume even though the config differs from the checkpoint (e.g. more epochs)' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" },
@@ -27,6 +37,7 @@ export const command: Command = {
         runDir,
         resume: true,
         allowChanged: Boolean(args.options['allow-changed']),
+        ...(args.options.from !== undefined ? { from: checkpointOption(String(args.options.from)) } : {}),
         device: deviceOption(args.options.device),
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,

@@ -33,14 +33,21 @@ export function deviceOption(value: unknown): (typeof DEVICES)[number] | undefin
   return value as (typeof DEVICES)[number];
 }
 
+/** --trace (or TUDUI_TRACE=1): set by main for every command. */
+export function traceOn(): boolean {
+  return process.env.TUDUI_TRACE === '1';
+}
+
 /** Print what went wrong (one line per problem) and map the outcome to an exit status. */
 export function exitCode(outcome: RunOutcome): number {
   if (outcome.status === 'invalid') {
     for (const e of outcome.errors ?? []) process.stderr.write(formatError(e) + '\n');
     return 1;
   }
-  if (outcome.status === 'failed') {
-    process.stderr.write(`tudui: error: ${outcome.error}\n`);
+  if (outcome.status === 'failed' || outcome.status === 'diverged') {
+    const what = outcome.status === 'diverged' ? 'the run diverged: ' : '';
+    process.stderr.write(`tudui: error: ${what}${outcome.error}\n`);
+    if (traceOn() && outcome.stack) process.stderr.write(`${outcome.stack}\n`);
     return 1;
   }
   return outcome.status === 'interrupted' ? 130 : 0;
