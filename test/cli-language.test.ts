@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { expandRoot } from '../src/data/index.js';
+import { stratifiedLimit } from '../src/data/image-folder.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/tudui.js');
@@ -68,5 +71,97 @@ describe('globs and directories (validate and sweep share the expansion)', () =>
     expect(r.stdout).toBe('experiments/a.yaml: ok\n');
     expect(r.stderr).toContain('nothing/*.yaml: error: no experiment files match this pattern\n');
     expect(r.stderr).toContain('missing.yaml: error: no such file\n');
+  });
+});
+
+const FOLDER = (root: string, extra = '') => `name: folder
+dataset: { name: image-folder, root: ${root}, image_size: [4, 4], channels: 1, batch_size: 2${extra} }
+model:
+  layers: [flatten, { linear: 2 }]
+optimizer: { name: sgd, lr: 0.1 }
+epochs: 1
+`;
+
+describe('validate reports what run would hit, located (one shared set of checks)', () => {
+  it('a missing image-folder root, a missing test/, a test class not in train, an empty class', () => {
+    const dir = files({
+      'nope.yaml': FOLDER('imgs-missing'),
+      'notest.yaml': FOLDER('imgs-notest'),
+      'imgs-notest/train/a/1.png': 'x',
+      'imgs-notest/train/b/1.png': 'x',
+      'extra.yaml': FOLDER('imgs-extra'),
+      'imgs-extra/train/a/1.png': 'x',
+      'imgs-extra/train/b/1.png': 'x',
+      'imgs-extra/test/a/1.png': 'x',
+      'imgs-extra/test/c/1.png': 'x',
+      'empty.yaml': FOLDER('imgs-empty'),
+      'imgs-empty/train/a/1.png': 'x',
+      'imgs-empty/train/b/notes.txt': 'x',
+      'imgs-empty/test/a/1.png': 'x',
+      'good.yaml': FOLDER('imgs-good'),
+      'imgs-good/train/a/1.png': 'x',
+      'imgs-good/train/b/1.png': 'x',
+      'imgs-good/test/a/1.png': 'x',
+    });
+    const r = tudui(['validate', 'nope.yaml', 'notest.yaml', 'extra.yaml', 'empty.yaml', 'good.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('good.yaml: ok\n');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`nope.yaml:2:38: error: dataset.root: image-folder: directory ${join(dir, 'imgs-missing')} does not exist`);
+    expect(lines[1]).toMatch(/^notest\.yaml:2:38: error: dataset\.root: image-folder: missing test directory .*imgs-notest\/test/);
+    expect(lines[2]).toMatch(/^extra\.yaml:2:38: error: dataset\.root: image-folder: .*class "c" is in the test split but not in train \(a, b\)/);
+    expect(lines[3]).toMatch(/^empty\.yaml:2:38: error: dataset\.root: image-folder: class directory .*imgs-empty\/train\/b holds no \.png\/\.jpg\/\.jpeg images/);
+    expect(lines[4]).toBe('4 errors in 4 of 5 files');
+  });
+
+  it('run reports the same located error before training', () => {
+    const dir = files({ 'nope.yaml': FOLDER('imgs-missing') });
+    const r = tudui(['run', 'nope.yaml', '--runs-dir', join(dir, 'runs')], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`nope.yaml:2:38: error: dataset.root: image-folder: directory ${join(dir, 'imgs-missing')} does not exist`);
+  });
+
+  it('synthetic classes out of range: located, and the other files are still reported', () => {
+    const dir = files({
+      'ok.yaml': SYNTH('ok'),
+      'bad.yaml': `name: bad\ndataset: { name: synthetic, classes: 300 }\nmodel: { layers: [flatten, { linear: 300 }] }\noptimizer: { name: sgd, lr: 0.1 }\nepochs: 1\n`,
+    });
+    const r = tudui(['validate', 'ok.yaml', 'bad.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('ok.yaml: ok\n');
+    expect(r.stderr).toBe('bad.yaml:2:38: error: dataset.classes: must be an integer in 2..256 for synthetic, got 300\n1 error in 1 of 2 files\n');
+  });
+
+  it('batch_size larger than a statically known train set with drop_last', () => {
+    const dir = files({ 'big.yaml': SYNTH('big').replace('batch_size: 4 }', 'batch_size: 16, drop_last: true }') });
+    const r = tudui(['validate', 'big.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('big.yaml:2:100: error: dataset.batch_size: 16 is larger than the 8 training examples, and drop_last: true would leave no batch\n');
+  });
+
+  it('cifar10 with download: false and no files', () => {
+    const dir = files({ 'c.yaml': 'name: c\ndataset: { name: cifar10, root: nowhere, download: false }\nmodel: { layers: [flatten, { linear: 10 }] }\noptimizer: { name: sgd, lr: 0.1 }\nepochs: 1\n' });
+    const r = tudui(['validate', 'c.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^c\.yaml:2:33: error: dataset\.root: CIFAR-10 not found: expected /);
+  });
+});
+
+describe('dataset details', () => {
+  it('train_limit / test_limit on an image folder keep a stratified share of each class', () => {
+    const files = [
+      ...Array.from({ length: 6 }, (_, i) => ({ file: `a/${i}.png`, label: 0 })),
+      ...Array.from({ length: 3 }, (_, i) => ({ file: `b/${i}.png`, label: 1 })),
+      ...Array.from({ length: 3 }, (_, i) => ({ file: `c/${i}.png`, label: 2 })),
+    ];
+    expect(stratifiedLimit(files, 4).map((f) => f.file)).toEqual(['a/0.png', 'a/1.png', 'b/0.png', 'c/0.png']);
+    expect(stratifiedLimit(files, 3).map((f) => f.label)).toEqual([0, 1, 2]);
+    expect(stratifiedLimit(files, 100)).toBe(files);
+  });
+
+  it('~ in dataset.root is the home directory', () => {
+    expect(expandRoot('~/data/x', '/somewhere')).toBe(join(homedir(), 'data/x'));
+    expect(expandRoot('~', '/somewhere')).toBe(homedir());
+    expect(expandRoot('data/~x', '/somewhere')).toBe('/somewhere/data/~x');
   });
 });

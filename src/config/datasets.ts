@@ -11,7 +11,13 @@ export interface InputInfo {
 
 /** Shape and classes from the data module's own static facts, so the two can never disagree. */
 export function inputInfo(ds: ResolvedDataset, cwd = process.cwd()): InputInfo {
-  const info = datasetInfo(ds, { cwd });
+  let info;
+  try {
+    info = datasetInfo(ds, { cwd });
+  } catch {
+    // an invalid dataset config: the 'dataset-files' check reports why; the shape is what the config says
+    if (ds.name === 'synthetic' && ds.shape?.length === 3) return { shape: [...ds.shape] };
+  }
   if (info) return { shape: [info.height, info.width, info.channels], classes: info.classes };
   // image-folder whose root/train is not there yet: the shape is known from the config, the classes are not.
   const [h, w] = ds.image_size ?? [32, 32];

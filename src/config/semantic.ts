@@ -6,6 +6,7 @@ import { getLayer } from '../model/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
+import { checkDataset } from '../data/index.js';
 import type { Seg } from './paths.js';
 import type { ResolvedExperiment } from './types.js';
 import { getSchema } from './schema.js';
@@ -85,10 +86,22 @@ registerCheck({
         errs.push({ path: ['dataset', k], at: 'key', message: `only used by the ${names.join(', ')} dataset${names.length > 1 ? 's' : ''}, not ${exp.dataset.name}` });
       }
     }
-    if (exp.dataset.name === 'image-folder' && !('root' in (raw.dataset ?? {}))) {
-      errs.push({ path: ['dataset'], at: 'key', message: "image-folder needs 'root' (a directory with train/<class>/ and test/<class>/ subdirectories)" });
-    }
     return errs;
+  },
+});
+
+/** The data layer's own pre-load checks (files present, image-folder structure, bounds, batch vs train size). */
+registerCheck({
+  name: 'dataset-files',
+  needs: ['dataset'],
+  run({ raw, exp, cwd }) {
+    const given = raw.dataset && typeof raw.dataset === 'object' ? raw.dataset : {};
+    return checkDataset(exp.dataset, { cwd }).map((p): RawError => {
+      if (p.key === 'root' && !('root' in given)) {
+        return { path: ['dataset'], at: 'key', message: exp.dataset.name === 'image-folder' ? "image-folder needs 'root' (a directory with train/<class>/ and test/<class>/ subdirectories)" : p.message };
+      }
+      return p.key in given ? { path: ['dataset', p.key], at: 'value', message: p.message } : { path: ['dataset'], at: 'key', message: `${p.key}: ${p.message}` };
+    });
   },
 });
 

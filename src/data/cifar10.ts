@@ -35,6 +35,12 @@ function howToGet(root: string, remote: RemoteFile, triedDownload = false): stri
   );
 }
 
+/** Why loading would fail before reading a byte (files absent and no download), or undefined. */
+export function cifar10Missing(root: string, download: boolean, remote: RemoteFile = CIFAR10_REMOTE): string | undefined {
+  if (findDir(root) || download) return undefined;
+  return `CIFAR-10 not found: ${howToGet(root, remote)}`;
+}
+
 export async function loadCifar10(
   root: string,
   download: boolean,
@@ -43,7 +49,7 @@ export async function loadCifar10(
   const remote = opts.remote?.['cifar10'] ?? CIFAR10_REMOTE;
   let dir = findDir(root);
   if (!dir) {
-    if (!download) throw new UserError(`CIFAR-10 not found: ${howToGet(root, remote)}`);
+    if (!download) throw new UserError(cifar10Missing(root, download, remote)!);
     try {
       await downloadCifar10(root, remote, opts.log);
     } catch (e) {

@@ -65,6 +65,16 @@ function locate(name: IdxName, root: string, file: string): string | undefined {
   return firstExisting(candidateDirs(name, root).flatMap((d) => [path.join(d, file), path.join(d, `${file}.gz`)]));
 }
 
+/** Why loading would fail before reading a byte (files absent and no download), or undefined. */
+export function idxMissing(name: IdxName, root: string, download: boolean): string | undefined {
+  if (download) return undefined;
+  const missing = Object.values(FILES).filter((f) => !locate(name, root, f));
+  if (!missing.length) return undefined;
+  const pretty = name === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
+  const urls = missing.map((f) => remoteFor(name, f, {}).url);
+  return `${pretty} not found: expected ${missing.map((f) => `${f}[.gz]`).join(', ')} in ${candidateDirs(name, root).join(', ')}; download ${urls.join(' ')} into ${root}, or set dataset.download: true`;
+}
+
 export async function loadIdxDataset(
   name: IdxName,
   root: string,

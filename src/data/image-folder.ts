@@ -1,13 +1,13 @@
 /**
  * `image-folder`: `<root>/train/<class>/*.png|jpg|jpeg` and `<root>/test/<class>/...` (torchvision ImageFolder
  * layout). Classes are the sub-directories of `train`, sorted by name (code-point order, like ImageFolder); label i is
- * the i-th class. Files within a class are sorted by name too, so the order (and `train_limit`'s "first N") is
- * deterministic. Every image is decoded with sharp, resized to `image_size` [h, w] (aspect ratio not kept, like
+ * the i-th class. Files within a class are sorted by name too, so the order is deterministic; `train_limit` / `test_limit`
+ * keep a stratified share of each class (the first files of each by name, see `stratifiedLimit`). Every image is decoded with sharp, resized to `image_size` [h, w] (aspect ratio not kept, like
  * `Resize((h, w))`), converted to sRGB with alpha dropped, then for `channels: 1` to luma exactly like PIL's
  * `convert('L')` (R·299 + G·587 + B·114)/1000, and stored as NHWC bytes.
  * Decodes run concurrently, at most `concurrency` at a time.
  */
-import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { DatasetInfo, ImageSplit, LoadOptions } from './types.js';
@@ -29,36 +29,112 @@ export function imageFolderShape(image_size: readonly number[] | null | undefine
   return { h: h!, w: w!, c };
 }
 
-async function listDirs(dir: string): Promise<string[]> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
-}
-
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function listSplit(dir: string, classIndex: Map<string, number>, splitName: string, log?: (l: string) => void): Promise<FileEntry[]> {
-  const out: FileEntry[] = [];
-  let skipped = 0;
-  for (const cls of await listDirs(dir)) {
-    const label = classIndex.get(cls);
-    if (label === undefined) {
-      throw new UserError(
-        `${path.join(dir, cls)}: class "${cls}" is in the ${splitName} split but not in train (${[...classIndex.keys()].join(', ')}); add it to train or remove it`,
-      );
-    }
-    const files = (await fsp.readdir(path.join(dir, cls), { withFileTypes: true }))
-      .filter((e) => e.isFile() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort(byCodePoint);
-    for (const f of files) {
-      if (IMAGE_EXT.test(f)) out.push({ file: path.join(dir, cls, f), label });
-      else skipped++;
-    }
+function dirsIn(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => (e.isDirectory() || (e.isSymbolicLink() && isDir(path.join(dir, e.name)))) && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byCodePoint);
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
   }
-  if (skipped) log?.(`${dir}: skipped ${skipped} file(s) that are not .png/.jpg/.jpeg`);
-  return out;
+}
+
+/** What `loadImageFolder` will read, found by listing directories only (no decoding). */
+export interface ImageFolderScan {
+  classNames: string[];
+  train: FileEntry[];
+  test: FileEntry[];
+  /** Files skipped because they are not .png/.jpg/.jpeg, per split directory. */
+  skipped: Array<{ dir: string; count: number }>;
+}
+
+/**
+ * Lists an image folder and checks its structure: root and root/train exist, every class directory of train holds
+ * at least one image, test (when `needTest`) exists and names only classes of train. Returns the problem as one line
+ * instead of throwing, so `tudui validate` and the loader report exactly the same thing.
+ */
+export function scanImageFolderSync(root: string, needTest = true): ImageFolderScan | { error: string } {
+  if (!existsSync(root)) return { error: `image-folder: directory ${root} does not exist` };
+  if (!isDir(root)) return { error: `image-folder: ${root} is not a directory` };
+  const trainDir = path.join(root, 'train');
+  const testDir = path.join(root, 'test');
+  const layout = `expected ${root}/{train,test}/<class>/*.png|jpg`;
+  if (!isDir(trainDir)) return { error: `image-folder: missing train directory ${trainDir} (${layout})` };
+  if (needTest && !isDir(testDir)) return { error: `image-folder: missing test directory ${testDir} (${layout}, or set dataset.test_fraction to split train)` };
+  try {
+    const classNames = dirsIn(trainDir);
+    if (classNames.length === 0) return { error: `image-folder: ${trainDir} has no class sub-directories (expected ${trainDir}/<class>/*.png|jpg)` };
+    if (classNames.length > 256) return { error: `image-folder: ${classNames.length} classes in ${trainDir}; at most 256 are supported` };
+    const classIndex = new Map(classNames.map((n, i) => [n, i]));
+    const skipped: ImageFolderScan['skipped'] = [];
+    const list = (dir: string, splitName: string): FileEntry[] | { error: string } => {
+      const out: FileEntry[] = [];
+      let skip = 0;
+      for (const cls of dirsIn(dir)) {
+        const label = classIndex.get(cls);
+        if (label === undefined) {
+          return { error: `image-folder: ${path.join(dir, cls)}: class "${cls}" is in the ${splitName} split but not in train (${classNames.join(', ')}); add it to train or remove it` };
+        }
+        const names = readdirSync(path.join(dir, cls), { withFileTypes: true })
+          .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+          .map((e) => e.name)
+          .sort(byCodePoint);
+        let n = 0;
+        for (const f of names) {
+          if (IMAGE_EXT.test(f)) {
+            out.push({ file: path.join(dir, cls, f), label });
+            n++;
+          } else skip++;
+        }
+        if (n === 0 && splitName === 'train') {
+          return { error: `image-folder: class directory ${path.join(dir, cls)} holds no .png/.jpg/.jpeg images; remove it or add images (an empty class cannot be learned)` };
+        }
+      }
+      if (skip) skipped.push({ dir, count: skip });
+      return out;
+    };
+    const train = list(trainDir, 'train');
+    if ('error' in train) return train;
+    const test = needTest ? list(testDir, 'test') : [];
+    if ('error' in test) return test;
+    return { classNames, train, test, skipped };
+  } catch (e) {
+    return { error: `image-folder: cannot list ${root}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * The first `n` files of a split, stratified: each class keeps a share proportional to its size (largest remainders
+ * get the rounding, ties in class order), files in name order within a class; the result stays in class order.
+ */
+export function stratifiedLimit(files: FileEntry[], n: number | null | undefined): FileEntry[] {
+  if (n == null || n >= files.length) return files;
+  const byClass = new Map<number, FileEntry[]>();
+  for (const f of files) {
+    const l = byClass.get(f.label) ?? [];
+    l.push(f);
+    byClass.set(f.label, l);
+  }
+  const groups = [...byClass.entries()].sort((a, b) => a[0] - b[0]);
+  const exact = groups.map(([, g]) => (n * g.length) / files.length);
+  const quota = exact.map(Math.floor);
+  let left = n - quota.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    quota[i]!++;
+    left--;
+  }
+  return groups.flatMap(([, g], i) => g.slice(0, quota[i]));
 }
 
 export async function loadImageFolder(
@@ -69,20 +145,12 @@ export async function loadImageFolder(
   opts: LoadOptions,
 ): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string }> {
   const { h, w, c } = imageFolderShape(image_size, channels);
-  const trainDir = path.join(root, 'train');
-  const testDir = path.join(root, 'test');
-  for (const [d, n] of [[trainDir, 'train'], [testDir, 'test']] as const) {
-    if (!existsSync(d)) throw new UserError(`image-folder: missing ${n} directory ${d} (expected ${root}/{train,test}/<class>/*.png|jpg)`);
-  }
-  const classNames = await listDirs(trainDir);
-  if (classNames.length === 0) throw new UserError(`image-folder: ${trainDir} has no class sub-directories (expected ${trainDir}/<class>/*.png|jpg)`);
-  if (classNames.length > 256) throw new UserError(`image-folder: ${classNames.length} classes in ${trainDir}; at most 256 are supported`);
-  const classIndex = new Map(classNames.map((n, i) => [n, i]));
-  let trainFiles = await listSplit(trainDir, classIndex, 'train', opts.log);
-  let testFiles = await listSplit(testDir, classIndex, 'test', opts.log);
-  if (trainFiles.length === 0) throw new UserError(`image-folder: no .png/.jpg/.jpeg images under ${trainDir}`);
-  if (limits.train != null) trainFiles = trainFiles.slice(0, limits.train);
-  if (limits.test != null) testFiles = testFiles.slice(0, limits.test);
+  const scan = scanImageFolderSync(root);
+  if ('error' in scan) throw new UserError(scan.error);
+  for (const s of scan.skipped) opts.log?.(`${s.dir}: skipped ${s.count} file(s) that are not .png/.jpg/.jpeg`);
+  const { classNames } = scan;
+  const trainFiles = stratifiedLimit(scan.train, limits.train);
+  const testFiles = stratifiedLimit(scan.test, limits.test);
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const train = await decodeAll(trainFiles, h, w, c, concurrency);
   const test = await decodeAll(testFiles, h, w, c, concurrency);
@@ -136,10 +204,7 @@ async function decodeAll(files: FileEntry[], h: number, w: number, c: number, co
 /** Class names without decoding anything (sync directory listing), for `datasetInfo`; undefined if unreadable. */
 export function imageFolderClassesSync(root: string): string[] | undefined {
   try {
-    const names = readdirSync(path.join(root, 'train'), { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort(byCodePoint);
+    const names = dirsIn(path.join(root, 'train'));
     return names.length ? names : undefined;
   } catch {
     return undefined;

@@ -3,12 +3,13 @@
  * normalised float32. Never imports @tensorflow/*: the training loop turns batches into tensors.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
-import { CIFAR10_INFO, loadCifar10 } from './cifar10.js';
+import { CIFAR10_INFO, cifar10Missing, loadCifar10 } from './cifar10.js';
 import { DIGITS_DEFAULT_ROOT, DIGITS_FILE, DIGITS_INFO, loadDigits } from './digits.js';
-import { imageFolderClassesSync, imageFolderShape, loadImageFolder } from './image-folder.js';
-import { FASHION_MNIST_INFO, loadIdxDataset, MNIST_INFO } from './idx.js';
+import { imageFolderClassesSync, imageFolderShape, loadImageFolder, scanImageFolderSync } from './image-folder.js';
+import { FASHION_MNIST_INFO, idxMissing, loadIdxDataset, MNIST_INFO } from './idx.js';
 import { makeSynthetic, SYNTHETIC_DEFAULTS, syntheticInfo } from './synthetic.js';
 import type { BatchOptions, DatasetConfig, DatasetInfo, ImageSplit, LoadedDataset, LoadOptions } from './types.js';
 
@@ -29,10 +30,16 @@ export function defaultDatasetRoot(name: string, cwd = process.cwd()): string {
   return name === 'digits' ? DIGITS_DEFAULT_ROOT : path.resolve(cwd, 'data', name);
 }
 
+/** A `root` as written → absolute path: `~` and `~/...` are the home directory, relative paths resolve against cwd. */
+export function expandRoot(root: string, cwd = process.cwd()): string {
+  const home = root === '~' || root.startsWith('~/') || (path.sep === '\\' && root.startsWith('~\\'));
+  return path.resolve(cwd, home ? path.join(homedir(), root.slice(1)) : root);
+}
+
 function resolveRoot(cfg: DatasetConfig, cwd: string): string {
   if (cfg.name === 'digits') {
     if (!cfg.root) return DIGITS_DEFAULT_ROOT;
-    const r = path.resolve(cwd, cfg.root);
+    const r = expandRoot(cfg.root, cwd);
     // the conventional default spelling falls back to the shipped copy when the cwd has none
     if (!existsSync(path.join(r, DIGITS_FILE)) && path.normalize(cfg.root) === path.normalize('data/digits')) return DIGITS_DEFAULT_ROOT;
     return r;
@@ -41,7 +48,7 @@ function resolveRoot(cfg: DatasetConfig, cwd: string): string {
     if (cfg.name === 'image-folder') throw new UserError('dataset.root is required for image-folder (a directory with train/<class>/ and test/<class>/)');
     return defaultDatasetRoot(cfg.name, cwd);
   }
-  return path.resolve(cwd, cfg.root);
+  return expandRoot(cfg.root, cwd);
 }
 
 function unknownName(name: string): UserError {
@@ -67,13 +74,105 @@ export function datasetInfo(cfg: DatasetConfig, opts: { cwd?: string } = {}): Da
     case 'image-folder': {
       const { h, w, c } = imageFolderShape(cfg.image_size, cfg.channels);
       if (!cfg.root) return undefined;
-      const classNames = imageFolderClassesSync(path.resolve(opts.cwd ?? process.cwd(), cfg.root));
+      const classNames = imageFolderClassesSync(expandRoot(cfg.root, opts.cwd));
       if (!classNames) return undefined;
       return { height: h, width: w, channels: c, classes: classNames.length, classNames, maxValue: 255 };
     }
     default:
       throw unknownName(cfg.name);
   }
+}
+
+/** A problem `loadDataset` or the first epoch would hit, found without reading data; `key` is the dataset key to blame. */
+export interface DatasetProblem {
+  key: string;
+  message: string;
+}
+
+/** Number of training examples, when known without reading data (after `train_limit`). */
+export function staticTrainSize(cfg: DatasetConfig, opts: { cwd?: string } = {}): number | undefined {
+  let n: number | undefined;
+  switch (cfg.name) {
+    case 'cifar10':
+      n = 50000;
+      break;
+    case 'mnist':
+    case 'fashion-mnist':
+      n = 60000;
+      break;
+    case 'digits':
+      n = (cfg.test_fraction ?? 0.2) === 0.2 ? 1438 : undefined;
+      break;
+    case 'synthetic':
+      n = cfg.train_size ?? SYNTHETIC_DEFAULTS.train_size;
+      break;
+    case 'image-folder': {
+      if (!cfg.root) return undefined;
+      const scan = scanImageFolderSync(expandRoot(cfg.root, opts.cwd));
+      n = 'error' in scan ? undefined : scan.train.length;
+      break;
+    }
+  }
+  return n !== undefined && cfg.train_limit != null ? Math.min(n, cfg.train_limit) : n;
+}
+
+/**
+ * Every problem with a dataset config that is knowable from the config and the file system, before loading: the
+ * same checks `tudui validate` reports and `loadDataset` would otherwise throw for. Never throws.
+ */
+export function checkDataset(cfg: DatasetConfig, opts: { cwd?: string } = {}): DatasetProblem[] {
+  const cwd = opts.cwd ?? process.cwd();
+  const out: DatasetProblem[] = [];
+  const catching = (key: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      out.push({ key, message: (e as Error).message.replace(/^dataset\.\w+ /, '') });
+    }
+  };
+  const download = cfg.download ?? true;
+  switch (cfg.name) {
+    case 'synthetic':
+      catching('shape', () => syntheticInfo(cfg.shape, SYNTHETIC_DEFAULTS.classes));
+      catching('classes', () => syntheticInfo(SYNTHETIC_DEFAULTS.shape, cfg.classes));
+      break;
+    case 'image-folder': {
+      catching('image_size', () => imageFolderShape(cfg.image_size, cfg.channels));
+      if (!cfg.root) {
+        out.push({ key: 'root', message: 'dataset.root is required for image-folder (a directory with train/<class>/ and test/<class>/)' });
+        break;
+      }
+      const scan = scanImageFolderSync(expandRoot(cfg.root, cwd));
+      if ('error' in scan) out.push({ key: 'root', message: scan.error });
+      break;
+    }
+    case 'cifar10': {
+      const m = cifar10Missing(resolveRoot(cfg, cwd), download);
+      if (m) out.push({ key: cfg.root ? 'root' : 'download', message: m });
+      break;
+    }
+    case 'mnist':
+    case 'fashion-mnist': {
+      const m = idxMissing(cfg.name, resolveRoot(cfg, cwd), download);
+      if (m) out.push({ key: cfg.root ? 'root' : 'download', message: m });
+      break;
+    }
+    case 'digits': {
+      const root = resolveRoot(cfg, cwd);
+      if (!existsSync(path.join(root, DIGITS_FILE))) {
+        out.push({ key: 'root', message: `digits data not found: expected ${path.join(root, DIGITS_FILE)} (leave dataset.root unset to use the shipped copy)` });
+      }
+      break;
+    }
+  }
+  if (out.length) return out;
+  const n = staticTrainSize(cfg, { cwd });
+  const batch = cfg.batch_size ?? 64;
+  if (n !== undefined && n === 0) out.push({ key: 'train_limit', message: 'no training examples are left' });
+  else if (n !== undefined && cfg.drop_last && batch > n) {
+    out.push({ key: 'batch_size', message: `${batch} is larger than the ${n} training examples, and drop_last: true would leave no batch` });
+  }
+  return out;
 }
 
 function checkLimit(name: string, v: number | null | undefined): number | undefined {
