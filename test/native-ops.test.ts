@@ -178,7 +178,8 @@ describe(suiteName, () => {
   for (const file of zoo) {
     it.skipIf(!!reason)(`${file}: a training step never leaves the native kernels, tensors stay flat`, async () => {
       await tf.setBackend(NATIVE_BACKEND_NAME);
-      const r = loadExperiment(file, { overrides: ['dataset.batch_size=4', 'dataset.root=.'] });
+      // The data files are not read (synthetic batches); digits keeps its shipped root, which validation checks.
+      const r = loadExperiment(file, { overrides: ['dataset.batch_size=4', ...(file.includes('digits') ? [] : ['dataset.root=.'])] });
       expect(r.errors).toEqual([]);
       const exp = r.experiment!;
       const info = datasetInfo(exp.dataset)!;
