@@ -165,3 +165,46 @@ describe('dataset details', () => {
     expect(expandRoot('data/~x', '/somewhere')).toBe('/somewhere/data/~x');
   });
 });
+
+describe('positions and messages', () => {
+  it('an unclosed flow sequence is reported where its [ opened', () => {
+    const dir = files({ 'flow.yaml': 'name: a\ndataset:\n  name: digits\n  batch_size: [64\nmodel:\n  layers: [flatten, { linear: 10 }]\n' });
+    const r = tudui(['validate', 'flow.yaml'], dir);
+    expect(r.stderr).toBe("flow.yaml:4:15: error: YAML syntax: this '[' is never closed: end the list with ']' on the same line (or indent its continuation lines)\n1 error in 1 of 1 file\n");
+  });
+
+  it('--set errors name the argument, enum suggestions ignore case', () => {
+    const r = tudui(['validate', 'experiments/digits-cnn.yaml', '--set', 'nosuch.key=1', '--set', 'device=GPU']);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^--set nosuch\.key=1: error: nosuch: unknown key; valid keys: /);
+    expect(lines[1]).toBe("--set device=GPU: error: device: expected one of 'auto', 'cpu', 'gpu', received 'GPU' (did you mean 'gpu'?)");
+  });
+
+  it('grid errors are reported once at the value, never naming a valid member, and counted as printed', () => {
+    const dir = files({ 'g.yaml': SYNTH('g', 'sweep:\n  optimizer.lr: [0.1, -1]\n  dataset.batch_size: [4, 0]\n') });
+    const r = tudui(['sweep', 'g.yaml', '--runs-dir', 'runs'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        'g.yaml:8:23: error: optimizer.lr: expected a positive number, received -1 (with optimizer.lr = -1)',
+        'g.yaml:9:27: error: dataset.batch_size: expected a positive integer, received 0 (with dataset.batch_size = 0)',
+        'tudui: error: the sweep is invalid (2 errors); nothing was run',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('YAML', () => {
+  it('a multi-document file and a wrong indent are one clear line each', () => {
+    const dir = files({
+      'multi.yaml': SYNTH('a') + '---\n' + SYNTH('b'),
+      'indent.yaml': 'name: a\ndataset:\n  name: digits\n   batch_size: 3\nmodel:\n  layers: [flatten]\n',
+    });
+    const m = tudui(['validate', 'multi.yaml'], dir);
+    expect(m.stderr).toBe("multi.yaml:7:1: error: YAML syntax: an experiment file holds one document, this one has 2: remove this '---' separator (put other experiments in their own files)\n1 error in 1 of 1 file\n");
+    const i = tudui(['validate', 'indent.yaml'], dir);
+    expect(i.stderr).toBe('indent.yaml:4:4: error: YAML syntax: wrong indentation: this line is indented deeper than the key above it, which already has a value; keys of one map start at the same column\n1 error in 1 of 1 file\n');
+  });
+});

@@ -26,7 +26,7 @@ describe('tudui validate', () => {
   });
 
   const cases: Array<[string, string[]]> = [
-    ['syntax-error.yaml', ['3:1: error: YAML syntax: Flow map in block collection must be sufficiently indented and end with a }']],
+    ['syntax-error.yaml', ["2:10: error: YAML syntax: this '{' is never closed: end the map with '}' on the same line (or indent its continuation lines)"]],
     ['misspelled-key.yaml', [
       "2:26: error: dataset.batch_sise: unknown key (did you mean 'batch_size'?)",
       "5:34: error: optimizer.momentun: unknown key (did you mean 'momentum'?)",

@@ -79,7 +79,7 @@ describe('tudui sweep over several files, one broken at run time, one grid', () 
     expect(byLabel['tiny-broken'].error).toMatch(/loss became/);
     for (const x of m.members) if (x.label !== 'tiny-broken') expect(x.status, x.label).toBe('completed');
     expect(m.status).toBe('failed');
-    expect(byLabel['tiny-grid,optimizer.lr=1e-3,dataset.batch_size=32'].overrides).toEqual(['optimizer.lr=0.001', 'dataset.batch_size=32']);
+    expect(byLabel['tiny-grid,optimizer.lr=1e-3,dataset.batch_size=32'].overrides).toEqual(['sweep=null', 'optimizer.lr=0.001', 'dataset.batch_size=32']);
     for (const x of m.members) {
       expect(x.file).toMatch(/\.yaml$/);
       expect(x.started_at).toBeTruthy();
@@ -114,7 +114,7 @@ describe('tudui sweep over several files, one broken at run time, one grid', () 
     );
     const broken = join(sweepDir, 'tiny-broken');
     expect(readFileSync(join(broken, 'error.txt'), 'utf8')).toMatch(/loss became/);
-    expect(json(join(broken, 'summary.json')).status).toBe('failed');
+    expect(json(join(broken, 'summary.json')).status).toBe('diverged'); // a failed member of the sweep
     const ok = json(join(sweepDir, 'tiny-ok', 'summary.json'));
     expect(ok.status).toBe('completed');
     expect(ok.epochs_completed).toBe(2);

@@ -10,7 +10,7 @@ import { formatPath, parsePath, show, startsWith, didYouMean, type Seg } from '.
 import { resolveExperiment } from './resolve.js';
 import { getSchema, getValidator } from './schema.js';
 import { runChecks } from './semantic.js';
-import { locate, parseSource, posOf, type Source } from './source.js';
+import { exactNode, locate, parseSource, posOf, type Source } from './source.js';
 import { findLayer } from '../model/registry.js';
 import type { Experiment } from './experiment.generated.js';
 import type { ConfigError, ResolvedExperiment } from './types.js';
@@ -72,10 +72,10 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   const src = parseSource(file, text);
   const errors: ConfigError[] = [];
   if (src.doc.errors.length) {
-    for (const e of src.doc.errors) {
-      const p = posOf(src, e.pos[0]);
-      errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML syntax: ${yamlMessage(e.message, e.code)}` });
-    }
+    // The first syntax error, explained; the parser's later ones almost always follow from it.
+    const { offset, message } = yamlSyntaxError(text, src.doc.errors[0]!);
+    const p = posOf(src, offset);
+    errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML syntax: ${message}` });
     return { experiment: undefined as unknown as ResolvedExperiment, errors, source: text };
   }
   let raw: unknown;
@@ -92,7 +92,7 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   });
   const experiment = rawErrors.experiment;
   const convert = (r: RawError, at?: { path: Seg[]; at: 'key' | 'value' }): ConfigError => {
-    const ov = findOverride(applied, r.path);
+    const ov = findOverride(applied, r.path) ?? (exactNode(src, r.path) === undefined ? createdBy(applied, r.path) : undefined);
     if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message };
     const p = locate(src, at?.path ?? r.path, at?.at ?? r.at);
     return { file, ...(p ?? { line: 1, col: 1 }), path: formatPath(r.path), message: r.message };
@@ -127,6 +127,11 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   errors.sort((a, b) => argIndex(a) - argIndex(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   const unique = errors.filter((e, i) => errors.findIndex((x) => formatError(x) === formatError(e)) === i);
   return { experiment: (unique.length ? undefined : experiment) as ResolvedExperiment, errors: unique, source: text };
+}
+
+/** The override that created the (missing from the file) node at `path`: the first one whose path goes through it. */
+function createdBy(applied: Override[], path: Seg[]): Override | undefined {
+  return path.length ? applied.find((o) => startsWith(o.path, path)) : undefined;
 }
 
 function findOverride(applied: Override[], path: Seg[]): Override | undefined {
@@ -202,6 +207,49 @@ function pathError(path: Seg[], doc: Json): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Offset of the flow collection opener ('[' or '{') still open at `end`, skipping quoted text and comments. */
+function unclosedFlow(text: string, end: number, open: '[' | '{'): number | undefined {
+  const stack: Array<{ c: string; at: number }> = [];
+  for (let i = 0; i < end; i++) {
+    const c = text[i]!;
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < end && text[i] !== '\n') i++;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s,[{:]/.test(text[i - 1]!))) {
+      for (i++; i < end && text[i] !== c; i++) if (c === '"' && text[i] === '\\') i++;
+    } else if (c === '[' || c === '{') stack.push({ c, at: i });
+    else if ((c === ']' || c === '}') && stack.length) stack.pop();
+  }
+  for (let k = stack.length - 1; k >= 0; k--) if (stack[k]!.c === open) return stack[k]!.at;
+  return undefined;
+}
+
+/** One YAML syntax error as one true line, at the place to fix. */
+function yamlSyntaxError(text: string, e: { code: string; message: string; pos: [number, number] }): { offset: number; message: string } {
+  const msg = e.message;
+  const flow = /^Flow (sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/.exec(msg);
+  if (flow) {
+    const open = flow[1] === 'sequence' ? '[' : '{';
+    const at = unclosedFlow(text, e.pos[0], open);
+    if (at !== undefined) return { offset: at, message: `this '${open}' is never closed: end the ${flow[1] === 'sequence' ? 'list' : 'map'} with '${flow[2]}' on the same line (or indent its continuation lines)` };
+  }
+  if (e.code === 'MULTIPLE_DOCS') {
+    const n = text.split(/^---\s*$/m).filter((d) => d.trim()).length;
+    return { offset: e.pos[0], message: `an experiment file holds one document, this one has ${n}: remove this '---' separator (put other experiments in their own files)` };
+  }
+  if (/^(Nested mappings are not allowed in compact mappings|Implicit keys need to be on a single line)/.test(msg)) {
+    // `key: value` followed by a line indented deeper than `key`: point at that line.
+    const nl = text.indexOf('\n', e.pos[0]);
+    if (nl >= 0) {
+      const ind = /^[ \t]*/.exec(text.slice(nl + 1))![0].length;
+      return { offset: nl + 1 + ind, message: 'wrong indentation: this line is indented deeper than the key above it, which already has a value; keys of one map start at the same column' };
+    }
+  }
+  if (/^All mapping items must start at the same column/.test(msg)) {
+    return { offset: e.pos[0], message: 'wrong indentation: keys of one map must start at the same column as the key above' };
+  }
+  return { offset: e.pos[0], message: yamlMessage(msg, e.code) };
 }
 
 function yamlMessage(msg: string, code: string): string {

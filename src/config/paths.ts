@@ -30,6 +30,8 @@ export function startsWith(path: readonly Seg[], prefix: readonly Seg[]): boolea
 /** " (did you mean 'x'?)" when a candidate is close enough, else ''. */
 export function didYouMean(word: string, candidates: readonly string[]): string {
   if (!candidates.length) return '';
+  const same = candidates.find((c) => c.toLowerCase() === word.toLowerCase());
+  if (same !== undefined && same !== word) return ` (did you mean '${same}'?)`;
   const c = closest(word, candidates as string[]);
   const d = distance(word.toLowerCase(), c.toLowerCase());
   const ok = d <= Math.max(2, Math.floor(c.length / 3)) || c.startsWith(word) || word.startsWith(c);

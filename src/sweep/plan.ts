@@ -78,8 +78,9 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
 
     const base = loadExperiment(file, { overrides: set, cwd });
     if (base.errors.length === 0) bases.set(file, base.experiment);
-    else if (grid.axes.length === 0) {
-      errors.push(...base.errors.map(formatError));
+    else if (grid.axes.length === 0 || base.errors.some(isGridValueError)) {
+      // errors of single grid values are reported once, at the value, not once per member that has it
+      errors.push(...base.errors.map((e) => formatError(e.file === file ? { ...e, file: shown } : e)));
       continue;
     }
 
@@ -87,11 +88,13 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
     const points = expandGrid(grid.axes);
     const counts = new Map<string, { n: number; labels: string[] }>();
     for (const point of points) {
-      const overrides = [...point.overrides, ...set];
+      // A member is one point: its config has no grid (`sweep: null`, also in its config.yaml).
+      const overrides = grid.axes.length ? ['sweep=null', ...point.overrides, ...set] : [...point.overrides, ...set];
       const loaded = loadExperiment(file, { overrides, cwd });
       if (loaded.errors.length > 0) {
         for (const e of loaded.errors) {
-          const text = formatError(relocate(e, point.locs, file));
+          const r = relocate(e, point.locs, file);
+          const text = formatError(r.file === file ? { ...r, file: shown } : r);
           const c = counts.get(text) ?? { n: 0, labels: [] };
           c.n++;
           c.labels.push(point.label);
@@ -149,6 +152,11 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
     return { file: d.file, experiment: d.experiment, label: uniqueLabels[i]!, dir: dirs[i]!, overrides: d.overrides, grid: d.grid, hparams };
   });
   return { files, members, hparams: hparamNames, errors: [] };
+}
+
+/** An error the config layer found in one value of the file's `sweep:` grid (validated value by value). */
+function isGridValueError(e: ConfigError): boolean {
+  return e.override === undefined && (e.path.startsWith('sweep') || / \(with [^()]+ = .*\)$/.test(e.message));
 }
 
 /** An error caused by a grid override points at the grid value in the file instead of at the override. */

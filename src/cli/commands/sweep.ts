@@ -53,8 +53,9 @@ export const command: Command = {
         },
       });
       if (result.status === 'invalid') {
-        for (const e of result.errors) process.stderr.write(e + '\n');
-        process.stderr.write(`tudui: error: the sweep is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}); nothing was run\n`);
+        const lines = result.errors.flatMap((e) => e.split('\n'));
+        for (const l of lines) process.stderr.write(l + '\n');
+        process.stderr.write(`tudui: error: the sweep is invalid (${lines.length} error${lines.length === 1 ? '' : 's'}); nothing was run\n`);
         return 1;
       }
       process.stdout.write(`\n${result.table}\n\nsweep directory: ${result.sweepDir}\n`);
