@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from './helpers/tfevents.js';
-import { runDirs, snapshot, summaryOf, tudui } from './helpers/run-dir.js';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { runDirs, sleep, snapshot, startTudui, summaryOf, tudui, waitFor } from './helpers/run-dir.js';
 
 const EXPERIMENT = `
 name: honest
@@ -157,5 +159,135 @@ describe('a run directory that never lies', () => {
     failsUnchanged(dir, ['resume', dir, '--set', 'optimizer.lr=oops', '--allow-changed']);
     failsUnchanged(dir, ['resume', dir, '--bogus']);
     failsUnchanged(dir, ['resume', dir, '--device', 'tpu']);
+  });
+
+  // --- Honest statuses and true messages (cases 4, 5) -----------------------------------------------------------
+
+  it('case 4: on_nan: skip with a learning rate that blows up at once gives up after on_nan_patience skips: diverged, counted', () => {
+    // 20 batches an epoch; an lr of 1e20 makes every loss after the first step NaN.
+    const blowup = ['--set', 'dataset.train_size=320', '--set', 'optimizer.lr=1e20', '--set', 'optimizer.momentum=0'];
+    const r = tudui(['run', 'exp.yaml', '--runs-dir', 'blowup', '--set', 'on_nan=skip', ...blowup], work);
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/batch skipped/g)).toHaveLength(1); // one warning, not one per batch
+    expect(r.stderr).toMatch(/the run diverged: loss was not finite for 10 batches in a row \(on_nan_patience 10\)/);
+    expect(r.stderr).toMatch(/no checkpoint had been written yet/);
+    expect(r.stderr).not.toMatch(/tudui resume/);
+    expect(r.stderr).toMatch(/hint: lower the learning rate and start again: tudui run .*config\.yaml --set optimizer\.lr=1e\+19\n/);
+    const dir = runDirs(join(work, 'blowup', 'honest'))[0]!;
+    const s = summaryOf(dir);
+    expect(s).toMatchObject({ status: 'diverged', skipped_batches: 10, final: null });
+    expect(s.reason).toMatch(/gave up with 10 batches skipped/);
+    expect(s.stopped_at).toEqual({ epoch: 1, global_step: 11 });
+    // The same, with a patience of 3.
+    const r3 = tudui(['run', 'exp.yaml', '--runs-dir', 'blowup3', '--quiet', '--set', 'on_nan=skip', '--set', 'on_nan_patience=3', ...blowup], work);
+    expect(r3.code).toBe(1);
+    expect(summaryOf(runDirs(join(work, 'blowup3', 'honest'))[0]!)).toMatchObject({ status: 'diverged', skipped_batches: 3 });
+  });
+
+  it('case 5: a NaN before the first checkpoint names no checkpoint and suggests no resume; resume says why it cannot', () => {
+    const r = tudui(['run', 'exp.yaml', '--runs-dir', 'nan-early', '--set', 'optimizer.lr=1e20', '--set', 'optimizer.momentum=0'], work);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/loss became (NaN|Infinity|-Infinity) at step 2 \(epoch 1\); the run was stopped and no checkpoint had been written yet/);
+    expect(r.stderr).not.toMatch(/last good checkpoint|tudui resume/);
+    const dir = runDirs(join(work, 'nan-early', 'honest'))[0]!;
+    expect(summaryOf(dir)).toMatchObject({ status: 'diverged', stopped_at: { epoch: 1 } });
+    const again = failsUnchanged(dir, ['resume', dir]);
+    expect(again.stderr).toMatch(/has no checkpoint to resume from: it stopped before its first checkpoint/);
+    expect(again.stderr).toMatch(/hint: start it again with: tudui run .*config\.yaml/);
+  });
+
+  const canMount = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /tmp'], { encoding: 'utf8' }).status === 0;
+
+  it.skipIf(!canMount)('case 5: a full disk during the first checkpoint suggests starting again, not resuming', () => {
+    const mnt = join(work, 'full-first');
+    spawnSync('mkdir', ['-p', mnt]);
+    // Room for the config files and the summary, not for the first checkpoint (~80 KB of weights and slots).
+    const script = `mount -t tmpfs -o size=40k tmpfs ${mnt} && "$@"; s=$?; cp -a ${mnt} ${mnt}-copy; exit $s`;
+    const r = tudui(['run', 'exp.yaml', '--runs-dir', mnt, '--set', 'model.layers[0].conv2d.filters=64'], work, {}, ['unshare', '-rm', 'sh', '-c', script, 'sh']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no space left on device/);
+    expect(r.stderr).not.toMatch(/tudui resume/);
+    expect(r.stderr).toMatch(/hint: free some disk space, then start again with: tudui run /);
+    const dir = runDirs(join(`${mnt}-copy`, 'honest'))[0]!;
+    expect(summaryOf(dir).status).toBe('failed');
+    expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
+  });
+
+  it('case 5: a double Ctrl-C leaves summary.json interrupted, not running; a killed run reads as interrupted', async () => {
+    // Steps slow enough (~0.05 s) that both signals arrive before the loop next yields (every 8 steps).
+    const slow = ['--set', 'dataset.shape=[32, 32, 3]', '--set', 'dataset.batch_size=256', '--set', 'dataset.train_size=1024', '--set', 'model.layers[0].conv2d.filters=32', '--set', 'epochs=400'];
+    // Timing decides whether the second signal lands before the first finished its checkpoint: whichever way, the
+    // summary must never be left `running`; retried until one attempt took the exit-at-once path.
+    let atOnce = false;
+    for (let attempt = 0; attempt < 4 && !atOnce; attempt++) {
+      const run = startTudui(['run', 'exp.yaml', '--runs-dir', `ctrlc2-${attempt}`, ...slow], work);
+      const parent = join(work, `ctrlc2-${attempt}`, 'honest');
+      await waitFor(() => runDirs(parent).length > 0 && existsSync(join(runDirs(parent)[0]!, 'checkpoints', 'last')), 60_000);
+      run.child.kill('SIGINT');
+      await sleep(5); // not at once: the kernel would merge two pending signals into one
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      const dir = runDirs(parent)[0]!;
+      const s = summaryOf(dir);
+      expect(s.status).toBe('interrupted');
+      expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
+      if (/second interrupt/.test(s.reason)) {
+        expect(r.code).toBe(130);
+        expect(r.stderr).toMatch(/SIGINT again: exiting now/);
+        atOnce = true;
+      }
+    }
+    expect(atOnce).toBe(true);
+
+    // kill -9: summary.json still says running, but whoever reads it next knows better.
+    const killed = startTudui(['run', 'exp.yaml', '--runs-dir', 'killed', '--set', 'epochs=400'], work);
+    const kparent = join(work, 'killed', 'honest');
+    await waitFor(() => runDirs(kparent).length > 0 && existsSync(join(runDirs(kparent)[0]!, 'checkpoints', 'last')), 60_000);
+    const kdir = runDirs(kparent)[0]!;
+    const { readStatus } = await import('../dist/run/run-experiment.js');
+    expect(readStatus(kdir)).toBe('running');
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    expect(summaryOf(kdir).status).toBe('running');
+    expect(readStatus(kdir)).toBe('interrupted');
+  });
+
+  // --- One writer per run directory (case 3) ------------------------------------------------------------------
+
+  it('case 3: two resumes at once: one runs, the other is refused naming the first; nothing is duplicated', async () => {
+    const dir = copy();
+    const a = startTudui(['resume', dir, '--allow-changed', '--set', 'epochs=30', '--quiet'], work);
+    const b = startTudui(['resume', dir, '--allow-changed', '--set', 'epochs=30', '--quiet'], work);
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    const codes = [ra.code, rb.code].sort();
+    expect(codes, ra.stderr + rb.stderr).toEqual([0, 1]);
+    const loser = ra.code === 1 ? ra : rb;
+    const winner = ra.code === 1 ? b : a;
+    expect(loser.stderr).toMatch(new RegExp(`is in use by pid ${winner.child.pid} on ${hostname()} since \\d{4}-`));
+    const seen = metrics(dir).map((p) => `${p.tag}@${p.step}`);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'))).toHaveLength(2);
+    expect(readFileSync(join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(summaryOf(dir)).toMatchObject({ status: 'completed', epochs_completed: 30 });
+  });
+
+  it('case 3: a lock held by a live process is refused and nothing changes; a stale one is taken over with a warning', async () => {
+    const dir = copy();
+    writeFileSync(join(dir, 'tudui.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2026-01-02T03:04:05.000Z', command: 'run exp.yaml' }) + '\n');
+    const r = failsUnchanged(dir, ['resume', dir, '--allow-changed', '--set', 'epochs=3']);
+    expect(r.stderr).toMatch(new RegExp(`in use by pid ${process.pid} on ${hostname()} since 2026-01-02T03:04:05.000Z \\(run exp\\.yaml\\)`));
+    expect(r.stderr).toMatch(/if that process is gone, delete .*tudui\.lock/);
+    // Another host's lock is never judged stale.
+    writeFileSync(join(dir, 'tudui.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', started_at: '2026-01-02T03:04:05.000Z', command: '' }) + '\n');
+    failsUnchanged(dir, ['resume', dir, '--allow-changed', '--set', 'epochs=3']);
+    // A dead pid on this host: taken over.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'tudui.lock'), JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started_at: '2026-01-02T03:04:05.000Z', command: 'run exp.yaml' }) + '\n');
+    await sleep(10);
+    const ok = tudui(['resume', dir, '--allow-changed', '--set', 'epochs=3'], work);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`warning: taking over the stale lock of run directory .* \\(held by pid ${dead.stdout} .*no longer running\\)`));
+    expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
+    expect(summaryOf(dir).status).toBe('completed');
   });
 });

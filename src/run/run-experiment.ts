@@ -287,7 +287,15 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       else log(`interrupted: ${result.reason}; no checkpoint was written, so there is nothing to resume: start again with tudui run ${join(runDir, 'config.yaml')}`);
       return { status: 'interrupted', runDir, summary };
     }
-    if (result.status === 'diverged') return { status: 'diverged', runDir, summary, error: `${result.reason}\n  hint: ${divergedHint(exp, runDir)}` };
+    if (result.status === 'diverged') {
+      const error = `${result.reason}\n  hint: ${divergedHint(exp, runDir)}`;
+      try {
+        writeFileAtomic(join(runDir, 'error.txt'), `the run diverged: ${error}\n`);
+      } catch {
+        // the summary already carries the reason
+      }
+      return { status: 'diverged', runDir, summary, error };
+    }
     log(`done: ${describeFinal(summary)}; run directory ${runDir}`);
     return { status: result.status, runDir, summary };
   } catch (e) {
@@ -325,7 +333,8 @@ function withResumeHint(e: unknown, runDir: string): string {
 
 /** What to try after a divergence: only commands that will run (from the last good checkpoint when there is one). */
 function divergedHint(exp: ResolvedExperiment, runDir: string): string {
-  const lr = Number((exp.optimizer.lr / 10).toPrecision(3));
+  const tenth = Number((exp.optimizer.lr / 10).toPrecision(3));
+  const lr = tenth >= 1e6 || tenth < 1e-4 ? tenth.toExponential() : String(tenth);
   const skip = exp.on_nan === 'stop' ? ', or skip such batches with on_nan: skip' : '';
   if (hasCheckpoint(runDir)) return `lower the learning rate and continue from the last good checkpoint: tudui resume ${runDir} --allow-changed --set optimizer.lr=${lr}${skip}`;
   return `lower the learning rate and start again: tudui run ${join(runDir, 'config.yaml')} --set optimizer.lr=${lr}${skip}`;

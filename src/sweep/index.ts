@@ -14,6 +14,7 @@ import { UserError } from '../cli/errors.js';
 import { createRunDir } from '../run/run-dir.js';
 import type { EpochMetrics } from '../train/loop.js';
 import { childProcess, inProcess, type Executor } from './executor.js';
+import { acquireLock, type Lock } from '../run/lock.js';
 import { writeExperimentRecord, writeSessionEnd, writeSessionStart } from './hparams.js';
 import { readManifest, writeManifest, MANIFEST_VERSION, type Manifest, type ManifestMember } from './manifest.js';
 import { defaultSweepName, planSweep } from './plan.js';
@@ -88,14 +89,20 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
   let manifest: Manifest;
   let work: Work[];
   let rankBy: RankMetric;
+  let lock: Lock;
   if (opts.resume) {
     if (patterns.length > 0) throw new UserError('--resume continues an existing sweep: give the sweep directory only, without experiment files');
     if (opts.set?.length) throw new UserError('--set cannot change the members of a sweep being resumed');
     sweepDir = resolve(opts.cwd ?? process.cwd(), opts.resume);
     manifest = readManifest(sweepDir);
     rankBy = checkRankBy(opts.rankBy ?? manifest.rank_by ?? DEFAULT_RANK_BY);
+    // One writer per sweep directory: a second `--resume` of the same sweep is refused, naming the first.
+    lock = acquireLock(sweepDir, { what: `sweep directory ${sweepDir}`, warn: (l) => process.stderr.write(l + '\n') });
     const prepared = prepareResume(sweepDir, manifest);
-    if (prepared.errors.length > 0) return invalid(prepared.errors, sweepDir);
+    if (prepared.errors.length > 0) {
+      lock.release();
+      return invalid(prepared.errors, sweepDir);
+    }
     work = prepared.work;
     manifest.status = 'running';
     manifest.rank_by = rankBy;
@@ -110,6 +117,7 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
     if (plan.errors.length > 0) return invalid(plan.errors);
     const name = safeName(opts.name ?? defaultSweepName(plan.files));
     sweepDir = createRunDir(resolve(cwd, opts.runsDir ?? 'runs'), name);
+    lock = acquireLock(sweepDir, { what: `sweep directory ${sweepDir}` });
     const now = new Date().toISOString();
     manifest = {
       version: MANIFEST_VERSION,
@@ -146,6 +154,14 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
     log(`sweep: ${sweepDir}: ${work.length} member${work.length === 1 ? '' : 's'}, ${concurrency} at a time`);
   }
 
+  try {
+    return await runMembers(sweepDir, manifest, work, rankBy, concurrency, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runMembers(sweepDir: string, manifest: Manifest, work: Work[], rankBy: RankMetric, concurrency: number, opts: SweepOptions): Promise<SweepResult> {
   // --- Run ------------------------------------------------------------------------------------------------------
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
