@@ -208,3 +208,32 @@ describe('YAML', () => {
     expect(i.stderr).toBe('indent.yaml:4:4: error: YAML syntax: wrong indentation: this line is indented deeper than the key above it, which already has a value; keys of one map start at the same column\n1 error in 1 of 1 file\n');
   });
 });
+
+describe('YAML anchors and merge keys', () => {
+  it("merge keys work and top-level 'x-' keys hold anchors", () => {
+    const dir = files({
+      'merge.yaml': `name: m
+x-conv: &conv { kernel_size: 3, padding: 1 }
+dataset: { name: synthetic, shape: [4, 4, 1], classes: 2, train_size: 8, test_size: 4, batch_size: 4 }
+model:
+  layers:
+    - conv2d: { <<: *conv, filters: 4 }
+    - conv2d: { <<: *conv, filters: 4, strid: 2 }
+    - flatten
+    - linear: 2
+optimizer: { name: sgd, lr: 0.1 }
+epochs: 1
+`,
+    });
+    const r = tudui(['validate', 'merge.yaml'], dir);
+    expect(r.stderr).toBe("merge.yaml:7:40: error: model.layers[1].conv2d.strid: unknown key (did you mean 'stride'?)\n1 error in 1 of 1 file\n");
+    const ok = tudui(['validate', 'merge.yaml', '--set', 'model.layers[1].conv2d={filters: 4, kernel_size: 3}'], dir);
+    expect(ok.stdout).toBe('merge.yaml: ok\n');
+  });
+
+  it('model.layers: [] says what a layer list looks like', () => {
+    const dir = files({ 'empty.yaml': 'name: a\ndataset: { name: digits }\nmodel:\n  layers: []\noptimizer: { name: sgd, lr: 0.1 }\nepochs: 1\n' });
+    const r = tudui(['validate', 'empty.yaml'], dir);
+    expect(r.stderr).toBe("empty.yaml:4:11: error: model.layers: expected a non-empty list of layers ('- kind' or '- kind: { options }'), received []\n1 error in 1 of 1 file\n");
+  });
+});

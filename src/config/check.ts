@@ -101,7 +101,8 @@ export class SchemaWalker {
       if (k in props) this.walk(v, props[k], [...path, k], errs);
       else if (s.additionalProperties === false) {
         const hint = didYouMean(k, known);
-        errs.push({ path: [...path, k], at: 'key', message: `unknown key${hint || `; valid keys: ${known.join(', ')}`}` });
+        const anchors = path.length === 0 ? " (top-level keys starting with 'x-' are ignored: a place for YAML anchors)" : '';
+        errs.push({ path: [...path, k], at: 'key', message: `unknown key${hint || `; valid keys: ${known.join(', ')}${anchors}`}` });
       } else {
         if (s.propertyNames?.pattern && !new RegExp(s.propertyNames.pattern, 'u').test(k)) {
           errs.push({ path: [...path, k], at: 'key', message: `expected a key path like 'optimizer.lr' or 'model.layers[2].linear.units', received ${show(k)}` });
@@ -189,7 +190,7 @@ export class SchemaWalker {
         if (s.pattern?.startsWith('^[A-Za-z0-9]')) return "a name of letters, digits, '.', '_' and '-'";
         return s.minLength ? 'a non-empty string' : 'a string';
       case 'array': {
-        const item = s.items ? plural(this.describe(s.items)) : 'values';
+        const item = s.items ? (this.deref(s.items).title === 'Layer' ? "layers ('- kind' or '- kind: { options }')" : plural(this.describe(s.items))) : 'values';
         if (s.minItems !== undefined && s.minItems === s.maxItems) return `a list of ${s.minItems} ${item}`;
         return `a ${s.minItems ? 'non-empty ' : ''}list of ${item}`;
       }

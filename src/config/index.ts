@@ -84,6 +84,10 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   } catch (e) {
     return fail(file, `YAML: ${(e as Error).message}`, text);
   }
+  // Top-level `x-...` keys are ignored: a place for YAML anchors (`x-conv: &conv {...}`, then `<<: *conv`).
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const k of Object.keys(raw)) if (k.startsWith('x-')) delete (raw as Json)[k];
+  }
   const { doc, errors: oErrs, applied } = applyOverrides(raw, opts.overrides ?? []);
   for (const e of oErrs) errors.push({ file, override: e.override, path: '', message: e.message });
   const rawErrors = checkDocument(raw === null || typeof raw !== 'object' ? raw : doc, cwd, (i) => {

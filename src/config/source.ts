@@ -16,7 +16,7 @@ export interface Pos {
 
 export function parseSource(file: string, text: string): Source {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   return { file, text, doc, lines };
 }
 

@@ -51,7 +51,7 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
     return { axes: [], errors: [{ file, line: 1, col: 1, message: `cannot read file: ${(e as Error).message}` }] };
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
   // YAML syntax errors are the config layer's to report (with the same positions); nothing to expand here.
   if (doc.errors.length > 0 || !isMap(doc.contents)) return { axes: [], errors: [] };
   const errors: SweepFileError[] = [];
