@@ -290,4 +290,75 @@ describe('a run directory that never lies', () => {
     expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
     expect(summaryOf(dir).status).toBe('completed');
   });
+
+  // --- Damaged checkpoints, --from, --trace (case 8) ------------------------------------------------------------
+
+  it('case 8: a truncated weights.bin is found and named, resume offers the newest intact checkpoint, and that works', () => {
+    const dir = copy();
+    const weights = join(dir, 'checkpoints', 'epoch-0002', 'weights.bin');
+    const bytes = readFileSync(weights);
+    writeFileSync(weights, bytes.subarray(0, bytes.length - 100));
+    const r = failsUnchanged(dir, ['resume', dir, '--allow-changed', '--set', 'epochs=3']);
+    expect(r.stderr).toContain(`checkpoint ${join(dir, 'checkpoints', 'epoch-0002')} is damaged: weights.bin is ${bytes.length - 100} bytes, ${bytes.length} were written (truncated)`);
+    expect(r.stderr).toContain(`hint: resume from the newest intact checkpoint: tudui resume ${dir} --from epoch-0001`);
+    const ok = tudui(['resume', dir, '--from', 'epoch-0001', '--quiet'], work);
+    expect(ok.code, ok.stderr).toBe(0);
+    // Epoch 2 trained again from epoch 1: the same numbers as the first time, logged once.
+    const want = metrics(pristine).filter((p) => p.tag !== 'throughput').map((p) => `${p.tag}@${p.step}=${p.value}`);
+    expect(metrics(dir).filter((p) => p.tag !== 'throughput').map((p) => `${p.tag}@${p.step}=${p.value}`)).toEqual(want);
+    expect(summaryOf(dir)).toMatchObject({ status: 'completed', epochs_completed: 2 });
+    expect(summaryOf(dir).history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+  });
+
+  it('case 8: a corrupt state.json is named (checksum; not valid JSON without one), also with --from', () => {
+    const dir = copy();
+    const state = join(dir, 'checkpoints', 'epoch-0002', 'state.json');
+    const text = readFileSync(state, 'utf8');
+    writeFileSync(state, text.replace(/"epoch": 2/, '"epoch": 7'));
+    const r = failsUnchanged(dir, ['resume', dir]);
+    expect(r.stderr).toMatch(/epoch-0002 is damaged: state\.json does not match the checksum recorded when it was saved \(corrupted\)/);
+    // A checkpoint from before checksums were recorded: still named.
+    const old = join(dir, 'checkpoints', 'epoch-0001');
+    spawnSync('rm', [join(old, 'checksums.json')]);
+    writeFileSync(join(old, 'state.json'), '{"epoch": 1, ');
+    const r1 = failsUnchanged(dir, ['resume', dir, '--from', 'epoch-0001']);
+    expect(r1.stderr).toMatch(/epoch-0001 is damaged: state\.json is not valid JSON/);
+    expect(r1.stderr).toMatch(/no intact checkpoint is left; start again with: tudui run /);
+  });
+
+  it('case 8: --from names only kept checkpoints; a bad name is refused before anything happens', () => {
+    const dir = copy();
+    const r = failsUnchanged(dir, ['resume', dir, '--from', 'epoch-0009']);
+    expect(r.stderr).toMatch(/has no checkpoint epoch-0009\n {2}hint: kept checkpoints: epoch-0001, epoch-0002/);
+    const bad = failsUnchanged(dir, ['resume', dir, '--from', '../../etc']);
+    expect(bad.stderr).toMatch(/--from expects a checkpoint name such as epoch-0003/);
+    // A path to the checkpoint works as its name.
+    const ok = tudui(['resume', dir, '--from', join(dir, 'checkpoints', 'epoch-0001') + '/', '--quiet'], work);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('--trace prints the stack of errors raised inside run and resume', () => {
+    const dir = copy();
+    writeFileSync(join(dir, 'checkpoints', 'epoch-0002', 'weights.bin'), 'x');
+    const plain = failsUnchanged(dir, ['resume', dir]);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const traced = tudui(['resume', dir, '--trace'], work);
+    expect(traced.code).toBe(1);
+    expect(traced.stderr).toMatch(/is damaged: weights\.bin/);
+    expect(traced.stderr).toMatch(/\n\s+at .*checkpoint|\n\s+at .*run-experiment/);
+    // An error only training finds (an image that does not decode).
+    for (const split of ['train', 'test']) for (const c of ['a', 'b']) {
+      spawnSync('mkdir', ['-p', join(work, 'garbage', split, c)]);
+      writeFileSync(join(work, 'garbage', split, c, '1.png'), 'not an image');
+    }
+    const args = ['run', 'exp.yaml', '--runs-dir', 'trace', '--set', 'dataset={name: image-folder, root: garbage, image_size: [6, 6], channels: 1}', '--set', 'model.layers[3].linear.units=2'];
+    const quiet = tudui(args, work);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toMatch(/cannot decode image .*1\.png/);
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    const run = tudui([...args, '--trace'], work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot decode image .*1\.png/);
+    expect(run.stderr).toMatch(/\n\s+at .*image-folder\.js/);
+  });
 });
