@@ -361,4 +361,35 @@ describe('a run directory that never lies', () => {
     expect(run.stderr).toMatch(/cannot decode image .*1\.png/);
     expect(run.stderr).toMatch(/\n\s+at .*image-folder\.js/);
   });
+
+  // --- Ctrl-C before training starts (case 7) --------------------------------------------------------------------
+
+  it('case 7: Ctrl-C while an image folder is still decoding stops at once: interrupted, no checkpoint, nothing trained', async () => {
+    const { default: sharp } = await import('sharp');
+    const n = 384;
+    const px = Buffer.alloc(n * n * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 2654435761) >>> 13 & 255;
+    const png = await sharp(px, { raw: { width: n, height: n, channels: 3 } }).png().toBuffer();
+    for (const split of ['train', 'test']) for (const c of ['a', 'b']) {
+      const d = join(work, 'many', split, c);
+      spawnSync('mkdir', ['-p', d]);
+      for (let i = 0; i < (split === 'train' ? 1500 : 20); i++) writeFileSync(join(d, `${i}.png`), png);
+    }
+    const run = startTudui(['run', 'exp.yaml', '--runs-dir', 'loading', '--set', 'dataset={name: image-folder, root: many, image_size: [6, 6], channels: 1}', '--set', 'model.layers[3].linear.units=2'], work);
+    await waitFor(() => /^run: /m.test(run.output()), 30_000);
+    await sleep(200);
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(Date.now() - t0).toBeLessThan(1500); // decoding all 3,000 images takes several seconds here
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/SIGINT: stopping now: training has not started, no checkpoint will be written/);
+    expect(r.stdout).toMatch(/interrupted while loading the dataset, before training started; no checkpoint was written, so there is nothing to resume: start again with tudui run /);
+    expect(r.stdout).not.toMatch(/^epoch /m);
+    const dir = runDirs(join(work, 'loading', 'honest'))[0]!;
+    expect(existsSync(join(dir, 'checkpoints'))).toBe(false);
+    expect(existsSync(join(dir, 'metrics.jsonl'))).toBe(false);
+    expect(summaryOf(dir)).toMatchObject({ status: 'interrupted', epochs_completed: 0, global_step: 0, reason: 'interrupted while loading the dataset, before training started' });
+    expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
+  });
 });

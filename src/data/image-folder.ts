@@ -152,13 +152,13 @@ export async function loadImageFolder(
   const trainFiles = stratifiedLimit(scan.train, limits.train);
   const testFiles = stratifiedLimit(scan.test, limits.test);
   const concurrency = Math.max(1, opts.concurrency ?? 8);
-  const train = await decodeAll(trainFiles, h, w, c, concurrency);
-  const test = await decodeAll(testFiles, h, w, c, concurrency);
+  const train = await decodeAll(trainFiles, h, w, c, concurrency, opts.signal);
+  const test = await decodeAll(testFiles, h, w, c, concurrency, opts.signal);
   const info: DatasetInfo = { height: h, width: w, channels: c, classes: classNames.length, classNames, maxValue: 255 };
   return { info, train: { ...train, split: 'train' }, test: { ...test, split: 'test' }, source: root };
 }
 
-async function decodeAll(files: FileEntry[], h: number, w: number, c: number, concurrency: number): Promise<Omit<ImageSplit, 'split'>> {
+async function decodeAll(files: FileEntry[], h: number, w: number, c: number, concurrency: number, signal?: AbortSignal): Promise<Omit<ImageSplit, 'split'>> {
   const { default: sharp } = await import('sharp');
   const size = h * w * c;
   const images = new Uint8Array(files.length * size);
@@ -168,6 +168,8 @@ async function decodeAll(files: FileEntry[], h: number, w: number, c: number, co
     for (;;) {
       const i = next++;
       if (i >= files.length) return;
+      // Aborted (Ctrl-C): stop decoding; the caller has stopped waiting and discards what was decoded.
+      if (signal?.aborted) throw new Error('image decoding aborted');
       const { file, label } = files[i]!;
       let data: Buffer;
       let got: number;

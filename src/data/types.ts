@@ -109,4 +109,6 @@ export interface LoadOptions {
   remote?: Record<string, RemoteFile>;
   /** Max concurrent image decodes for image-folder (default 8). */
   concurrency?: number;
+  /** Stop loading when aborted (Ctrl-C): image-folder decoding stops after the images in flight. */
+  signal?: AbortSignal;
 }

@@ -10,6 +10,7 @@ import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
 import { setRandomStep } from '../model/layers/custom.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
+import { setTraining } from '../run/phase.js';
 import { appendMetric, readMetrics, type MetricPoint } from '../run/metrics.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../cli/errors.js';
@@ -95,7 +96,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // --- Data: bytes in memory, normalised per batch ---------------------------------------------------------------
   // Ctrl-C while a large dataset is still decoding stops at once: the loading is abandoned, nothing is trained.
-  const data = await untilAborted(loadDataset(exp.dataset, { cwd: opts.cwd, log, seed: exp.seed }), opts.signal);
+  const data = await untilAborted(loadDataset(exp.dataset, { cwd: opts.cwd, log, seed: exp.seed, ...(opts.signal ? { signal: opts.signal } : {}) }), opts.signal);
   if (data === undefined) return interruptedEarly('while loading the dataset');
   const { info } = data;
   const inputShape = [info.height, info.width, info.channels];
@@ -195,6 +196,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     lastCheckpoint,
     parameters,
   });
+  setTraining(true);
   try {
     for (let epoch = state.epoch + 1; epoch <= exp.epochs; epoch++) {
       // --- Train one epoch ----------------------------------------------------------------------------------------
@@ -325,6 +327,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     return result('completed');
   } finally {
+    setTraining(false);
     events?.close();
     optimizer.dispose();
     model.dispose();

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
+import { isTraining } from '../../run/phase.js';
 
 const DEVICES = ['auto', 'cpu', 'gpu'] as const;
 
@@ -13,7 +14,8 @@ export function interruptController(log: (s: string) => void): { signal: AbortSi
       log(`\n${sig} again: exiting now; the last complete checkpoint is intact`);
       process.exit(130);
     }
-    log(`\n${sig}: finishing the current step and writing a checkpoint (press Ctrl-C again to exit at once)`);
+    if (isTraining()) log(`\n${sig}: finishing the current step and writing a checkpoint (press Ctrl-C again to exit at once)`);
+    else log(`\n${sig}: stopping now: training has not started, no checkpoint will be written`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
