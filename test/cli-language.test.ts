@@ -129,7 +129,7 @@ describe('validate reports what run would hit, located (one shared set of checks
     const r = tudui(['validate', 'ok.yaml', 'bad.yaml'], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('ok.yaml: ok\n');
-    expect(r.stderr).toBe('bad.yaml:2:38: error: dataset.classes: must be an integer in 2..256 for synthetic, got 300\n1 error in 1 of 2 files\n');
+    expect(r.stderr).toBe('bad.yaml:2:38: error: dataset.classes: expected an integer ≥ 2 and ≤ 256, received 300\n1 error in 1 of 2 files\n');
   });
 
   it('batch_size larger than a statically known train set with drop_last', () => {
@@ -235,5 +235,15 @@ epochs: 1
     const dir = files({ 'empty.yaml': 'name: a\ndataset: { name: digits }\nmodel:\n  layers: []\noptimizer: { name: sgd, lr: 0.1 }\nepochs: 1\n' });
     const r = tudui(['validate', 'empty.yaml'], dir);
     expect(r.stderr).toBe("empty.yaml:4:11: error: model.layers: expected a non-empty list of layers ('- kind' or '- kind: { options }'), received []\n1 error in 1 of 1 file\n");
+  });
+});
+
+describe('key paths', () => {
+  it("'layers.0' is the same as 'layers[0]' in --set and in grids", () => {
+    const r = tudui(['validate', 'experiments/digits-cnn.yaml', '--set', 'model.layers.0.conv2d.filters=0']);
+    expect(r.stderr).toContain('--set model.layers.0.conv2d.filters=0: error: model.layers[0].conv2d.filters: expected a positive integer, received 0\n');
+    const dir = files({ 's.yaml': SYNTH('s', 'sweep:\n  model.layers.1.linear.units: [2, 3]\n') });
+    const s = tudui(['validate', 's.yaml'], dir);
+    expect(s.stderr).toMatch(/^s\.yaml:8:36: error: model\.layers\[1\]\.linear\.units: the model outputs 3 values but synthetic has 2 classes/);
   });
 });

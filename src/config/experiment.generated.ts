@@ -64,6 +64,20 @@ sweep?: ({
  */
 [k: string]: [unknown, ...(unknown)[]]
 } | null)
+/**
+ * Ignored by tudui: a place for YAML anchors, e.g. 'x-conv: &conv { kernel_size: 3 }' then '<<: *conv'.
+ * 
+ * This interface was referenced by `Experiment`'s JSON-Schema definition
+ * via the `patternProperty` "^x-".
+ */
+[k: string]: {
+[k: string]: unknown
+} | string | number | "auto" | "cpu" | "gpu" | Dataset | Model | "cross_entropy" | "mse" | Loss | Optimizer | "constant" | "step" | "cosine" | Schedule | Log | Checkpoint | "stop" | "skip" | {
+/**
+ * @minItems 1
+ */
+[k: string]: [unknown, ...(unknown)[]]
+} | null | undefined
 }
 /**
  * What to train and test on, how to load, normalise and batch it.
@@ -159,7 +173,7 @@ channels?: (1 | 3)
  */
 shape?: [number, number, number]
 /**
- * synthetic only: number of classes.
+ * synthetic only: number of classes (labels are stored as bytes).
  */
 classes?: number
 /**

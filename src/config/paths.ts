@@ -9,13 +9,19 @@ export function formatPath(path: readonly Seg[]): string {
   return s;
 }
 
-const PATH_RE = /^[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*(\.[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*)*$/;
+const PATH_RE = /^[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*(\.([A-Za-z_$][A-Za-z0-9_$-]*|\d+)(\[\d+\])*)*$/;
 
-/** Parses a key path; undefined when it is malformed. */
+/** Parses a key path ('layers[0]' and 'layers.0' are the same); undefined when it is malformed. */
 export function parsePath(text: string): Seg[] | undefined {
   if (!PATH_RE.test(text)) return undefined;
   const out: Seg[] = [];
   for (const part of text.split('.')) {
+    const n = /^(\d+)((?:\[\d+\])*)$/.exec(part);
+    if (n) {
+      out.push(Number(n[1]));
+      for (const idx of n[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+      continue;
+    }
     const m = /^([^[]+)((?:\[\d+\])*)$/.exec(part)!;
     out.push(m[1]!);
     for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
