@@ -232,6 +232,7 @@ describe('a run directory that never lies', () => {
       expect(s.status).toBe('interrupted');
       expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
       if (/second interrupt/.test(s.reason)) {
+        expect(s.reason).toMatch(/the last checkpoint \(epoch-\d{4}\) is intact/);
         expect(r.code).toBe(130);
         expect(r.stderr).toMatch(/SIGINT again: exiting now/);
         atOnce = true;
@@ -391,5 +392,18 @@ describe('a run directory that never lies', () => {
     expect(existsSync(join(dir, 'metrics.jsonl'))).toBe(false);
     expect(summaryOf(dir)).toMatchObject({ status: 'interrupted', epochs_completed: 0, global_step: 0, reason: 'interrupted while loading the dataset, before training started' });
     expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
+  });
+
+  it('case 3: a sweep directory is locked too: a second --resume is refused naming the holder, nothing changes', () => {
+    const r = tudui(['sweep', 'exp.yaml', '--runs-dir', 'sweeps', '--name', 'locked', '--in-process', '--quiet', '--set', 'epochs=1'], work);
+    expect(r.code, r.stderr).toBe(0);
+    const sweepDir = runDirs(join(work, 'sweeps', 'locked'))[0]!;
+    expect(existsSync(join(sweepDir, 'tudui.lock'))).toBe(false);
+    writeFileSync(join(sweepDir, 'tudui.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2026-01-02T03:04:05.000Z', command: 'sweep exp.yaml' }) + '\n');
+    const before = snapshot(sweepDir);
+    const again = tudui(['sweep', '--resume', sweepDir, '--quiet'], work);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`sweep directory .* is in use by pid ${process.pid} on ${hostname()} since 2026-01-02T03:04:05.000Z \\(sweep exp\\.yaml\\)`));
+    expect(snapshot(sweepDir)).toEqual(before);
   });
 });

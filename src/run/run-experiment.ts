@@ -239,7 +239,10 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   // A second Ctrl-C exits at once (process.exit): the summary must not be left saying `running`.
   let startedWriting = !opts.resume;
   const onExit = () => {
-    if (startedWriting && written?.status === 'running') writeSummary('interrupted', undefined, { reason: 'stopped at once by a second interrupt signal; the last checkpoint is intact' });
+    if (startedWriting && written?.status === 'running') {
+      const kept = readLinkSafe(join(runDir, 'checkpoints', 'last'));
+      writeSummary('interrupted', undefined, { reason: `stopped at once by a second interrupt signal; ${kept ? `the last checkpoint (${kept}) is intact` : 'no checkpoint had been written yet'}` });
+    }
   };
   process.on('exit', onExit);
 

@@ -130,7 +130,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model = buildModel(tf, exp, inputShape);
     const shapes = model.weights.map((w) => w.shape.join('x')).join(',');
     if (shapes !== ckpt.weights.map((w) => w.shape.join('x')).join(',')) {
-      throw new UserError(`checkpoint ${opts.resumeFrom} does not match the model of this config (weight shapes differ)`);
+      const name = readLinkName(opts.resumeFrom);
+      throw new UserError(`checkpoint ${join(checkpointsDir, name ?? '')} does not match the model of this config (weight shapes differ); nothing was changed`);
     }
     model.setWeights(ckpt.weights);
     tf.dispose(ckpt.weights);

@@ -11,7 +11,7 @@ export function interruptController(log: (s: string) => void): { signal: AbortSi
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      log(`\n${sig} again: exiting now; the last complete checkpoint is intact`);
+      log(`\n${sig} again: exiting now; every file already written is intact`);
       process.exit(130);
     }
     if (isTraining()) log(`\n${sig}: finishing the current step and writing a checkpoint (press Ctrl-C again to exit at once)`);
