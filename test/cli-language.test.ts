@@ -247,3 +247,44 @@ describe('key paths', () => {
     expect(s.stderr).toMatch(/^s\.yaml:8:36: error: model\.layers\[1\]\.linear\.units: the model outputs 3 values but synthetic has 2 classes/);
   });
 });
+
+describe('CLI', () => {
+  it('tudui help run prints the help of run', () => {
+    const r = tudui(['help', 'run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tudui run <experiment\.yaml>/);
+    expect(r.stdout).toContain('--runs-dir');
+  });
+
+  it('--epochs 2 suggests --set epochs=2', () => {
+    const r = tudui(['run', 'experiments/digits-cnn.yaml', '--epochs', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('tudui: error: unknown option --epochs (to override a config value: --set epochs=2)\n');
+    const v = tudui(['validate', 'experiments/digits-cnn.yaml', '--optimizer.lr=0.1']);
+    expect(v.stderr).toBe('tudui: error: unknown option --optimizer.lr (to override a config value: --set optimizer.lr=0.1)\n');
+  });
+
+  it('--runs-dir that is a file is one line, for run and sweep', () => {
+    const dir = files({ 'a.yaml': SYNTH('a'), 'afile': 'x' });
+    expect(tudui(['run', 'a.yaml', '--runs-dir', 'afile'], dir).stderr).toBe('tudui: error: --runs-dir afile: is a file, not a directory\n');
+    expect(tudui(['run', 'a.yaml', '--runs-dir', 'afile/runs'], dir).stderr).toBe(`tudui: error: --runs-dir afile/runs: cannot be created: ${join(dir, 'afile')} is a file, not a directory\n`);
+    expect(tudui(['sweep', 'a.yaml', '--runs-dir', 'afile'], dir).stderr).toBe('tudui: error: --runs-dir afile: is a file, not a directory\n');
+  });
+
+  it('tudui run on a file with a sweep: grid refuses instead of training the base config', () => {
+    const dir = files({ 'g.yaml': SYNTH('g', 'sweep:\n  optimizer.lr: [0.1, 0.2]\n') });
+    const r = tudui(['run', 'g.yaml', '--runs-dir', 'runs'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "tudui: error: g.yaml defines a sweep: grid of 2 members, and tudui run trains one configuration\n  hint: run the grid with 'tudui sweep g.yaml', or train the base configuration with --set sweep=null\n",
+    );
+  });
+
+  it('run -q prints only the run directory', () => {
+    const dir = files({ 'g.yaml': SYNTH('g', 'device: cpu\nsweep:\n  optimizer.lr: [0.1, 0.2]\n') });
+    const r = tudui(['run', 'g.yaml', '-q', '--runs-dir', 'runs', '--set', 'sweep=null'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^run: ${join(dir, 'runs', 'g')}/\\d{8}-\\d{6}\\n$`));
+  });
+});

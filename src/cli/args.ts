@@ -33,7 +33,14 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
       spec = byLong.get(name);
-      if (!spec) throw new UserError(`unknown option --${name}${suggestOption(name, specs)}`);
+      if (!spec) {
+        const close = suggestOption(name, specs);
+        // `--epochs 2`, `--optimizer.lr=0.1`: config values are set with --set
+        const next = argv[i + 1];
+        const value = inline ?? (next !== undefined && !next.startsWith('--') ? next : '...');
+        const asSet = !close && byLong.has('set') && /^[A-Za-z_][\w.[\]-]*$/.test(name) ? ` (to override a config value: --set ${name.replace(/-/g, '_')}=${value})` : '';
+        throw new UserError(`unknown option --${name}${close}${asSet}`);
+      }
     } else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
       spec = byShort.get(arg.slice(1));
       if (!spec) throw new UserError(`unknown option ${arg}`);

@@ -35,7 +35,9 @@ export async function main(argv: string[]): Promise<number> {
   // Errors that runs report as an outcome (not thrown) print their stack too; sweep workers inherit it.
   if (trace) process.env.TUDUI_TRACE = '1';
   try {
-    const [first, ...rest] = argv;
+    let [first, ...rest] = argv;
+    // `tudui help <command>` is `tudui <command> --help`
+    if (first === 'help' && rest[0] !== undefined && !rest[0].startsWith('-')) [first, rest] = [rest[0], ['--help']];
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(mainHelp() + '\n');
       return first === undefined ? 1 : 0;

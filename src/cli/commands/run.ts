@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { checkOutputDir, refuseGrid } from '../checks.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
 import { isTraining } from '../../run/phase.js';
@@ -63,11 +64,13 @@ export const command: Command = {
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value (YAML syntax), repeatable' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
     { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for run directories (default: runs)' },
-    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors and the run directory' },
   ],
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('tudui run expects exactly one experiment file', 'tudui run experiments/digits-cnn.yaml');
     const device = deviceOption(args.options.device);
+    checkOutputDir(args.options['runs-dir'] as string | undefined, '--runs-dir');
+    await refuseGrid(args.positionals[0]!, (args.options.set as string[] | undefined) ?? []);
     const { runExperiment } = await import('../../run/run-experiment.js');
     const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
     try {
@@ -78,6 +81,8 @@ export const command: Command = {
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,
       });
+      // -q prints nothing but errors and where the run is
+      if (args.options.quiet && outcome.runDir) process.stdout.write(`run: ${outcome.runDir}\n`);
       return exitCode(outcome);
     } finally {
       interrupt.dispose();

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import { checkOutputDir } from '../checks.js';
 import { deviceOption, interruptController } from './run.js';
 
 export const command: Command = {
@@ -32,6 +33,7 @@ export const command: Command = {
     const concurrency = args.options.concurrency as number | undefined;
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
       throw new UserError(`--concurrency expects a whole number ≥ 1, received ${concurrency}`);
+    checkOutputDir(args.options['runs-dir'] as string | undefined, '--runs-dir');
     const { sweep } = await import('../../sweep/index.js');
     const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
     const quiet = Boolean(args.options.quiet);
