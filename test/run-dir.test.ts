@@ -43,6 +43,16 @@ function metrics(dir: string): Point[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Point);
 }
 
+/** TensorBoard `config` texts of a run directory, oldest first. */
+function configTexts(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('events.out.tfevents.'))
+    .sort()
+    .flatMap((f) => readEvents(join(dir, f)))
+    .flatMap((e) => e.values.filter((v) => v.tag === 'config'))
+    .map((v) => Buffer.from((v as unknown as { tensor: { stringVal: Uint8Array[] } }).tensor.stringVal[0]!).toString('utf8'));
+}
+
 let counter = 0;
 
 describe('a run directory that never lies', () => {
@@ -78,12 +88,9 @@ describe('a run directory that never lies', () => {
     expect(readFileSync(join(pristine, 'config.original.yaml'), 'utf8')).toBe(readFileSync(join(pristine, 'config.yaml'), 'utf8'));
     expect(existsSync(join(pristine, 'config-history.jsonl'))).toBe(false);
     expect(existsSync(join(pristine, 'tudui.lock'))).toBe(false);
-    const texts = readdirSync(pristine)
-      .filter((f) => f.startsWith('events.out.tfevents.'))
-      .flatMap((f) => readEvents(join(pristine, f)))
-      .flatMap((e) => e.values.filter((v) => v.tag === 'config'));
+    const texts = configTexts(pristine);
     expect(texts).toHaveLength(1);
-    const text = Buffer.from((texts[0] as unknown as { tensor: { stringVal: Uint8Array[] } }).tensor.stringVal[0]!).toString('utf8');
+    const text = texts[0]!;
     expect(text).toMatch(/name: honest/);
     expect(text).toMatch(/conv2d: \{ filters: 4/);
     expect(text).not.toContain(work); // no absolute paths of this machine
@@ -120,6 +127,11 @@ describe('a run directory that never lies', () => {
     expect(readFileSync(join(dir, 'config.yaml'), 'utf8')).toMatch(/^# Changed once since the run started/);
     const s = summaryOf(dir);
     expect(s).toMatchObject({ status: 'completed', epochs: 3, epochs_completed: 3, config_changes: 1 });
+    // TensorBoard's config text says what changed, and when.
+    const texts = configTexts(dir);
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/^changed when resuming after epoch 2 \(backend: [^)]+\):\n\n```\n {2}- optimizer\.lr: 0\.05\n {2}\+ optimizer\.lr: 0\.01\n {2}- epochs: 2\n {2}\+ epochs: 3\n```/);
+    expect(texts[1]).toMatch(/epochs: 3\n/);
     // The next change is diffed against the accepted config, not the original.
     const again = failsUnchanged(dir, ['resume', dir, '--set', 'epochs=4']);
     expect(again.stderr).toMatch(/since this run last accepted a change:\n {2}- epochs: 3\n {2}\+ epochs: 4\n/);
