@@ -288,3 +288,34 @@ describe('CLI', () => {
     expect(r.stdout).toMatch(new RegExp(`^run: ${join(dir, 'runs', 'g')}/\\d{8}-\\d{6}\\n$`));
   });
 });
+
+describe('silent acceptance ends', () => {
+  const W = `name: w
+dataset: { name: synthetic, shape: [4, 4, 1], classes: 2, train_size: 8, test_size: 4, batch_size: 100000 }
+model:
+  layers: [flatten, { linear: 2 }, softmax]
+optimizer: { name: sgd, lr: 0.1 }
+epochs: 1
+device: cpu
+`;
+  it('a seed beyond 2^53 is an error, not a rounded number', () => {
+    const dir = files({ 's.yaml': SYNTH('s', 'seed: 99999999999999999999\n') });
+    const r = tudui(['validate', 's.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^s\.yaml:7:7: error: seed: expected at most 2\^53 - 1 = 9007199254740991 \(larger integers are not exact\), received 100000000000000000000$/m);
+  });
+
+  it('batch_size above the train size and softmax before cross_entropy are warnings in validate and run', () => {
+    const dir = files({ 'w.yaml': W });
+    const want =
+      'w.yaml:2:100: warning: dataset.batch_size: 100000 is larger than the 8 training examples: every epoch is a single batch of 8\n' +
+      "w.yaml:4:36: warning: model.layers[2]: cross_entropy applies softmax itself (like PyTorch's CrossEntropyLoss); a final softmax layer squashes the logits twice and slows learning: remove it\n";
+    const v = tudui(['validate', 'w.yaml'], dir);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toBe('w.yaml: ok\n');
+    expect(v.stderr).toBe(want);
+    const r = tudui(['run', 'w.yaml', '-q', '--runs-dir', 'runs'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(want);
+  });
+});

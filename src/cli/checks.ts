@@ -33,11 +33,16 @@ export function checkOutputDir(dir: string | undefined, option: string, cwd = pr
   }
 }
 
-/** `tudui run` on a file with a `sweep:` grid would train the base config only: say so instead. */
-export async function refuseGrid(file: string, overrides: string[]): Promise<void> {
-  const { loadExperiment, expandSweep } = await import('../config/index.js');
+/**
+ * Before `tudui run` loads anything heavy: print the file's warnings, and refuse a file with a `sweep:` grid (run
+ * would train the base config only).
+ */
+export async function preflight(file: string, overrides: string[], warn: (line: string) => void): Promise<void> {
+  const { loadExperiment, expandSweep, formatError } = await import('../config/index.js');
   const loaded = loadExperiment(file, { overrides });
-  if (loaded.errors.length || !loaded.experiment.sweep) return; // invalid files are reported by the run itself
+  if (loaded.errors.length) return; // invalid files are reported by the run itself
+  for (const w of loaded.warnings ?? []) warn(formatError(w));
+  if (!loaded.experiment.sweep) return;
   const n = expandSweep(loaded.experiment).length;
   throw new UserError(
     `${file} defines a sweep: grid of ${n} member${n === 1 ? '' : 's'}, and tudui run trains one configuration`,

@@ -13,6 +13,8 @@ export interface RawError {
   /** Point at the key of `path` or at its value. */
   at: 'key' | 'value';
   message: string;
+  /** A warning rather than an error (see ConfigError.warning). */
+  warning?: boolean;
 }
 
 export class SchemaWalker {
@@ -69,6 +71,10 @@ export class SchemaWalker {
       return;
     }
     if (typeof value === 'number') {
+      if (s.maximum === Number.MAX_SAFE_INTEGER && value > s.maximum) {
+        errs.push({ path, at: 'value', message: `expected at most 2^53 - 1 = ${s.maximum} (larger integers are not exact), received ${show(value)}` });
+        return;
+      }
       const bad =
         (s.minimum !== undefined && value < s.minimum) ||
         (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum) ||
@@ -171,6 +177,8 @@ export class SchemaWalker {
       case 'integer':
       case 'number': {
         const noun = t;
+        // 2^53 - 1 only keeps integers exact: not worth a word in 'expected ...'
+        if (s.maximum === Number.MAX_SAFE_INTEGER) s = { ...s, maximum: undefined };
         if (s.maximum === undefined && s.exclusiveMaximum === undefined) {
           if (s.exclusiveMinimum === 0 || (t === 'integer' && s.minimum === 1)) return `a positive ${noun}`;
           if (s.minimum === 0) return `a non-negative ${noun}`;

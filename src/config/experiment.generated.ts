@@ -23,7 +23,7 @@ name: string
  */
 description?: string
 /**
- * Seed for initialisation, shuffling, augmentation and dropout.
+ * Seed for initialisation, shuffling, augmentation and dropout (at most 2^53 - 1, so that it is exact).
  */
 seed?: number
 /**

@@ -35,6 +35,8 @@ export interface LoadResult {
   /** The resolved experiment; only meaningful when `errors` is empty (undefined at run time otherwise). */
   experiment: ResolvedExperiment;
   errors: ConfigError[];
+  /** Legal but suspicious settings (printed by validate and run, never fatal); absent when there are none. */
+  warnings?: ConfigError[];
   /** The file's text ('' when it could not be read). */
   source: string;
 }
@@ -44,7 +46,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** One-line rendering: 'FILE:LINE:COL: error: key.path: message', or '--set ARG: error: ...' for overrides. */
 export function formatError(e: ConfigError): string {
   const where = e.override !== undefined ? `--set ${e.override}` : e.line !== undefined ? `${e.file}:${e.line}:${e.col}` : e.file;
-  return `${where}: error: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+  return `${where}: ${e.warning ? 'warning' : 'error'}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
 }
 
 function fail(file: string, message: string, text = ''): LoadResult {
@@ -97,9 +99,10 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   const experiment = rawErrors.experiment;
   const convert = (r: RawError, at?: { path: Seg[]; at: 'key' | 'value' }): ConfigError => {
     const ov = findOverride(applied, r.path) ?? (exactNode(src, r.path) === undefined ? createdBy(applied, r.path) : undefined);
-    if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message };
+    const w = r.warning ? { warning: true } : {};
+    if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message, ...w };
     const p = locate(src, at?.path ?? r.path, at?.at ?? r.at);
-    return { file, ...(p ?? { line: 1, col: 1 }), path: formatPath(r.path), message: r.message };
+    return { file, ...(p ?? { line: 1, col: 1 }), path: formatPath(r.path), message: r.message, ...w };
   };
   for (const r of rawErrors.errors) errors.push(convert(r));
   // Sweep: every key path must exist, every value must give a valid experiment.
@@ -119,6 +122,7 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
           return;
         }
         for (const r of checkDocument(d2, cwd).errors) {
+          if (r.warning) continue;
           const msg = `${r.message} (with ${key} = ${show(v)})`;
           if (seen.has(`${formatPath(r.path)}|${r.message}`)) continue;
           seen.add(`${formatPath(r.path)}|${r.message}`);
@@ -129,8 +133,15 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   }
   const argIndex = (e: ConfigError) => (e.override === undefined ? -1 : (opts.overrides ?? []).indexOf(e.override));
   errors.sort((a, b) => argIndex(a) - argIndex(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-  const unique = errors.filter((e, i) => errors.findIndex((x) => formatError(x) === formatError(e)) === i);
-  return { experiment: (unique.length ? undefined : experiment) as ResolvedExperiment, errors: unique, source: text };
+  const all = errors.filter((e, i) => errors.findIndex((x) => formatError(x) === formatError(e)) === i);
+  const unique = all.filter((e) => !e.warning);
+  const warnings = all.filter((e) => e.warning);
+  return {
+    experiment: (unique.length ? undefined : experiment) as ResolvedExperiment,
+    errors: unique,
+    ...(warnings.length && !unique.length ? { warnings } : {}),
+    source: text,
+  };
 }
 
 /** The override that created the (missing from the file) node at `path`: the first one whose path goes through it. */
@@ -265,6 +276,7 @@ export interface FileReport {
   file: string;
   ok: boolean;
   errors: ConfigError[];
+  warnings?: ConfigError[];
 }
 
 /** Validates several files with the same overrides. */
@@ -277,7 +289,7 @@ export function validateFiles(files: string[], overrides: string[] = [], opts: {
       // a check that threw is a bug, but it must not hide the other files' reports
       r = fail(file, `internal error while checking: ${(e as Error).message}`);
     }
-    return { file, ok: r.errors.length === 0, errors: r.errors };
+    return { file, ok: r.errors.length === 0, errors: r.errors, ...(r.warnings ? { warnings: r.warnings } : {}) };
   });
   return { ok: reports.every((r) => r.ok), reports };
 }

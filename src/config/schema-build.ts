@@ -225,7 +225,7 @@ export function buildSchema(): Json {
       $schema: { description: 'Path or URL of this schema, for editors.', type: 'string' },
       name: { description: 'Experiment name; used in run directory names.', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
       description: { description: 'Free text describing the experiment.', type: 'string' },
-      seed: { description: 'Seed for initialisation, shuffling, augmentation and dropout.', type: 'integer', minimum: 0, default: 0 },
+      seed: { description: 'Seed for initialisation, shuffling, augmentation and dropout (at most 2^53 - 1, so that it is exact).', type: 'integer', minimum: 0, maximum: 9007199254740991, default: 0 },
       device: { description: "Where to train: auto picks the fastest backend available.", enum: ['auto', 'cpu', 'gpu'], default: 'auto' },
       dataset: { $ref: '#/$defs/dataset' },
       model: {

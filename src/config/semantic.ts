@@ -6,7 +6,7 @@ import { getLayer } from '../model/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
-import { checkDataset } from '../data/index.js';
+import { checkDataset, staticTrainSize } from '../data/index.js';
 import type { Seg } from './paths.js';
 import type { ResolvedExperiment } from './types.js';
 import { getSchema } from './schema.js';
@@ -96,7 +96,16 @@ registerCheck({
   needs: ['dataset'],
   run({ raw, exp, cwd }) {
     const given = raw.dataset && typeof raw.dataset === 'object' ? raw.dataset : {};
-    return checkDataset(exp.dataset, { cwd }).map((p): RawError => {
+    const problems = checkDataset(exp.dataset, { cwd });
+    if (!problems.length && !exp.dataset.drop_last) {
+      const n = staticTrainSize(exp.dataset, { cwd });
+      const b = exp.dataset.batch_size;
+      if (n !== undefined && b > n) {
+        const where: Seg[] = 'batch_size' in given ? ['dataset', 'batch_size'] : ['dataset'];
+        return [{ path: where, at: 'batch_size' in given ? 'value' : 'key', warning: true, message: `${b} is larger than the ${n} training examples: every epoch is a single batch of ${n}` }];
+      }
+    }
+    return problems.map((p): RawError => {
       if (p.key === 'root' && !('root' in given)) {
         return { path: ['dataset'], at: 'key', message: exp.dataset.name === 'image-folder' ? "image-folder needs 'root' (a directory with train/<class>/ and test/<class>/ subdirectories)" : p.message };
       }
@@ -202,5 +211,21 @@ registerCheck({
       return [{ ...where, message: `the model outputs ${shape[0]} values but ${exp.dataset.name} has ${info.classes} classes; the last layer must output ${info.classes}` }];
     }
     return [];
+  },
+});
+
+registerCheck({
+  name: 'softmax-before-cross-entropy',
+  needs: ['model', 'loss'],
+  run({ raw, exp }) {
+    const layers = exp.model.layers;
+    const last = layers.length - 1;
+    if (exp.loss.name !== 'cross_entropy' || layers[last]?.kind !== 'softmax') return [];
+    return [{
+      path: layerPath(raw, last),
+      at: 'key',
+      warning: true,
+      message: "cross_entropy applies softmax itself (like PyTorch's CrossEntropyLoss); a final softmax layer squashes the logits twice and slows learning: remove it",
+    }];
   },
 });

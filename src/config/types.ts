@@ -82,6 +82,8 @@ export interface ConfigError {
   message: string;
   /** Set when the error comes from an override: the argument as given, e.g. 'optimizer.lr=-1'. */
   override?: string;
+  /** A warning: legal but almost certainly not what was meant; never makes a file invalid. */
+  warning?: boolean;
 }
 
 export type { Loss };

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { checkOutputDir, refuseGrid } from '../checks.js';
+import { checkOutputDir, preflight } from '../checks.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
 import { isTraining } from '../../run/phase.js';
@@ -70,7 +70,7 @@ export const command: Command = {
     if (args.positionals.length !== 1) throw new UserError('tudui run expects exactly one experiment file', 'tudui run experiments/digits-cnn.yaml');
     const device = deviceOption(args.options.device);
     checkOutputDir(args.options['runs-dir'] as string | undefined, '--runs-dir');
-    await refuseGrid(args.positionals[0]!, (args.options.set as string[] | undefined) ?? []);
+    await preflight(args.positionals[0]!, (args.options.set as string[] | undefined) ?? [], (l) => process.stderr.write(l + '\n'));
     const { runExperiment } = await import('../../run/run-experiment.js');
     const interrupt = interruptController((s) => process.stderr.write(s + '\n'));
     try {

@@ -29,6 +29,7 @@ export const command: Command = {
       process.stdout.write(JSON.stringify({ ok: result.ok, reports }, null, 2) + '\n');
     } else {
       for (const r of result.reports) {
+        for (const w of r.warnings ?? []) process.stderr.write(formatError(w) + '\n');
         if (r.ok) process.stdout.write(`${r.file}: ok\n`);
         else for (const e of r.errors) process.stderr.write(formatError(e) + '\n');
       }
