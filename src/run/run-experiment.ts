@@ -362,7 +362,7 @@ function recordChanges(runDir: string, exp: ResolvedExperiment, plan: ResumePlan
     time: new Date().toISOString(),
     epoch: state.epoch,
     global_step: state.global_step,
-    checkpoint: plan.checkpointName === 'last' ? (readLinkSafe(join(runDir, 'checkpoints', 'last')) ?? 'last') : plan.checkpointName,
+    checkpoint: readLinkSafe(join(runDir, 'checkpoints', plan.checkpointName)) ?? plan.checkpointName,
     changes: plan.changes,
     config_hash: experimentHash(exp),
     config: resolvedToObject(exp),
