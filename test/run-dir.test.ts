@@ -406,6 +406,31 @@ describe('a run directory that never lies', () => {
     expect(existsSync(join(dir, 'tudui.lock'))).toBe(false);
   });
 
+  it('case 7: Ctrl-C while a resume is still loading its data changes nothing', async () => {
+    // A run on a small image folder; then the folder grows (same classes and size) so that loading takes a while.
+    const { default: sharp } = await import('sharp');
+    const png = await sharp(Buffer.alloc(6 * 6 * 3, 128), { raw: { width: 6, height: 6, channels: 3 } }).png().toBuffer();
+    for (const split of ['train', 'test']) for (const c of ['a', 'b']) {
+      spawnSync('mkdir', ['-p', join(work, 'grows', split, c)]);
+      writeFileSync(join(work, 'grows', split, c, '0.png'), png);
+    }
+    const args = ['--set', 'dataset={name: image-folder, root: grows, image_size: [6, 6], channels: 1}', '--set', 'model.layers[3].linear.units=2', '--set', 'epochs=1'];
+    const first = tudui(['run', 'exp.yaml', '--runs-dir', 'grows-runs', '--quiet', ...args], work);
+    expect(first.code, first.stderr).toBe(0);
+    const dir = runDirs(join(work, 'grows-runs', 'honest'))[0]!;
+    spawnSync('rm', ['-r', join(work, 'grows')]);
+    spawnSync('cp', ['-r', join(work, 'many'), join(work, 'grows')]);
+    const before = snapshot(dir);
+    const run = startTudui(['resume', dir, '--allow-changed', '--set', 'epochs=2'], work);
+    await waitFor(() => /^run: /m.test(run.output()), 30_000);
+    await sleep(200);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/interrupted before training started; .* is unchanged/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it('case 3: a sweep directory is locked too: a second --resume is refused naming the holder, nothing changes', () => {
     const r = tudui(['sweep', 'exp.yaml', '--runs-dir', 'sweeps', '--name', 'locked', '--in-process', '--quiet', '--set', 'epochs=1'], work);
     expect(r.code, r.stderr).toBe(0);
