@@ -171,6 +171,13 @@ describe('a run directory that never lies', () => {
     failsUnchanged(dir, ['resume', dir, '--set', 'optimizer.lr=oops', '--allow-changed']);
     failsUnchanged(dir, ['resume', dir, '--bogus']);
     failsUnchanged(dir, ['resume', dir, '--device', 'tpu']);
+    // A device this machine does not have: refused after all the checks, still before anything is written.
+    const before = snapshot(dir);
+    const gpu = tudui(['resume', dir, '--allow-changed', '--device', 'gpu', '--set', 'epochs=3'], work);
+    if (gpu.code !== 0) {
+      expect(gpu.code).toBe(1);
+      expect(snapshot(dir)).toEqual(before);
+    }
   });
 
   // --- Honest statuses and true messages (cases 4, 5) -----------------------------------------------------------
@@ -355,6 +362,13 @@ describe('a run directory that never lies', () => {
     writeFileSync(join(dir, 'checkpoints', 'epoch-0002', 'weights.bin'), 'x');
     const plain = failsUnchanged(dir, ['resume', dir]);
     expect(plain.stderr).not.toMatch(/\n\s+at /);
+    // Every command: a sweep that cannot be resumed, with and without --trace.
+    const sweepPlain = tudui(['sweep', '--resume', join(work, 'no-such-sweep')], work);
+    expect(sweepPlain.code).toBe(1);
+    expect(sweepPlain.stderr).not.toMatch(/\n\s+at /);
+    const sweepTraced = tudui(['sweep', '--resume', join(work, 'no-such-sweep'), '--trace'], work);
+    expect(sweepTraced.code).toBe(1);
+    expect(sweepTraced.stderr).toMatch(/\n\s+at .*manifest\.js/);
     const traced = tudui(['resume', dir, '--trace'], work);
     expect(traced.code).toBe(1);
     expect(traced.stderr).toMatch(/is damaged: weights\.bin/);
