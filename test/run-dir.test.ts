@@ -84,6 +84,11 @@ describe('a run directory that never lies', () => {
     return r;
   };
 
+  it('importing the library (which checks run directories) does not load TensorFlow', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))}); process.stdout.write(typeof globalThis._tfengine);`], { encoding: 'utf8' });
+    expect(r.stdout, r.stderr).toBe('undefined');
+  });
+
   it('a fresh run keeps its original config beside config.yaml, and TensorBoard gets it as YAML', () => {
     expect(readFileSync(join(pristine, 'config.original.yaml'), 'utf8')).toBe(readFileSync(join(pristine, 'config.yaml'), 'utf8'));
     expect(existsSync(join(pristine, 'config-history.jsonl'))).toBe(false);

@@ -9,7 +9,7 @@ import { experimentHash, formatError, loadExperiment, resolvedToObject, resolved
 import { isUserError, UserError } from '../cli/errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
 import { WriteError, writeFileAtomic } from './atomic.js';
-import { checkCheckpoint, readState, type TrainingState } from './checkpoint.js';
+import { checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';
 import { acceptedConfig, appendHistory, CONFIG_HISTORY, diffExperiments, formatChanges, ORIGINAL_CONFIG, readHistory, type AcceptedConfig, type ConfigChange } from './config-history.js';
 import { acquireLock, isStale, pidAlive, readLock, type Lock } from './lock.js';
 import { createRunDir } from './run-dir.js';
