@@ -5,6 +5,9 @@
  * zoo trains without one kernel call leaving the backend, with a flat tensor count. Skipped when the addon is not
  * built.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME, nativeKernelStats, resetNativeKernelStats } from '../src/backends/native.js';
@@ -93,6 +96,20 @@ describe(suiteName, () => {
     }
   }
 
+  it.skipIf(!!reason)('argMax over the last axis (ties: first), equal, sums of int32 and bool', async () => {
+    const xs = Float32Array.from([1, 3, 3, 0, -1, -1, 2, 7, 7, 7, 0, 5]);
+    await compare('argMax', () => [tf.argMax(tf.tensor2d(xs, [4, 3]), -1).toFloat(), tf.argMax(tf.tensor3d(xs, [2, 2, 3]), 2).toFloat()]);
+    await compare('equal', () => [
+      tf.equal(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, 0, 3, 0], 'int32')).toFloat(),
+      tf.equal(tf.tensor1d([0.5, NaN, 2]), tf.tensor1d([0.5, NaN, 3])).toFloat(),
+    ]);
+    await compare('int sums', () => [
+      tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32')).toFloat(),
+      tf.sum(tf.tensor1d([1, 0, 1], 'bool')).toFloat(),
+      tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [0, 1], true).toFloat(),
+    ]);
+  });
+
   it.skipIf(!!reason)('addN, cast and oneHot', async () => {
     await compare('addN', valueAndGrads([[3, 4], [3, 4], [3, 4]], 51, (a, b, c) => tf.addN([a!, b!, c!])), 1e-6);
     await compare('cast', () => [tf.cast(tf.tensor1d([1.7, -2.2, 0, 3.9]), 'int32').toFloat(), tf.cast(tf.tensor1d([0, 2, 0]), 'bool').toFloat()]);
@@ -175,8 +192,35 @@ describe(suiteName, () => {
   // Every network of `npm run bench` (scripts/bench.mjs), at a small batch: the same kernels as at full size.
   const zoo = ['experiments/cifar10-sgd.yaml', 'experiments/cifar10-adamw-augment.yaml', 'bench/zoo/resnet9-noskip.yaml',
     'experiments/fashion-mnist-cnn.yaml', 'experiments/mnist-mlp.yaml', 'experiments/digits-cnn.yaml'];
-  for (const file of zoo) {
-    it.skipIf(!!reason)(`${file}: a training step never leaves the native kernels, tensors stay flat`, async () => {
+  // Every layer kind and option the zoo leaves out: sigmoid, tanh, softmax, elu-free activations after linear,
+  // avg and max pooling with 'same' and integer padding, stride-2 convs without bias in every padding mode.
+  const allKinds = join(mkdtempSync(join(tmpdir(), 'tudui-kinds-')), 'all-kinds.yaml');
+  writeFileSync(allKinds, [
+    'name: all-kinds', 'dataset: { name: synthetic, shape: [12, 12, 3], classes: 5, train_size: 8, test_size: 4 }',
+    'model:', '  layers:',
+    '    - conv2d: { filters: 6, kernel_size: 3, stride: 2, padding: valid, bias: false }',
+    '    - sigmoid',
+    '    - conv2d: { filters: 6, kernel_size: 3, stride: 2, padding: same }',
+    '    - tanh',
+    '    - conv2d: { filters: 8, kernel_size: 3, stride: 1, padding: 1, bias: false }',
+    '    - batchnorm',
+    '    - leaky_relu: 0.2',
+    '    - avgpool2d: { pool_size: 2, stride: 1, padding: same }',
+    '    - maxpool2d: { pool_size: 3, stride: 2, padding: 1 }',
+    '    - gelu',
+    '    - global_avgpool2d',
+    '    - linear: { units: 7, bias: false }',
+    '    - batchnorm',
+    '    - relu',
+    '    - dropout: 0.2',
+    '    - linear: 5',
+    '    - softmax',
+    'loss: { name: cross_entropy, label_smoothing: 0.05 }',
+    'optimizer: { name: rmsprop, lr: 0.01, momentum: 0.9, weight_decay: 0.001 }',
+    'epochs: 1', '',
+  ].join('\n'));
+  for (const file of [...zoo, allKinds]) {
+    it.skipIf(!!reason)(`${file === allKinds ? 'every layer kind' : file}: a training step never leaves the native kernels, tensors stay flat`, async () => {
       await tf.setBackend(NATIVE_BACKEND_NAME);
       // The data files are not read (synthetic batches); digits keeps its shipped root, which validation checks.
       const r = loadExperiment(file, { overrides: ['dataset.batch_size=4', ...(file.includes('digits') ? [] : ['dataset.root=.'])] });
@@ -197,6 +241,14 @@ describe(suiteName, () => {
       expect(stats.fallback, 'kernel calls that ran tfjs cpu code').toEqual({});
       expect(Object.keys(stats.native).length).toBeGreaterThan(3);
       expect(tf.memory().numTensors).toBe(before);
+      // Evaluation as the loop's evaluate() computes it: loss sum and correct count, on native kernels too.
+      resetNativeKernelStats();
+      tf.tidy(() => {
+        const x = tf.tensor(batch.x, [4, ...shape]), y = tf.tensor1d(batch.y, 'int32');
+        const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+        return [perExampleLoss(exp.loss, logits, y, info.classes).sum().dataSync(), logits.argMax(1).equal(y).sum().dataSync()];
+      });
+      expect(nativeKernelStats().fallback, 'evaluation kernel calls that ran tfjs cpu code').toEqual({});
       model.dispose();
       opt.dispose();
     });

@@ -33,6 +33,8 @@ export interface KernelContext {
   fallback(name: string, args: KernelArgs): TensorInfo | TensorInfo[];
   /** tfjs's Identity (shares the input's data; not a fallback). */
   identity(args: KernelArgs): TensorInfo;
+  /** native.ts's float32 Sum (the addon's reductions), which Sum here extends to int32 and bool. */
+  floatSum: KernelImpl;
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -234,6 +236,53 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     return backend.makeTensorInfo([...ind.shape, depth], dtype, o);
   };
 
+  /** Evaluation's bookkeeping: ArgMax over the last axis, Equal of two same-shape tensors, Sum of int32/bool. */
+  const argMax: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    const r = x.shape.length;
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as TF.ArgMaxAttrs).axis, x.shape);
+    if (!xv || r === 0 || axis.length !== 1 || axis[0] !== r - 1 || xv.length === 0) return fallback('ArgMax', args);
+    const cols = x.shape[r - 1]!, rows = xv.length / cols;
+    const o = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      let best = 0, bv = xv[i * cols]!;
+      for (let j = 1; j < cols; j++) {
+        const v = xv[i * cols + j]!;
+        if (v > bv) { bv = v; best = j; } // first maximum, as tfjs's cpu kernel
+      }
+      o[i] = best;
+    }
+    return backend.makeTensorInfo(x.shape.slice(0, -1), 'int32', o);
+  };
+
+  const equal: KernelImpl = (args) => {
+    const { backend } = args;
+    const a = args.inputs.a!, b = args.inputs.b!;
+    const av = backend.data.get(a.dataId).values, bv = backend.data.get(b.dataId).values;
+    const typed = (v: unknown) => v instanceof Int32Array || v instanceof Float32Array;
+    if (a.dtype !== b.dtype || !typed(av) || !typed(bv) || a.shape.join() !== b.shape.join()) return fallback('Equal', args);
+    const x = av as Int32Array | Float32Array, y = bv as Int32Array | Float32Array;
+    const o = new Uint8Array(x.length);
+    for (let i = 0; i < x.length; i++) o[i] = x[i] === y[i] ? 1 : 0;
+    return backend.makeTensorInfo([...a.shape], 'bool', o);
+  };
+
+  /** Sum of every element of an int32 or bool tensor (int32 result, as tfjs's); other cases go to `floatSum`. */
+  const integerSum = (floatSum: KernelImpl): KernelImpl => (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    if (x.dtype !== 'int32' && x.dtype !== 'bool') return floatSum(args);
+    const attrs = args.attrs as unknown as TF.SumAttrs;
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+    const v = backend.data.get(x.dataId).values;
+    if (axes.length !== x.shape.length || !(v instanceof Int32Array || v instanceof Uint8Array)) return fallback('Sum', args);
+    let total = 0;
+    for (let i = 0; i < v.length; i++) total += v[i]!;
+    return backend.makeTensorInfo(attrs.keepDims ? x.shape.map(() => 1) : [], 'int32', Int32Array.of(total));
+  };
+
   // ---------------------------------------------------------------------------------------------- fused kernels
 
   const activationAlg = (args: KernelArgs): { alg: number; alpha: number } => {
@@ -375,6 +424,8 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     Slice: slice,
     Cast: cast,
     OneHot: oneHot,
+    ArgMax: argMax,
+    Equal: equal,
     // fused kernels (fused-kernels.ts)
     [FUSED.activation]: activation,
     [FUSED.activationGrad]: activationGrad,
@@ -383,5 +434,6 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     [FUSED.softmaxXent]: softmaxXent,
     [FUSED.softmaxXentGrad]: softmaxXentGrad,
     [FUSED.dropoutMask]: dropoutMask,
+    Sum: integerSum(ctx.floatSum),
   };
 }

@@ -705,12 +705,11 @@ function makeKernels(
     AvgPoolGrad: avgPoolGrad,
     BatchMatMul: batchMatMul,
     _FusedMatMul: fusedMatMul,
-    Sum: sum,
     Mean: mean,
     Tile: tile,
     Relu: relu,
     Step: step,
-    ...makeOpKernels({ tf, nat, out32, f32, fallback, identity: (args) => single((cpu.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)) }),
+    ...makeOpKernels({ tf, nat, out32, f32, fallback, floatSum: sum, identity: (args) => single((cpu.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)) }),
   };
 }
 
