@@ -3,7 +3,7 @@
  * `npx tsc -p .` first, `npm test` does it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
@@ -317,5 +317,46 @@ device: cpu
     const r = tudui(['run', 'w.yaml', '-q', '--runs-dir', 'runs'], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(want);
+  });
+});
+
+describe('grids: a list of members beside the cross product', () => {
+  const M = SYNTH('lists', 'device: cpu\nsweep:\n  optimizer.lr: [0.1, 0.01]\n  members:\n    - { optimizer.name: sgd, optimizer.momentum: 0.9 }\n    - { optimizer.name: adam }\n');
+
+  it('members combine with the axes; the sweep directory is named after name:; members keep no grid', () => {
+    const dir = files({ 'file-stem.yaml': M.replace('name: lists', 'name: lists') });
+    expect(tudui(['validate', 'file-stem.yaml'], dir).stdout).toBe('file-stem.yaml: ok\n');
+    const r = tudui(['sweep', 'file-stem.yaml', '--runs-dir', 'runs', '--in-process', '--quiet'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const parents = readdirSync(join(dir, 'runs'));
+    expect(parents).toEqual(['lists']);
+    const sweepDir = join(dir, 'runs', 'lists', readdirSync(join(dir, 'runs', 'lists'))[0]!);
+    const manifest = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8'));
+    expect(manifest.members.map((m: { label: string }) => m.label)).toEqual([
+      'optimizer.lr=0.1,optimizer.name=sgd,optimizer.momentum=0.9',
+      'optimizer.lr=0.1,optimizer.name=adam',
+      'optimizer.lr=0.01,optimizer.name=sgd,optimizer.momentum=0.9',
+      'optimizer.lr=0.01,optimizer.name=adam',
+    ]);
+    const member = join(sweepDir, manifest.members[0].run_dir, 'config.yaml');
+    const config = readFileSync(member, 'utf8');
+    expect(config).not.toMatch(/^sweep:/m);
+    expect(config).toMatch(/momentum: 0\.9/);
+  });
+
+  it('a sweep that is a list: each member validated as a whole, errors at the member', () => {
+    const dir = files({
+      'l.yaml': SYNTH('l', 'sweep:\n  - { optimizer.name: adam, optimizer.momentum: 0.9 }\n  - { optimizer.name: sgd, optimizer.lrr: 3 }\n  - { optimizer.name: sgd, optimizer.momentum: 0.9 }\n'),
+    });
+    const r = tudui(['validate', 'l.yaml'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        "l.yaml:8:5: error: optimizer.momentum: not used by adam (only sgd, rmsprop) (with optimizer.name = 'adam', optimizer.momentum = 0.9)",
+        "l.yaml:9:28: error: sweep[1].optimizer.lrr: unknown key 'optimizer.lrr' (did you mean 'lr'?)",
+        '2 errors in 1 of 1 file',
+        '',
+      ].join('\n'),
+    );
   });
 });

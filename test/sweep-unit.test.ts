@@ -39,7 +39,8 @@ describe('readGrid / expandGrid', () => {
       expect.stringMatching(/^5:11: sweep\.epochs must list at least one value/),
       expect.stringMatching(/^6:9: sweep\.seed lists 1 twice/),
     ]);
-    expect(readGrid('x.yaml', 'name: x\nsweep: [1, 2]\n').errors[0]).toMatchObject({ line: 2, col: 8, message: expect.stringMatching(/must be a mapping/) });
+    expect(readGrid('x.yaml', 'name: x\nsweep: [1, 2]\n').errors[0]).toMatchObject({ line: 2, col: 9, message: expect.stringMatching(/a sweep member is a non-empty map/) });
+    expect(readGrid('x.yaml', 'name: x\nsweep: 3\n').errors[0]).toMatchObject({ line: 2, col: 8, message: expect.stringMatching(/must be a mapping/) });
   });
 });
 

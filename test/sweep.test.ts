@@ -200,7 +200,7 @@ describe('tudui sweep over one grid file, members in child processes', () => {
   it('names members after the grid point, runs two at a time and ranks by --rank-by', () => {
     const r = tudui(['sweep', 'exp/grid.yaml', '--runs-dir', 'grid-runs', '--concurrency', '2', '--rank-by', 'test_loss']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const dirs = sweepDirs(join(work, 'grid-runs', 'grid')); // sweep name defaults to the file's name
+    const dirs = sweepDirs(join(work, 'grid-runs', 'tiny-grid')); // sweep name defaults to the experiment's name, as for tudui run
     expect(dirs).toHaveLength(1);
     const dir = dirs[0]!;
     const m = json(join(dir, 'sweep.json'));

@@ -56,14 +56,32 @@ on_nan?: ("stop" | "skip")
  */
 on_nan_patience?: number
 /**
- * Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values; runs the cross product.
+ * Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values, run as the cross product; or a list of members, each a map of key path → value; or both: a 'members' list beside the key paths is one more axis of the product.
  */
 sweep?: ({
 /**
+ * A list of members, each a map of key path → value (one more axis of the cross product).
+ * 
  * @minItems 1
  */
-[k: string]: [unknown, ...(unknown)[]]
-} | null)
+members?: [{
+
+}, ...({
+
+})[]]
+/**
+ * @minItems 1
+ */
+[k: string]: [unknown, ...(unknown)[]] | [{
+
+}, ...({
+
+})[]] | undefined
+} | [{
+
+}, ...({
+
+})[]] | null)
 /**
  * Ignored by tudui: a place for YAML anchors, e.g. 'x-conv: &conv { kernel_size: 3 }' then '<<: *conv'.
  * 
@@ -74,10 +92,28 @@ sweep?: ({
 [k: string]: unknown
 } | string | number | "auto" | "cpu" | "gpu" | Dataset | Model | "cross_entropy" | "mse" | Loss | Optimizer | "constant" | "step" | "cosine" | Schedule | Log | Checkpoint | "stop" | "skip" | {
 /**
+ * A list of members, each a map of key path → value (one more axis of the cross product).
+ * 
  * @minItems 1
  */
-[k: string]: [unknown, ...(unknown)[]]
-} | null | undefined
+members?: [{
+
+}, ...({
+
+})[]]
+/**
+ * @minItems 1
+ */
+[k: string]: [unknown, ...(unknown)[]] | [{
+
+}, ...({
+
+})[]] | undefined
+} | [{
+
+}, ...({
+
+})[]] | null | undefined
 }
 /**
  * What to train and test on, how to load, normalise and batch it.

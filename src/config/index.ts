@@ -108,27 +108,49 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   // Sweep: every key path must exist, every value must give a valid experiment.
   if (experiment && doc.sweep && !rawErrors.broken.has('sweep')) {
     const seen = new Set(errors.map((e) => `${e.path}|${e.message}`));
-    for (const [key, values] of Object.entries(doc.sweep as Record<string, unknown[]>)) {
-      const path = parsePath(key)!;
-      const bad = pathError(path, doc);
-      if (bad) {
-        errors.push(convert({ path: ['sweep', key], at: 'key', message: bad }));
-        continue;
+    // Each choice is one value of an axis, or one member of a members list (several keys at once).
+    type Choice = { sets: Array<{ key: string; path: Seg[]; value: unknown; keyAt: Seg[] }>; at: Seg[] };
+    const axes: Choice[][] = [];
+    const memberChoices = (list: unknown, at: Seg[]): Choice[] =>
+      (Array.isArray(list) ? list : []).map((m, i) => ({
+        at: [...at, i],
+        sets: Object.entries(m && typeof m === 'object' && !Array.isArray(m) ? (m as Json) : {}).map(([key, value]) => ({ key, path: parsePath(key) ?? [key], value, keyAt: [...at, i, key] })),
+      }));
+    if (Array.isArray(doc.sweep)) axes.push(memberChoices(doc.sweep, ['sweep']));
+    else {
+      for (const [key, values] of Object.entries(doc.sweep as Record<string, unknown[]>)) {
+        if (key === 'members') axes.push(memberChoices(values, ['sweep', 'members']));
+        else axes.push(values.map((value, i) => ({ at: ['sweep', key, i], sets: [{ key, path: parsePath(key) ?? [key], value, keyAt: ['sweep', key] }] })));
       }
-      values.forEach((v, i) => {
-        const { doc: d2, errors: e2 } = applyOverrides(doc, [{ text: `${key}=${JSON.stringify(v)}`, path, value: v }]);
-        if (e2.length) {
-          errors.push(convert({ path: ['sweep', key, i], at: 'value', message: e2[0]!.message }));
-          return;
+    }
+    const badKeys = new Set<string>();
+    for (const choices of axes) {
+      for (const c of choices) {
+        for (const x of c.sets) {
+          const bad = parsePath(x.key) ? pathError(x.path, doc) : `malformed key path '${x.key}' (expected e.g. optimizer.lr)`;
+          if (bad && !badKeys.has(formatPath(x.keyAt))) {
+            badKeys.add(formatPath(x.keyAt));
+            errors.push(convert({ path: x.keyAt, at: 'key', message: bad }));
+          }
         }
+      }
+    }
+    for (const choices of axes) {
+      for (const c of choices) {
+        if (c.sets.some((x) => badKeys.has(formatPath(x.keyAt)))) continue;
+        const { doc: d2, errors: e2 } = applyOverrides(doc, c.sets.map((x) => ({ text: `${x.key}=${JSON.stringify(x.value)}`, path: x.path, value: x.value })));
+        if (e2.length) {
+          errors.push(convert({ path: c.at, at: 'value', message: e2[0]!.message }));
+          continue;
+        }
+        const with_ = c.sets.map((x) => `${x.key} = ${show(x.value)}`).join(', ');
         for (const r of checkDocument(d2, cwd).errors) {
           if (r.warning) continue;
-          const msg = `${r.message} (with ${key} = ${show(v)})`;
           if (seen.has(`${formatPath(r.path)}|${r.message}`)) continue;
           seen.add(`${formatPath(r.path)}|${r.message}`);
-          errors.push(convert({ ...r, message: msg }, { path: ['sweep', key, i], at: 'value' }));
+          errors.push(convert({ ...r, message: `${r.message} (with ${with_})` }, { path: c.at, at: 'value' }));
         }
-      });
+      }
     }
   }
   const argIndex = (e: ConfigError) => (e.override === undefined ? -1 : (opts.overrides ?? []).indexOf(e.override));

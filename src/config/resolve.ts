@@ -115,7 +115,7 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     checkpoint: ordered(top.checkpoint.properties, { ...defaults(top.checkpoint.properties), ...structuredClone(input.checkpoint ?? {}) }) as ResolvedExperiment['checkpoint'],
     on_nan: input.on_nan ?? top.on_nan.default,
     on_nan_patience: input.on_nan_patience ?? top.on_nan_patience.default,
-    sweep: input.sweep ? structuredClone(input.sweep) as Record<string, unknown[]> : null,
+    sweep: input.sweep ? structuredClone(input.sweep) as ResolvedExperiment['sweep'] : null,
   };
   if (input.description !== undefined) exp.description = input.description;
   return exp;

@@ -57,6 +57,9 @@ export function layerEntrySchema(kind: LayerKind, name: string): Json {
   };
 }
 
+/** A key path as in --set and sweep keys: 'optimizer.lr', 'model.layers[2].linear.units' or 'model.layers.2.linear.units'. */
+const KEY_PATH_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*(\\[[0-9]+\\])*(\\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\\[[0-9]+\\])*)*$';
+
 export function buildSchema(): Json {
   const kinds = layerKinds();
   const defs: Json = {};
@@ -266,13 +269,17 @@ export function buildSchema(): Json {
       on_nan: { description: 'What to do when the training loss becomes NaN or infinite: stop the run (status diverged), or skip the batch.', enum: ['stop', 'skip'], default: 'stop' },
       on_nan_patience: posInt('on_nan: skip only: give up (status diverged) after this many consecutive skipped batches.', 10),
       sweep: {
-        description: "Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values; runs the cross product.",
+        description:
+          "Parameter grid for `tudui sweep`: key path (as for --set, e.g. 'optimizer.lr') → list of values, run as the cross product; " +
+          "or a list of members, each a map of key path → value; or both: a 'members' list beside the key paths is one more axis of the product.",
         anyOf: [
           {
             type: 'object',
-            propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\[[0-9]+\\])*(\\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\\[[0-9]+\\])*)*$' },
+            propertyNames: { pattern: KEY_PATH_PATTERN },
+            properties: { members: { description: 'A list of members, each a map of key path → value (one more axis of the cross product).', type: 'array', minItems: 1, items: { type: 'object', minProperties: 1, propertyNames: { pattern: KEY_PATH_PATTERN } } } },
             additionalProperties: { type: 'array', minItems: 1 },
           },
+          { description: 'A list of members, each a map of key path → value.', type: 'array', minItems: 1, items: { type: 'object', minProperties: 1, propertyNames: { pattern: KEY_PATH_PATTERN } } },
           { type: 'null' },
         ],
         default: null,

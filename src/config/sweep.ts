@@ -21,13 +21,19 @@ export function overrideValueText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The cross product of a sweep (first key varies slowest), in the order written. */
-export function expandSweep(doc: { sweep?: Record<string, unknown[]> | null } | null | undefined): SweepPoint[] {
+/**
+ * The members of a sweep as overrides, in the order written: the cross product of its axes (first key varies
+ * slowest); a `members` list (or a sweep that is a list) is one axis whose choices set several keys at once.
+ */
+export function expandSweep(doc: { sweep?: Record<string, unknown[]> | Array<Record<string, unknown>> | null } | null | undefined): SweepPoint[] {
   const sweep = doc?.sweep;
   if (!sweep || !Object.keys(sweep).length) return [{ overrides: [], label: '' }];
+  const members = (list: unknown[]): string[][] =>
+    list.map((m) => Object.entries((m ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${overrideValueText(v)}`));
+  const axes: string[][][] = Array.isArray(sweep)
+    ? [members(sweep)]
+    : Object.entries(sweep).map(([key, values]) => (key === 'members' ? members(values) : values.map((v) => [`${key}=${overrideValueText(v)}`])));
   let points: string[][] = [[]];
-  for (const [key, values] of Object.entries(sweep)) {
-    points = points.flatMap((p) => values.map((v) => [...p, `${key}=${overrideValueText(v)}`]));
-  }
+  for (const choices of axes) points = points.flatMap((p) => choices.map((c) => [...p, ...c]));
   return points.map((overrides) => ({ overrides, label: overrides.join(',') }));
 }

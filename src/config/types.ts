@@ -69,7 +69,8 @@ export interface ResolvedExperiment {
   checkpoint: ResolvedCheckpoint;
   on_nan: NonNullable<Experiment['on_nan']>;
   on_nan_patience: number;
-  sweep: Record<string, unknown[]> | null;
+  /** key path → values (cross product; a `members` key is a list of override maps, one more axis), or a list of members. */
+  sweep: SweepSpec | null;
 }
 
 /** One problem with an experiment, located in its file or in the `--set` argument that caused it. */
@@ -87,3 +88,6 @@ export interface ConfigError {
 }
 
 export type { Loss };
+
+/** The `sweep:` block as written (see ResolvedExperiment.sweep). */
+export type SweepSpec = Record<string, unknown[]> | Array<Record<string, unknown>>;

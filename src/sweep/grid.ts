@@ -15,6 +15,11 @@ export interface GridAxis {
   display: string[];
   /** Source position of each value (1-based), so errors in a member point at the value that caused them. */
   locs: Array<{ line: number; col: number }>;
+  /**
+   * Set for a list of members (`sweep: [ {k: v, ...}, ... ]`, or `members:` beside the axes): each value is a map of
+   * key path → value, and these are the key paths any of them sets.
+   */
+  keys?: string[];
 }
 
 export interface GridPoint {
@@ -61,8 +66,59 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
   };
   const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'sweep');
   if (!pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return { axes: [], errors };
+  const badKey = (keyNode: Node, key: string): boolean => {
+    if (!isScalar(keyNode) || !KEY_PATH.test(key)) at(keyNode, `sweep key ${JSON.stringify(key || String(keyNode))} is not a key path like optimizer.lr`);
+    else if (key === 'sweep' || key.startsWith('sweep.')) at(keyNode, 'a sweep cannot vary the sweep itself');
+    else if (key === 'name') at(keyNode, 'sweep members cannot vary `name`: members are named after what varies');
+    else return false;
+    return true;
+  };
+  /** A list of members, each a map of key path → value. */
+  const members = (node: Node): GridAxis | undefined => {
+    if (!isSeq(node) || node.items.length === 0) {
+      at(node, 'sweep members must be a non-empty list of maps of key path → value, e.g. [{ optimizer.name: sgd, optimizer.momentum: 0.9 }, { optimizer.name: adam }]');
+      return undefined;
+    }
+    const axis: GridAxis = { key: 'members', values: [], display: [], locs: [], keys: [] };
+    let ok = true;
+    for (const m of node.items as Node[]) {
+      if (!isMap(m) || m.items.length === 0) {
+        at(m ?? node, 'a sweep member is a non-empty map of key path → value, e.g. { optimizer.name: adam, optimizer.lr: 0.001 }');
+        ok = false;
+        continue;
+      }
+      const value: Record<string, GridValue> = {};
+      const parts: string[] = [];
+      for (const it of m.items) {
+        const kn = it.key as Node;
+        const k = isScalar(kn) ? String(kn.value) : '';
+        if (badKey(kn, k)) {
+          ok = false;
+          continue;
+        }
+        const v = it.value as Node | null;
+        const json = (v && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON(): unknown }).toJSON() : v) as GridValue;
+        value[k] = json ?? null;
+        parts.push(`${k}=${isScalar(v) && v.type === 'PLAIN' && v.range ? text.slice(v.range[0], v.range[1]).trim() : typeof json === 'string' ? json : JSON.stringify(json)}`);
+        if (!axis.keys!.includes(k)) axis.keys!.push(k);
+      }
+      axis.values.push(value);
+      axis.display.push(parts.join(','));
+      axis.locs.push(lc.linePos(m.range?.[0] ?? 0));
+    }
+    const dup = axis.display.find((d, i) => axis.display.indexOf(d) !== i);
+    if (dup !== undefined) {
+      at(node, `sweep members list ${dup} twice`);
+      ok = false;
+    }
+    return ok ? axis : undefined;
+  };
+  if (isSeq(pair.value)) {
+    const axis = members(pair.value);
+    return { axes: axis ? [axis] : [], errors };
+  }
   if (!isMap(pair.value)) {
-    at(pair.value as Node, 'sweep must be a mapping from key paths to lists of values, e.g. `optimizer.lr: [0.1, 0.01]`');
+    at(pair.value as Node, 'sweep must be a mapping from key paths to lists of values, e.g. `optimizer.lr: [0.1, 0.01]`, or a list of members');
     return { axes: [], errors };
   }
   const axes: GridAxis[] = [];
@@ -70,18 +126,12 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
   for (const item of pair.value.items) {
     const keyNode = item.key as Node;
     const key = isScalar(keyNode) ? String(keyNode.value) : '';
-    if (!isScalar(keyNode) || !KEY_PATH.test(key)) {
-      at(keyNode, `sweep key ${JSON.stringify(key || String(keyNode))} is not a key path like optimizer.lr`);
+    if (key === 'members' && isScalar(keyNode)) {
+      const axis = members(item.value as Node);
+      if (axis) axes.push(axis);
       continue;
     }
-    if (key === 'sweep' || key.startsWith('sweep.')) {
-      at(keyNode, 'a sweep cannot vary the sweep itself');
-      continue;
-    }
-    if (key === 'name' ) {
-      at(keyNode, 'sweep members cannot vary `name`: members are named after what varies');
-      continue;
-    }
+    if (badKey(keyNode, key)) continue;
     if (seen.has(key)) {
       at(keyNode, `sweep key ${key} appears twice`);
       continue;
@@ -116,13 +166,25 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
   return { axes, errors };
 }
 
-/** The cross product of the axes, first axis outermost; one point with no overrides when there are no axes. */
+/** The cross product of the axes (a members list is one axis), first axis outermost; one point with no overrides when there are no axes. */
 export function expandGrid(axes: GridAxis[]): GridPoint[] {
   let points: GridPoint[] = [{ overrides: [], label: '', values: {}, locs: {} }];
   for (const axis of axes) {
     const next: GridPoint[] = [];
     for (const p of points) {
       axis.values.forEach((v, i) => {
+        if (axis.keys) {
+          // one member of a list: several overrides at once, all located at the member
+          const entries = Object.entries(v as Record<string, GridValue>);
+          const overrides = entries.map(([k, x]) => `${k}=${JSON.stringify(x)}`);
+          next.push({
+            overrides: [...p.overrides, ...overrides],
+            locs: { ...p.locs, ...Object.fromEntries(overrides.map((o) => [o, axis.locs[i]!])) },
+            label: p.label ? `${p.label},${axis.display[i]}` : axis.display[i]!,
+            values: { ...p.values, ...Object.fromEntries(entries) },
+          });
+          return;
+        }
         const part = `${axis.key}=${axis.display[i]}`;
         const override = `${axis.key}=${JSON.stringify(v)}`;
         next.push({

@@ -3,6 +3,8 @@
  * validate every member with the config layer and collect every error before anything runs.
  */
 import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import { expandFilePatterns } from '../config/files.js';
 import { formatError, loadExperiment, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { expandGrid, formatSweepError, overrideKey, readGrid, type GridValue } from './grid.js';
@@ -68,13 +70,14 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
     errors.push(...grid.errors.map((e) => formatSweepError({ ...e, file: shown })));
     if (grid.errors.length > 0) continue;
     const setKeys = new Set(set.map(overrideKey));
-    const clash = grid.axes.filter((a) => setKeys.has(a.key));
+    const axisKeys = grid.axes.flatMap((a) => (a.keys ?? [a.key]).map((key) => ({ key, loc: a.locs[0] })));
+    const clash = axisKeys.filter((a) => setKeys.has(a.key));
     for (const a of clash) {
-      const loc = a.locs[0] ?? { line: 1, col: 1 };
+      const loc = a.loc ?? { line: 1, col: 1 };
       errors.push(formatSweepError({ file: shown, line: loc.line, col: loc.col, message: `--set ${a.key}=... conflicts with the sweep grid over ${a.key}; drop one of them` }));
     }
     if (clash.length > 0) continue;
-    for (const a of grid.axes) if (!gridKeys.includes(a.key)) gridKeys.push(a.key);
+    for (const a of axisKeys) if (!gridKeys.includes(a.key)) gridKeys.push(a.key);
 
     const base = loadExperiment(file, { overrides: set, cwd });
     if (base.errors.length === 0) bases.set(file, base.experiment);
@@ -203,7 +206,14 @@ function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-/** Default sweep name: the single file's base name, else `sweep`. */
+/** Default sweep name: the single file's experiment `name` (as `tudui run` names its runs), else `sweep`. */
 export function defaultSweepName(files: string[]): string {
-  return files.length === 1 ? basename(files[0]!, extname(files[0]!)) : 'sweep';
+  if (files.length !== 1) return 'sweep';
+  try {
+    const name = parseDocument(readFileSync(files[0]!, 'utf8')).get('name');
+    if (typeof name === 'string' && name) return name;
+  } catch {
+    // unreadable: the plan has reported it
+  }
+  return basename(files[0]!, extname(files[0]!));
 }

@@ -12,7 +12,7 @@ export const command: Command = {
   usage: 'tudui sweep <file|dir|glob>... [--set key=value]... [--concurrency N] [--fail-fast] [--rank-by METRIC] | tudui sweep --resume <sweep dir>',
   options: [
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value in every member (YAML syntax), repeatable' },
-    { name: 'name', type: 'string', value: 'name', description: "sweep name (default: the single file's name, else 'sweep')" },
+    { name: 'name', type: 'string', value: 'name', description: "sweep name (default: the single file's experiment name, else 'sweep')" },
     { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for sweep directories (default: runs)' },
     { name: 'concurrency', short: 'j', type: 'number', value: 'N', description: 'members run at once (default: 1; one accelerator)' },
     { name: 'in-process', type: 'boolean', description: 'run members in this process, one at a time (faster start; default: a process per member)' },
