@@ -4,7 +4,7 @@
  */
 export { loadExperiment, validateFiles, formatError, resolvedToYaml, experimentHash } from './config/index.js';
 export type { ResolvedExperiment, ConfigError } from './config/index.js';
-export { runExperiment } from './run/run-experiment.js';
+export { runExperiment, readStatus } from './run/run-experiment.js';
 export type { RunOptions, RunOutcome, RunSummary, RunStatus } from './run/run-experiment.js';
 export { readMetrics } from './run/metrics.js';
 /** Loads TensorFlow.js when called (the module imports it). */

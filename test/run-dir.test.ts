@@ -269,7 +269,7 @@ describe('a run directory that never lies', () => {
     const kparent = join(work, 'killed', 'honest');
     await waitFor(() => runDirs(kparent).length > 0 && existsSync(join(runDirs(kparent)[0]!, 'checkpoints', 'last')), 60_000);
     const kdir = runDirs(kparent)[0]!;
-    const { readStatus } = await import('../dist/run/run-experiment.js');
+    const { readStatus } = await import('../dist/index.js');
     expect(readStatus(kdir)).toBe('running');
     killed.child.kill('SIGKILL');
     await killed.done;

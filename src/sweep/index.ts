@@ -15,6 +15,7 @@ import { createRunDir } from '../run/run-dir.js';
 import type { EpochMetrics } from '../train/loop.js';
 import { childProcess, inProcess, type Executor } from './executor.js';
 import { acquireLock, type Lock } from '../run/lock.js';
+import { readStatus } from '../run/run-experiment.js';
 import { writeExperimentRecord, writeSessionEnd, writeSessionStart } from './hparams.js';
 import { readManifest, writeManifest, MANIFEST_VERSION, type Manifest, type ManifestMember } from './manifest.js';
 import { defaultSweepName, planSweep } from './plan.js';
@@ -284,12 +285,9 @@ function prepareResume(sweepDir: string, manifest: Manifest): { work: Work[]; er
   return { work, errors: [...new Set(errors)] };
 }
 
+/** The member's status as its run directory tells it (a `running` one whose process is gone reads as interrupted). */
 function runStatus(runDir: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { status?: string }).status;
-  } catch {
-    return undefined;
-  }
+  return readStatus(runDir);
 }
 
 function readSeconds(runDir: string): number | null {
