@@ -10,6 +10,8 @@ import { homedir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { expandRoot } from '../src/data/index.js';
 import { stratifiedLimit } from '../src/data/image-folder.js';
+import { loadDataset } from '../src/data/index.js';
+import { writeSolidImage } from './helpers/dataset-files.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/tudui.js');
@@ -358,5 +360,23 @@ describe('grids: a list of members beside the cross product', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('image-folder test_fraction', () => {
+  it('splits train/ per class with a fixed seed when there is no test/; both validate and load agree', async () => {
+    const dir = files({ 'f.yaml': FOLDER('imgs', ', test_fraction: 0.34') });
+    for (const cls of ['a', 'b']) for (let i = 0; i < 3; i++) await writeSolidImage(join(dir, 'imgs/train', cls, `${i}.png`), 4, 4, [i * 40, 0, 0], 'png');
+    const v = tudui(['validate', 'f.yaml'], dir);
+    expect(v.stdout + v.stderr).toBe('f.yaml: ok\n');
+    const cfg = { name: 'image-folder', root: join(dir, 'imgs'), image_size: [4, 4], channels: 1, test_fraction: 0.34 } as const;
+    const ds = await loadDataset(cfg);
+    expect([ds.train.count, ds.test.count]).toEqual([4, 2]);
+    expect([...ds.test.labels]).toEqual([0, 1]);
+    const again = await loadDataset(cfg);
+    expect(Buffer.from(again.test.images).equals(Buffer.from(ds.test.images))).toBe(true);
+    mkdirSync(join(dir, 'imgs/test/a'), { recursive: true });
+    const both = tudui(['validate', 'f.yaml'], dir);
+    expect(both.stderr).toMatch(/^f\.yaml:2:38: error: dataset\.root: image-folder: .*imgs\/test exists and dataset\.test_fraction is set; use one of them/);
   });
 });

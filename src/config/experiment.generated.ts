@@ -221,7 +221,7 @@ train_size?: number
  */
 test_size?: number
 /**
- * digits only: fraction of the 1,797 examples held out for testing (seeded split).
+ * digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).
  */
 test_fraction?: number
 }

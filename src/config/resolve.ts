@@ -76,6 +76,7 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     dataset.test_size = d.test_size ?? dsDefaults.test_size;
   }
   if (name === 'digits') dataset.test_fraction = d.test_fraction ?? dsDefaults.test_fraction;
+  if (name === 'image-folder' && d.test_fraction !== undefined) dataset.test_fraction = d.test_fraction;
 
   const rawLoss = input.loss ?? top.loss.default;
   const lossObj: Json = typeof rawLoss === 'string' ? { name: rawLoss } : rawLoss;

@@ -151,7 +151,7 @@ export function buildSchema(): Json {
       train_size: posInt('synthetic only: number of training examples.', 512),
       test_size: posInt('synthetic only: number of test examples.', 128),
       test_fraction: {
-        description: 'digits only: fraction of the 1,797 examples held out for testing (seeded split).',
+        description: 'digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).',
         type: 'number',
         exclusiveMinimum: 0,
         exclusiveMaximum: 1,

@@ -72,7 +72,7 @@ const ONLY_FOR: Record<string, string[]> = {
   classes: ['synthetic'],
   train_size: ['synthetic'],
   test_size: ['synthetic'],
-  test_fraction: ['digits'],
+  test_fraction: ['digits', 'image-folder'],
   download: ['cifar10', 'mnist', 'fashion-mnist'],
 };
 

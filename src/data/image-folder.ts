@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
+import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit, LoadOptions } from './types.js';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -62,7 +63,9 @@ export interface ImageFolderScan {
  * at least one image, test (when `needTest`) exists and names only classes of train. Returns the problem as one line
  * instead of throwing, so `tudui validate` and the loader report exactly the same thing.
  */
-export function scanImageFolderSync(root: string, needTest = true): ImageFolderScan | { error: string } {
+export function scanImageFolderSync(root: string, testFraction?: number | null): ImageFolderScan | { error: string } {
+  const split = testFraction != null;
+  const needTest = !split;
   if (!existsSync(root)) return { error: `image-folder: directory ${root} does not exist` };
   if (!isDir(root)) return { error: `image-folder: ${root} is not a directory` };
   const trainDir = path.join(root, 'train');
@@ -70,6 +73,7 @@ export function scanImageFolderSync(root: string, needTest = true): ImageFolderS
   const layout = `expected ${root}/{train,test}/<class>/*.png|jpg`;
   if (!isDir(trainDir)) return { error: `image-folder: missing train directory ${trainDir} (${layout})` };
   if (needTest && !isDir(testDir)) return { error: `image-folder: missing test directory ${testDir} (${layout}, or set dataset.test_fraction to split train)` };
+  if (split && existsSync(testDir)) return { error: `image-folder: ${testDir} exists and dataset.test_fraction is set; use one of them (remove test_fraction to test on ${testDir})` };
   try {
     const classNames = dirsIn(trainDir);
     if (classNames.length === 0) return { error: `image-folder: ${trainDir} has no class sub-directories (expected ${trainDir}/<class>/*.png|jpg)` };
@@ -104,12 +108,36 @@ export function scanImageFolderSync(root: string, needTest = true): ImageFolderS
     };
     const train = list(trainDir, 'train');
     if ('error' in train) return train;
-    const test = needTest ? list(testDir, 'test') : [];
+    if (split) {
+      const { train: tr, test: te } = splitFiles(train, classNames.length, testFraction!);
+      return { classNames, train: tr, test: te, skipped };
+    }
+    const test = list(testDir, 'test');
     if ('error' in test) return test;
     return { classNames, train, test, skipped };
   } catch (e) {
     return { error: `image-folder: cannot list ${root}: ${(e as Error).message}` };
   }
+}
+
+/** Fixed seed of the image-folder train/test split (like digits: the same test images whatever the experiment seed). */
+export const IMAGE_FOLDER_SPLIT_SEED = 20261201;
+
+/**
+ * `test_fraction`: per class, shuffle its files (name order) with mulberry32(mixSeed(IMAGE_FOLDER_SPLIT_SEED,
+ * STREAM.split, class)) and move the first round(n × fraction) to test, keeping at least one in train; both splits
+ * stay in class and name order.
+ */
+export function splitFiles(files: FileEntry[], classes: number, fraction: number): { train: FileEntry[]; test: FileEntry[] } {
+  const isTest = new Uint8Array(files.length);
+  for (let c = 0; c < classes; c++) {
+    const idx: number[] = [];
+    files.forEach((f, i) => f.label === c && idx.push(i));
+    shuffleInPlace(idx, mulberry32(mixSeed(IMAGE_FOLDER_SPLIT_SEED, STREAM.split, c)));
+    const k = Math.min(Math.round(idx.length * fraction), idx.length - 1);
+    for (let j = 0; j < k; j++) isTest[idx[j]!] = 1;
+  }
+  return { train: files.filter((_, i) => !isTest[i]), test: files.filter((_, i) => isTest[i]) };
 }
 
 /**
@@ -141,11 +169,11 @@ export async function loadImageFolder(
   root: string,
   image_size: readonly number[] | null | undefined,
   channels: number | null | undefined,
-  limits: { train?: number | null; test?: number | null },
+  limits: { train?: number | null; test?: number | null; testFraction?: number | null },
   opts: LoadOptions,
 ): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string }> {
   const { h, w, c } = imageFolderShape(image_size, channels);
-  const scan = scanImageFolderSync(root);
+  const scan = scanImageFolderSync(root, limits.testFraction);
   if ('error' in scan) throw new UserError(scan.error);
   for (const s of scan.skipped) opts.log?.(`${s.dir}: skipped ${s.count} file(s) that are not .png/.jpg/.jpeg`);
   const { classNames } = scan;

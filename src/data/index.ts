@@ -108,7 +108,7 @@ export function staticTrainSize(cfg: DatasetConfig, opts: { cwd?: string } = {})
       break;
     case 'image-folder': {
       if (!cfg.root) return undefined;
-      const scan = scanImageFolderSync(expandRoot(cfg.root, opts.cwd));
+      const scan = scanImageFolderSync(expandRoot(cfg.root, opts.cwd), cfg.test_fraction);
       n = 'error' in scan ? undefined : scan.train.length;
       break;
     }
@@ -142,7 +142,7 @@ export function checkDataset(cfg: DatasetConfig, opts: { cwd?: string } = {}): D
         out.push({ key: 'root', message: 'dataset.root is required for image-folder (a directory with train/<class>/ and test/<class>/)' });
         break;
       }
-      const scan = scanImageFolderSync(expandRoot(cfg.root, cwd));
+      const scan = scanImageFolderSync(expandRoot(cfg.root, cwd), cfg.test_fraction);
       if ('error' in scan) out.push({ key: 'root', message: scan.error });
       break;
     }
@@ -208,7 +208,7 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
       ds = await loadDigits(resolveRoot(cfg, cwd), cfg.test_fraction ?? 0.2);
       break;
     case 'image-folder':
-      ds = await loadImageFolder(resolveRoot(cfg, cwd), cfg.image_size, cfg.channels, { train: trainLimit, test: testLimit }, opts);
+      ds = await loadImageFolder(resolveRoot(cfg, cwd), cfg.image_size, cfg.channels, { train: trainLimit, test: testLimit, testFraction: cfg.test_fraction }, opts);
       break;
     case 'synthetic':
       ds = makeSynthetic(syntheticInfo(cfg.shape, cfg.classes), cfg.train_size ?? SYNTHETIC_DEFAULTS.train_size, cfg.test_size ?? SYNTHETIC_DEFAULTS.test_size, opts.seed ?? 0);
