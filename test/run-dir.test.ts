@@ -333,6 +333,10 @@ describe('a run directory that never lies', () => {
     expect(metrics(dir).filter((p) => p.tag !== 'throughput').map((p) => `${p.tag}@${p.step}=${p.value}`)).toEqual(want);
     expect(summaryOf(dir)).toMatchObject({ status: 'completed', epochs_completed: 2 });
     expect(summaryOf(dir).history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+    // epoch-0002 was written again, whole: the run now reads as completed, with nothing to do.
+    const again = tudui(['resume', dir], work);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/nothing to do/);
   });
 
   it('case 8: a corrupt state.json is named (checksum; not valid JSON without one), also with --from', () => {

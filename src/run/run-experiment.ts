@@ -2,13 +2,13 @@
  * One job: validate → create the run directory → write the resolved config → choose the backend → train →
  * write the summary. A job reports a status instead of throwing, so one failure never stops a sweep.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentHash, formatError, loadExperiment, resolvedToObject, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { isUserError, UserError } from '../cli/errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
-import { WriteError, writeFileAtomic } from './atomic.js';
+import { symlinkAtomic, WriteError, writeFileAtomic } from './atomic.js';
 import { checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';
 import { acceptedConfig, appendHistory, CONFIG_HISTORY, diffExperiments, formatChanges, ORIGINAL_CONFIG, readHistory, type AcceptedConfig, type ConfigChange } from './config-history.js';
 import { acquireLock, isStale, pidAlive, readLock, type Lock } from './lock.js';
@@ -268,7 +268,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
         if (!plan) return;
         startedWriting = true;
         if (plan.changes.length) recordChanges(runDir, exp, plan, state);
-        if (plan.checkpointName !== 'last') truncateLogs(runDir, plan.state);
+        if (plan.checkpointName !== 'last') rewind(runDir, plan);
         writeSummary('running');
       },
       onEpoch: (m) => {
@@ -380,7 +380,24 @@ function readLinkSafe(path: string): string | undefined {
   }
 }
 
-/** Resuming from an earlier checkpoint: drop the log points it does not cover (they will be trained again). */
+/**
+ * Resuming from an earlier checkpoint: `last` points at it, `best` at nothing newer, and the log points it does not
+ * cover are dropped (those epochs are trained and logged again; newer checkpoints are overwritten as they come).
+ */
+function rewind(runDir: string, plan: ResumePlan): void {
+  const dir = join(runDir, 'checkpoints');
+  const name = readLinkSafe(join(dir, plan.checkpointName)) ?? plan.checkpointName;
+  symlinkAtomic(name, join(dir, 'last'));
+  const best = readLinkSafe(join(dir, 'best'));
+  if (best !== undefined && best > name) {
+    const b = plan.state.best ? `epoch-${String(plan.state.best.epoch).padStart(4, '0')}` : undefined;
+    if (b !== undefined && b <= name && existsSync(join(dir, b))) symlinkAtomic(b, join(dir, 'best'));
+    else rmSync(join(dir, 'best'), { force: true });
+  }
+  truncateLogs(runDir, plan.state);
+}
+
+/** Drop the log points a checkpoint does not cover. */
 function truncateLogs(runDir: string, state: TrainingState): void {
   const path = join(runDir, 'metrics.jsonl');
   if (!existsSync(path)) return;
