@@ -3,7 +3,7 @@
  * `npx tsc -p .` first, `npm test` does it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
@@ -378,5 +378,38 @@ describe('image-folder test_fraction', () => {
     mkdirSync(join(dir, 'imgs/test/a'), { recursive: true });
     const both = tudui(['validate', 'f.yaml'], dir);
     expect(both.stderr).toMatch(/^f\.yaml:2:38: error: dataset\.root: image-folder: .*imgs\/test exists and dataset\.test_fraction is set; use one of them/);
+  });
+});
+
+describe('image-folder decode cache', () => {
+  it('a second load reads the cache; a changed file means a new decode', async () => {
+    const dir = files({});
+    for (const cls of ['a', 'b']) for (let i = 0; i < 2; i++) await writeSolidImage(join(dir, 'imgs', 'train', cls, `${i}.png`), 4, 4, [100, 100, 100], 'png');
+    for (const cls of ['a', 'b']) await writeSolidImage(join(dir, 'imgs', 'test', cls, '0.png'), 4, 4, [100, 100, 100], 'png');
+    const cacheDir = join(dir, 'cache');
+    const before = process.env.TUDUI_CACHE_DIR;
+    process.env.TUDUI_CACHE_DIR = cacheDir;
+    try {
+      const cfg = { name: 'image-folder', root: join(dir, 'imgs'), image_size: [4, 4], channels: 1 } as const;
+      const first = await loadDataset(cfg);
+      expect(first.train.images[0]).toBe(100);
+      const cached = readdirSync(join(cacheDir, 'image-folder'));
+      expect(cached).toHaveLength(2);
+      // mark the cached bytes: the next load must return them without decoding
+      for (const f of cached) {
+        const p = join(cacheDir, 'image-folder', f);
+        const b = readFileSync(p);
+        b.fill(7, b.length / 17); // after the labels (count bytes), into the images
+        writeFileSync(p, b);
+      }
+      const second = await loadDataset(cfg);
+      expect(second.train.images.at(-1)).toBe(7);
+      utimesSync(join(dir, 'imgs', 'train', 'a', '0.png'), new Date(), new Date(Date.now() - 100000));
+      const third = await loadDataset(cfg);
+      expect(third.train.images.at(-1)).toBe(100);
+    } finally {
+      if (before === undefined) delete process.env.TUDUI_CACHE_DIR;
+      else process.env.TUDUI_CACHE_DIR = before;
+    }
   });
 });

@@ -7,7 +7,9 @@
  * `convert('L')` (R·299 + G·587 + B·114)/1000, and stored as NHWC bytes.
  * Decodes run concurrently, at most `concurrency` at a time.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
@@ -180,18 +182,94 @@ export async function loadImageFolder(
   const trainFiles = stratifiedLimit(scan.train, limits.train);
   const testFiles = stratifiedLimit(scan.test, limits.test);
   const concurrency = Math.max(1, opts.concurrency ?? 8);
-  const train = await decodeAll(trainFiles, h, w, c, concurrency, opts.signal);
-  const test = await decodeAll(testFiles, h, w, c, concurrency, opts.signal);
+  const load = async (files: FileEntry[], split: string): Promise<Omit<ImageSplit, 'split'>> => {
+    const cache = cacheFile(files, h, w, c);
+    const hit = cache && readCache(cache, files.length, h * w * c);
+    if (hit) return hit;
+    const t0 = Date.now();
+    let last = t0;
+    const progress = (done: number) => {
+      const now = Date.now();
+      if (now - last < 2000 || done === files.length) return;
+      last = now;
+      opts.log?.(`image-folder: decoding ${split} images: ${done}/${files.length}`);
+    };
+    const decoded = await decodeAll(files, h, w, c, concurrency, opts.signal, progress);
+    if (cache) {
+      writeCache(cache, decoded);
+      if (Date.now() - t0 > 2000) opts.log?.(`image-folder: ${split} images decoded in ${((Date.now() - t0) / 1000).toFixed(1)} s; cached in ${cache}`);
+    }
+    return decoded;
+  };
+  const train = await load(trainFiles, 'train');
+  const test = await load(testFiles, 'test');
   const info: DatasetInfo = { height: h, width: w, channels: c, classes: classNames.length, classNames, maxValue: 255 };
   return { info, train: { ...train, split: 'train' }, test: { ...test, split: 'test' }, source: root };
 }
 
-async function decodeAll(files: FileEntry[], h: number, w: number, c: number, concurrency: number, signal?: AbortSignal): Promise<Omit<ImageSplit, 'split'>> {
+/**
+ * Decoded images are cached (they take long to decode and are the same every run): one file per split in
+ * `$TUDUI_CACHE_DIR` (default `$XDG_CACHE_HOME/tudui` or `~/.cache/tudui`; `TUDUI_CACHE_DIR=off` disables it),
+ * named by a hash of the image size and of every file's path, label, size and modification time, so a changed,
+ * added or removed image means a new decode. Content: the labels, then the NHWC bytes.
+ */
+function cacheFile(files: FileEntry[], h: number, w: number, c: number): string | undefined {
+  const env = process.env.TUDUI_CACHE_DIR;
+  if (env === 'off' || files.length === 0) return undefined;
+  const dir = path.join(env || process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), ...(env ? [] : ['tudui']), 'image-folder');
+  const hash = createHash('sha256');
+  hash.update(`v1 ${h}x${w}x${c}\n`);
+  try {
+    for (const f of files) {
+      const st = statSync(f.file);
+      hash.update(`${f.file}\0${f.label}\0${st.size}\0${st.mtimeMs}\n`);
+    }
+  } catch {
+    return undefined;
+  }
+  return path.join(dir, `${hash.digest('hex').slice(0, 32)}.bin`);
+}
+
+function readCache(file: string, count: number, size: number): Omit<ImageSplit, 'split'> | undefined {
+  try {
+    const buf = readFileSync(file);
+    if (buf.length !== count * (1 + size)) return undefined;
+    return { labels: new Uint8Array(buf.subarray(0, count)), images: new Uint8Array(buf.subarray(count)), count };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a decode. */
+function writeCache(file: string, split: Omit<ImageSplit, 'split'>): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const b of [split.labels, split.images]) for (let o = 0; o < b.length; ) o += writeSync(fd, b, o, b.length - o);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing to clean
+    }
+  }
+}
+
+async function decodeAll(
+  files: FileEntry[], h: number, w: number, c: number, concurrency: number, signal?: AbortSignal, progress?: (done: number) => void,
+): Promise<Omit<ImageSplit, 'split'>> {
   const { default: sharp } = await import('sharp');
   const size = h * w * c;
   const images = new Uint8Array(files.length * size);
   const labels = new Uint8Array(files.length);
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
@@ -225,6 +303,7 @@ async function decodeAll(files: FileEntry[], h: number, w: number, c: number, co
       }
       else throw new Error(`${file}: sharp returned ${got} channels, wanted ${c}`);
       labels[i] = label;
+      progress?.(++done);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
