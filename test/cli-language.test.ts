@@ -413,3 +413,15 @@ describe('image-folder decode cache', () => {
     }
   });
 });
+
+describe('a diverged loss that never became NaN', () => {
+  it('is a warning after the run', async () => {
+    const { lossWarning } = await import('../src/cli/commands/run.js');
+    const summary = (train_loss: number) => ({ final: { train_loss, test_loss: 1, test_accuracy: 0.5 } }) as never;
+    expect(lossWarning({ status: 'completed', summary: summary(1e29) })).toBe(
+      'the final train_loss is 1.00e+29: training diverged without a NaN (try a smaller optimizer.lr)',
+    );
+    expect(lossWarning({ status: 'completed', summary: summary(0.3) })).toBeUndefined();
+    expect(lossWarning({ status: 'failed', summary: summary(1e29) })).toBeUndefined();
+  });
+});

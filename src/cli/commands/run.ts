@@ -41,6 +41,13 @@ export function traceOn(): boolean {
   return process.env.TUDUI_TRACE === '1';
 }
 
+/** A completed run whose training loss ended absurdly large diverged without a NaN: say so. */
+export function lossWarning(outcome: RunOutcome): string | undefined {
+  const loss = outcome.summary?.final?.train_loss;
+  if (outcome.status !== 'completed' || loss === undefined || !(loss > 1e6)) return undefined;
+  return `the final train_loss is ${loss.toPrecision(3)}: training diverged without a NaN (try a smaller optimizer.lr)`;
+}
+
 /** Print what went wrong (one line per problem) and map the outcome to an exit status. */
 export function exitCode(outcome: RunOutcome): number {
   if (outcome.status === 'invalid') {
@@ -83,6 +90,8 @@ export const command: Command = {
       });
       // -q prints nothing but errors and where the run is
       if (args.options.quiet && outcome.runDir) process.stdout.write(`run: ${outcome.runDir}\n`);
+      const warning = lossWarning(outcome);
+      if (warning) process.stderr.write(`tudui: warning: ${warning}\n`);
       return exitCode(outcome);
     } finally {
       interrupt.dispose();
