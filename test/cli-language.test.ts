@@ -425,3 +425,14 @@ describe('a diverged loss that never became NaN', () => {
     expect(lossWarning({ status: 'failed', summary: summary(1e29) })).toBeUndefined();
   });
 });
+
+describe('grids: a key both an axis and set by members', () => {
+  it('is an error in validate and sweep', () => {
+    const dir = files({ 'o.yaml': SYNTH('o', 'sweep:\n  optimizer.lr: [0.1, 0.2]\n  members:\n    - { optimizer.lr: 0.3 }\n') });
+    const v = tudui(['validate', 'o.yaml'], dir);
+    expect(v.stderr).toBe('o.yaml:10:9: error: sweep.members[0].optimizer.lr: optimizer.lr is both an axis of the sweep and set by this member; set it in one place\n1 error in 1 of 1 file\n');
+    const s = tudui(['sweep', 'o.yaml', '--runs-dir', 'runs'], dir);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('o.yaml:10:7: error: sweep key optimizer.lr is both an axis and set by members; set it in one place\n');
+  });
+});

@@ -124,6 +124,16 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
       }
     }
     const badKeys = new Set<string>();
+    if (!Array.isArray(doc.sweep) && Array.isArray((doc.sweep as Json).members)) {
+      const axisKeys = new Set(Object.keys(doc.sweep as Json).filter((k) => k !== 'members'));
+      for (const c of memberChoices((doc.sweep as Json).members, ['sweep', 'members'])) {
+        for (const x of c.sets) {
+          if (!axisKeys.has(x.key)) continue;
+          badKeys.add(formatPath(x.keyAt));
+          errors.push(convert({ path: x.keyAt, at: 'key', message: `${x.key} is both an axis of the sweep and set by this member; set it in one place` }));
+        }
+      }
+    }
     for (const choices of axes) {
       for (const c of choices) {
         for (const x of c.sets) {

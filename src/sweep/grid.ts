@@ -163,7 +163,14 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
     }
     axes.push({ key, values, display, locs });
   }
-  return { axes, errors };
+  const list = axes.find((a) => a.keys);
+  for (const k of list?.keys ?? []) {
+    if (seen.has(k)) {
+      const pos = list!.locs[0]!;
+      errors.push({ file, line: pos.line, col: pos.col, message: `sweep key ${k} is both an axis and set by members; set it in one place` });
+    }
+  }
+  return errors.length ? { axes: [], errors } : { axes, errors };
 }
 
 /** The cross product of the axes (a members list is one axis), first axis outermost; one point with no overrides when there are no axes. */
