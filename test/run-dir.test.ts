@@ -222,6 +222,16 @@ describe('a run directory that never lies', () => {
 
   const canMount = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /tmp'], { encoding: 'utf8' }).status === 0;
 
+  it.skipIf(!canMount)('a read-only run directory: resume says so and suggests what works (not --runs-dir)', () => {
+    const dir = copy();
+    const before = snapshot(dir);
+    const r = tudui(['resume', dir, '--allow-changed', '--set', 'epochs=3'], work, {}, ['unshare', '-rm', 'sh', '-c', `mount --bind ${dir} ${dir} && mount -o remount,ro,bind ${dir} && exec "$@"`, 'sh']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot write .*tudui\.lock: read-only file system\n {2}hint: make .* writable, or copy it somewhere writable and resume the copy/);
+    expect(r.stderr).not.toMatch(/--runs-dir/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it.skipIf(!canMount)('case 5: a full disk during the first checkpoint suggests starting again, not resuming', () => {
     const mnt = join(work, 'full-first');
     spawnSync('mkdir', ['-p', mnt]);

@@ -129,6 +129,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       plan = planResume(runDir, exp, opts, cwd);
     } catch (e) {
       lock?.release();
+      // --runs-dir is no option of resume: say what will work instead.
+      if (e instanceof WriteError && e.hint?.includes('--runs-dir')) return failure(new WriteError(e.message, `make ${runDir} writable, or copy it somewhere writable and resume the copy`), runDir);
       return failure(e, runDir);
     }
     if (!plan) {
