@@ -55,7 +55,7 @@ describe('tudui sweep and Ctrl-C', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     // Wait for the first member's first checkpoint, then interrupt.
-    const parent = join(work, 'int', 'grid');
+    const parent = join(work, 'int', 'slow-grid'); // named after the experiment's name
     const t0 = Date.now();
     const firstCheckpoint = () => {
       if (!existsSync(parent)) return false;
@@ -82,7 +82,7 @@ describe('tudui sweep and Ctrl-C', () => {
     const members = json(join(sweepDir, 'sweep.json')).members as Array<{ status: string; run_dir: string; label: string }>;
     expect(members.map((m) => m.status)).toEqual(['completed', 'completed']);
 
-    const cleanDir = join(work, 'clean', 'grid', readdirSync(join(work, 'clean', 'grid'))[0]!);
+    const cleanDir = join(work, 'clean', 'slow-grid', readdirSync(join(work, 'clean', 'slow-grid'))[0]!);
     const cleanMembers = json(join(cleanDir, 'sweep.json')).members as Array<{ run_dir: string; label: string }>;
     for (const [i, m] of members.entries()) {
       const a = resolve(sweepDir, m.run_dir);
