@@ -21,34 +21,41 @@ export interface FoundFile {
 }
 
 /** Experiment files for the patterns. Errors are one line each: `PATTERN: error: ...`. */
-export function expandFilePatterns(patterns: string[], cwd: string): { files: FoundFile[]; errors: string[] } {
+export function expandFilePatterns(patterns: string[], cwd: string): { files: FoundFile[]; errors: string[]; order: Array<FoundFile | { error: string }> } {
   const files: FoundFile[] = [];
   const errors: string[] = [];
+  const order: Array<FoundFile | { error: string }> = [];
+  const fail = (e: string) => {
+    errors.push(e);
+    order.push({ error: e });
+  };
   const seen = new Set<string>();
   const add = (f: string, shown?: string) => {
     const abs = resolve(cwd, f);
     if (seen.has(abs)) return;
     seen.add(abs);
-    files.push({ abs, shown: shown ?? displayPath(abs, cwd) });
+    const found = { abs, shown: shown ?? displayPath(abs, cwd) };
+    files.push(found);
+    order.push(found);
   };
   for (const pattern of patterns) {
     const abs = resolve(cwd, pattern);
     const exists = existsSync(abs);
     if (exists && statSync(abs).isDirectory()) {
       const found = fg.sync(['*.yaml', '*.yml'], { cwd: abs, absolute: true, onlyFiles: true }).sort();
-      if (found.length === 0) errors.push(`${pattern}: error: the directory holds no *.yaml or *.yml experiment files`);
+      if (found.length === 0) fail(`${pattern}: error: the directory holds no *.yaml or *.yml experiment files`);
       found.forEach((f) => add(f));
     } else if (exists) {
       add(abs, pattern);
     } else if (!fg.isDynamicPattern(pattern)) {
-      errors.push(`${pattern}: error: no such file`);
+      fail(`${pattern}: error: no such file`);
     } else {
       const found = fg.sync(globPattern(pattern), { cwd, absolute: true, onlyFiles: true }).sort();
-      if (found.length === 0) errors.push(`${pattern}: error: no experiment files match this pattern`);
+      if (found.length === 0) fail(`${pattern}: error: no experiment files match this pattern`);
       found.forEach((f) => add(f));
     }
   }
-  return { files, errors };
+  return { files, errors, order };
 }
 
 export function displayPath(file: string, cwd: string): string {

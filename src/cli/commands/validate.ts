@@ -16,14 +16,15 @@ export const command: Command = {
     const { expandFilePatterns } = await import('../../config/files.js');
     const overrides = (args.options.set as string[] | undefined) ?? [];
     const found = expandFilePatterns(args.positionals, process.cwd());
-    const result = validateFiles(found.files.map((f) => f.shown), overrides);
-    if (found.errors.length) {
-      result.ok = false;
-      for (const text of found.errors) {
-        const file = text.slice(0, text.indexOf(': error: '));
-        result.reports.push({ file, ok: false, errors: [{ file, path: '', message: text.slice(file.length + ': error: '.length) }] });
-      }
-    }
+    const checked = validateFiles(found.files.map((f) => f.shown), overrides);
+    // reports in the order of the patterns, with the patterns that found nothing in their place
+    let next = 0;
+    const reports = found.order.map((o) => {
+      if (!('error' in o)) return checked.reports[next++]!;
+      const file = o.error.slice(0, o.error.indexOf(': error: '));
+      return { file, ok: false, errors: [{ file, path: '', message: o.error.slice(file.length + ': error: '.length) }] };
+    });
+    const result = { ok: checked.ok && found.errors.length === 0, reports };
     if (args.options.json) {
       const reports = result.reports.map((r) => ({ ...r, errors: r.errors.map((e) => ({ ...e, text: formatError(e) })) }));
       process.stdout.write(JSON.stringify({ ok: result.ok, reports }, null, 2) + '\n');
