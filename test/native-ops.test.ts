@@ -192,6 +192,34 @@ describe(suiteName, () => {
   // Every network of `npm run bench` (scripts/bench.mjs), at a small batch: the same kernels as at full size.
   const zoo = ['experiments/cifar10-sgd.yaml', 'experiments/cifar10-adamw-augment.yaml', 'bench/zoo/resnet9-noskip.yaml',
     'experiments/fashion-mnist-cnn.yaml', 'experiments/mnist-mlp.yaml', 'experiments/digits-cnn.yaml'];
+  it.skipIf(!!reason)('evaluation after a training step sees the updated weights (the reorder cache is invalidated)', async () => {
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+    const r = loadExperiment('experiments/cifar10-sgd.yaml', { overrides: ['dataset.batch_size=4', 'dataset.root=.'] });
+    const exp = r.experiment!;
+    const shape = [32, 32, 3];
+    const model = buildModel(tf, exp, shape);
+    const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const opt = new Optimizer({ ...exp.optimizer, lr: 0.5 });
+    const batch = { x: randArray(4 * size(shape), 5), y: Int32Array.from([0, 1, 2, 3]), size: 4 };
+    const evalOut = () => tf.tidy(() => Float32Array.from((model.apply(tf.tensor(batch.x, [4, ...shape]), { training: false }) as tf.Tensor).dataSync()));
+    const before = evalOut();
+    expect(Array.from(evalOut())).toEqual(Array.from(before)); // cached reorders: same result
+    await trainStep(model, params, opt, exp, batch, shape, 10, 0.5);
+    const after = evalOut();
+    // The same weights on the pure-JS cpu backend.
+    const weights = model.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
+    await tf.setBackend('cpu');
+    const ref = buildModel(tf, exp, shape);
+    ref.setWeights(weights.map((w) => tf.tensor(w.data, w.shape)));
+    const want = tf.tidy(() => Float32Array.from((ref.apply(tf.tensor(batch.x, [4, ...shape]), { training: false }) as tf.Tensor).dataSync()));
+    expect(Array.from(after)).not.toEqual(Array.from(before));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(after[i]! - want[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[i]!)));
+    ref.dispose();
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+    model.dispose();
+    opt.dispose();
+  });
+
   // Every layer kind and option the zoo leaves out: sigmoid, tanh, softmax, elu-free activations after linear,
   // avg and max pooling with 'same' and integer padding, stride-2 convs without bias in every padding mode.
   const allKinds = join(mkdtempSync(join(tmpdir(), 'tudui-kinds-')), 'all-kinds.yaml');

@@ -143,6 +143,9 @@ struct Slot {
   bool reordered = false;
   memory scratch;
   primitive re;
+  // Version token of the input last reordered into `scratch` (0: none): an input whose token matches is not
+  // reordered again (see run_entry).
+  int32_t token = 0;
 
   Slot() = default;
   Slot(int a, bool out, const memory::desc& user, const memory::desc& prim) : arg(a), output(out), user_md(user), prim_md(prim) {
@@ -191,7 +194,10 @@ void store(const std::string& key, const std::shared_ptr<ConvEntry>& e) {
 std::string last_impl;
 
 // Runs a cached primitive on user buffers (one per slot, nullptr for an absent optional slot).
-void run_entry(ConvEntry& e, const std::vector<void*>& ptrs) {
+// `tokens` (optional, one per slot, 0 = unknown): the caller's version of each input's contents (native.ts
+// `arrayToken`: a fresh number whenever an array may have changed). An input slot whose reordered copy was made
+// from the same token skips its reorder: the weights of a model under evaluation are reordered once, not per batch.
+void run_entry(ConvEntry& e, const std::vector<void*>& ptrs, const std::vector<int32_t>& tokens = {}) {
   std::unordered_map<int, memory> args;
   std::vector<std::pair<size_t, memory>> outs;
   for (size_t i = 0; i < e.slots.size(); ++i) {
@@ -203,9 +209,13 @@ void run_entry(ConvEntry& e, const std::vector<void*>& ptrs) {
       continue;
     }
     if (!s.output) {
-      // Weight reorders are small: one thread (see ThreadScope).
-      ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
-      s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+      const int32_t token = i < tokens.size() ? tokens[i] : 0;
+      if (token == 0 || token != s.token) {
+        // Weight reorders are small: one thread (see ThreadScope).
+        ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
+        s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+      }
+      s.token = token;
     }
     args.insert({s.arg, s.scratch});
     if (s.output) outs.push_back({i, user});
@@ -248,7 +258,8 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
       e->impl = pd.impl_info_str();
       store(key, e);
     }
-    run_entry(*e, {x, w, b, y});
+    // geometry[17]: the filter's version token (0: unknown).
+    run_entry(*e, {x, w, b, y}, {0, np > 17 ? p[17] : 0, 0, 0});
     return undefined(env);
   });
 }

@@ -88,6 +88,26 @@ export interface NativeAddon {
   rmspropUpdate(p: Float32Array, g: Float32Array, square: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
 }
 
+/**
+ * Version tokens of float32 arrays, for the addon's reorder cache (native/src/tudui_native.cc run_entry): equal tokens
+ * promise equal contents. Tensor data never changes, with two exceptions, each of which forgets the token: the
+ * in-place optimizer updates (src/train/optimizers.ts) and arrays recycled by the output pool.
+ */
+const tokens = new WeakMap<Float32Array, number>();
+let nextToken = 1;
+export function arrayToken(a: Float32Array): number {
+  let t = tokens.get(a);
+  if (t === undefined) {
+    t = nextToken;
+    nextToken = nextToken >= 0x7ffffffe ? 1 : nextToken + 1;
+    tokens.set(a, t);
+  }
+  return t;
+}
+export function forgetArrayToken(a: Float32Array): void {
+  tokens.delete(a);
+}
+
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
 export function nativeAddonPath(): string {
   if (process.env.TUDUI_NATIVE_ADDON) return path.resolve(process.env.TUDUI_NATIVE_ADDON);
@@ -216,6 +236,7 @@ class ArrayPool {
     const a = list?.pop();
     if (a) {
       this.bytes -= n * 4;
+      forgetArrayToken(a);
       return a;
     }
     const b = new Float32Array(n);
@@ -384,7 +405,8 @@ function makeKernels(
     if (bias && !bv) return fallback(name, args);
     const g = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
     if (!g) return fallback(name, args);
-    const geom = recording() ? g.geom : Int32Array.from([...g.geom, 1]);
+    // [16]: inference (no tape); [17]: the filter's version token, so a constant filter is reordered only once.
+    const geom = Int32Array.from([...g.geom, recording() ? 0 : 1, arrayToken(wv)]);
     const y = out32(sizeOf(info.outShape));
     nat.convForward(g.crop ? cropInput(xv, x.shape, g.crop) : xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
-import { loadNativeAddon, NATIVE_BACKEND_NAME } from '../backends/native.js';
+import { forgetArrayToken, loadNativeAddon, NATIVE_BACKEND_NAME } from '../backends/native.js';
 
 type OptimizerConfig = ResolvedExperiment['optimizer'];
 
@@ -118,14 +118,16 @@ export class Optimizer {
       const p = arrays(params[i]!), g = arrays(grads[i]!);
       if (!p || !g || p.length !== g.length) return false;
     }
-    /** The variable's array, made private to it first if another tensor shares it. */
+    /** The variable's array, made private to it first if another tensor shares it; about to change in place. */
     const own = (v: tf.Variable): Float32Array => {
       if (backend.refCount(v.dataId) > 1) {
         const copy = tf.tensor(Float32Array.from(arrays(v)!), v.shape, 'float32');
         v.assign(copy);
         copy.dispose();
       }
-      return arrays(v)!;
+      const a = arrays(v)!;
+      forgetArrayToken(a);
+      return a;
     };
     const r = Math.fround;
     const c = this.config;
