@@ -436,3 +436,13 @@ describe('grids: a key both an axis and set by members', () => {
     expect(s.stderr).toContain('o.yaml:10:7: error: sweep key optimizer.lr is both an axis and set by members; set it in one place\n');
   });
 });
+
+describe('validate --json', () => {
+  it('reports warnings with their text', () => {
+    const dir = files({ 'w.yaml': SYNTH('w').replace('batch_size: 4 }', 'batch_size: 64 }') });
+    const r = tudui(['validate', 'w.yaml', '--json'], dir);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.reports[0].warnings[0].text).toBe('w.yaml:2:100: warning: dataset.batch_size: 64 is larger than the 8 training examples: every epoch is a single batch of 8');
+  });
+});

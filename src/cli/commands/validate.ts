@@ -1,6 +1,7 @@
 /** `tudui validate FILE... [--set k=v]... [--json]`: check experiment files without loading TensorFlow. */
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
+import type { ConfigError } from '../../config/index.js';
 
 export const command: Command = {
   name: 'validate',
@@ -26,7 +27,8 @@ export const command: Command = {
     });
     const result = { ok: checked.ok && found.errors.length === 0, reports };
     if (args.options.json) {
-      const reports = result.reports.map((r) => ({ ...r, errors: r.errors.map((e) => ({ ...e, text: formatError(e) })) }));
+      const text = (e: ConfigError) => ({ ...e, text: formatError(e) });
+      const reports = result.reports.map((r) => ({ ...r, errors: r.errors.map(text), ...('warnings' in r && r.warnings ? { warnings: r.warnings.map(text) } : {}) }));
       process.stdout.write(JSON.stringify({ ok: result.ok, reports }, null, 2) + '\n');
     } else {
       for (const r of result.reports) {
