@@ -446,3 +446,27 @@ describe('validate --json', () => {
     expect(j.reports[0].warnings[0].text).toBe('w.yaml:2:100: warning: dataset.batch_size: 64 is larger than the 8 training examples: every epoch is a single batch of 8');
   });
 });
+
+describe('the device line', () => {
+  it('is one short line by default; --verbose keeps the full one', async () => {
+    const { shortDeviceLine } = await import('../src/cli/output.js');
+    const full =
+      'device auto: using tudui-native: tudui-native (oneDNN addon): oneDNN 2.6.3, 2 OpenMP threads, cpu isa 231 (skipped: tfjs-node-gpu: @tensorflow/tfjs-node-gpu is not installed; webgpu: Dawn (webgpu 0.6.2) found no WebGPU adapter; the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1); tfjs-node: @tensorflow/tfjs-node is not installed)\n';
+    expect(shortDeviceLine(full)).toBe('device auto: tudui-native (oneDNN 2.6.3, 2 OpenMP threads, cpu isa 231); unavailable: tfjs-node-gpu, webgpu, tfjs-node (tudui devices says why)\n');
+    expect(shortDeviceLine('device cpu: using wasm: WebAssembly/XNNPACK (simd, 2 threads) with tudui training kernels\n')).toBe(
+      'device cpu: wasm (WebAssembly/XNNPACK (simd, 2 threads) with tudui training kernels)\n',
+    );
+    expect(shortDeviceLine('dataset digits: 1438 train\n')).toBe('dataset digits: 1438 train\n');
+  });
+
+  it('through tudui run', () => {
+    const dir = files({ 'a.yaml': SYNTH('a', 'device: cpu\n') });
+    const r = tudui(['run', 'a.yaml', '--runs-dir', 'runs'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('device '))!;
+    expect(line).not.toMatch(/skipped:/);
+    expect(line.length).toBeLessThan(160);
+    const v = tudui(['run', 'a.yaml', '--runs-dir', 'runs', '--verbose'], dir);
+    expect(v.stdout).toMatch(/^device cpu: using /m);
+  });
+});

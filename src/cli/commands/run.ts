@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
+import { runOutput } from '../output.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
 import { isTraining } from '../../run/phase.js';
@@ -72,6 +73,7 @@ export const command: Command = {
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
     { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for run directories (default: runs)' },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors and the run directory' },
+    { name: 'verbose', type: 'boolean', description: 'print the full backend choice (every skipped backend and why; also: tudui devices)' },
   ],
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('tudui run expects exactly one experiment file', 'tudui run experiments/digits-cnn.yaml');
@@ -87,6 +89,7 @@ export const command: Command = {
         device,
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,
+        out: runOutput(Boolean(args.options.verbose)),
       });
       // -q prints nothing but errors and where the run is
       if (args.options.quiet && outcome.runDir) process.stdout.write(`run: ${outcome.runDir}\n`);
