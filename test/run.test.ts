@@ -73,7 +73,7 @@ describe('tudui run', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/total trainable parameters: 307/);
-    expect(result.stdout).toMatch(/using (tudui-native|wasm|tensorflow|cpu)/);
+    expect(result.stdout).toMatch(/^device cpu: (tudui-native|wasm|tfjs-node|tensorflow|cpu) \(/m); // the short device line (full: --verbose)
     expect(result.stdout.match(/^epoch \d\/3 /gm)).toHaveLength(3);
   });
 
