@@ -43,7 +43,7 @@ describe(`tudui run --device gpu (WebGPU)${available ? '' : ` (skipped: ${webgpu
     for (const device of ['gpu', 'cpu']) {
       const r = spawnSync(process.execPath, [BIN, 'run', 'e.yaml', '--device', device, '--runs-dir', device], { cwd: work, encoding: 'utf8', env });
       expect(r.status, r.stderr).toBe(0);
-      if (device === 'gpu') expect(r.stdout).toMatch(/using webgpu/);
+      if (device === 'gpu') expect(r.stdout).toMatch(/^device gpu: webgpu /m);
       const dir = join(work, device, 'gpu-vs-cpu');
       const run = join(dir, readdirSync(dir)[0]!);
       const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
