@@ -3,7 +3,7 @@
  * `npx tsc -p .` first, `npm test` does it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
@@ -468,5 +468,24 @@ describe('the device line', () => {
     expect(line.length).toBeLessThan(160);
     const v = tudui(['run', 'a.yaml', '--runs-dir', 'runs', '--verbose'], dir);
     expect(v.stdout).toMatch(/^device cpu: using /m);
+  });
+});
+
+describe('--backend and --threads', () => {
+  it('run on exactly the named backend with the given threads; an unknown or mismatched one changes nothing', () => {
+    const dir = files({ 'a.yaml': SYNTH('a') });
+    const r = tudui(['run', 'a.yaml', '--runs-dir', 'runs', '--backend', 'wasm', '--threads', '1', '--verbose'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/using wasm: .*1 thread/);
+    const bad = tudui(['run', 'a.yaml', '--runs-dir', 'other', '--backend', 'nosuch'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown backend 'nosuch' \(expected one of tfjs-node-gpu, webgpu, tfjs-node, tudui-native, wasm, cpu\)/);
+    const mismatch = tudui(['run', 'a.yaml', '--runs-dir', 'other', '--backend', 'wasm', '--device', 'gpu'], dir);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/backend wasm is a cpu backend, but device gpu was asked for/);
+    const threads = tudui(['run', 'a.yaml', '--runs-dir', 'other', '--threads', '0'], dir);
+    expect(threads.code).toBe(1);
+    expect(threads.stderr).toMatch(/--threads expects a whole number ≥ 1, received 0/);
+    expect(existsSync(join(dir, 'other'))).toBe(false);
   });
 });

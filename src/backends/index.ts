@@ -24,8 +24,15 @@ export type DeviceKind = 'gpu' | 'cpu';
 export interface SelectOptions {
   /** Where to print the choice (and, for auto, why better candidates were skipped). Default: nothing printed. */
   log?: (line: string) => void;
-  /** Threads for the wasm backend (default: logical cores, at most 8). */
+  /** Threads for the wasm backend and the tudui-native addon (default: logical cores; wasm at most 8). */
   threads?: number;
+  /** Use exactly this provider (`tudui devices` lists them): no fallback; an error says why it does not load. */
+  backend?: string;
+}
+
+/** Provider names, for `--backend` (in the order `auto` tries them). */
+export function backendNames(): string[] {
+  return PROVIDERS.map((p) => p.name);
 }
 
 export interface SelectedBackend {
@@ -187,7 +194,14 @@ export async function selectBackend(device: Device, opts: SelectOptions = {}): P
   }
   const tf = await loadTf();
   const log = opts.log ?? (() => {});
-  const candidates = PROVIDERS.filter((p) => device === 'auto' || p.kind === device);
+  if (opts.backend !== undefined && !PROVIDERS.some((p) => p.name === opts.backend)) {
+    throw new UserError(`unknown backend '${opts.backend}' (expected one of ${backendNames().join(', ')})`);
+  }
+  const named = PROVIDERS.find((p) => p.name === opts.backend);
+  if (named && device !== 'auto' && named.kind !== device) {
+    throw new UserError(`backend ${named.name} is a ${named.kind} backend, but device ${device} was asked for`, `drop --backend, or use device: ${named.kind}`);
+  }
+  const candidates = named ? [named] : PROVIDERS.filter((p) => device === 'auto' || p.kind === device);
   const skipped: Array<{ provider: BackendProvider; reason: string; install?: string }> = [];
   const ctx: ProviderContext = opts.threads === undefined ? { tf } : { tf, threads: opts.threads };
   for (const provider of candidates) {
@@ -201,6 +215,10 @@ export async function selectBackend(device: Device, opts: SelectOptions = {}): P
       return { tf, name: r.backend, description: r.description };
     }
     skipped.push({ provider, reason: r.reason, ...(r.install ? { install: r.install } : {}) });
+  }
+  if (named) {
+    const s0 = skipped[0]!;
+    throw new UserError(`backend ${named.name} does not load: ${s0.reason}`, s0.install ?? 'tudui devices lists the backends this machine offers');
   }
   if (device === 'gpu') {
     const installs = [...new Set(skipped.map((s) => s.install).filter((x): x is string => !!x))];

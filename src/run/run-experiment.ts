@@ -27,6 +27,9 @@ export interface RunOptions {
   runDir?: string;
   /** Overrides the experiment's `device`. */
   device?: 'auto' | 'cpu' | 'gpu';
+  /** Use exactly this backend (`tudui devices` names them), and this many CPU threads. */
+  backend?: string;
+  threads?: number;
   cwd?: string;
   /** Where progress and logs go (default process.stdout). */
   out?: { write(s: string): unknown; isTTY?: boolean };
@@ -145,7 +148,11 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   let backend: Awaited<ReturnType<typeof import('../backends/index.js').selectBackend>>;
   try {
     const { selectBackend } = await import('../backends/index.js');
-    backend = await selectBackend(exp.device, { log });
+    backend = await selectBackend(exp.device, {
+      log,
+      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    });
   } catch (e) {
     lock?.release();
     return failure(e, opts.resume ? runDir! : undefined);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
-import { deviceOption, exitCode, interruptController } from './run.js';
+import { BACKEND_OPTIONS, backendOptions, deviceOption, exitCode, interruptController } from './run.js';
 
 /** A checkpoint name inside the run's checkpoints/ directory (a path to one is accepted too). */
 function checkpointOption(value: string): string {
@@ -22,6 +22,7 @@ export const command: Command = {
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'change a config value (needs --allow-changed), repeatable' },
     { name: 'allow-changed', type: 'boolean', description: 'resume even though the config differs from the checkpoint (e.g. more epochs)' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" },
+    ...BACKEND_OPTIONS,
     { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
   ],
   async run(args) {
@@ -39,6 +40,7 @@ export const command: Command = {
         allowChanged: Boolean(args.options['allow-changed']),
         ...(args.options.from !== undefined ? { from: checkpointOption(String(args.options.from)) } : {}),
         device: deviceOption(args.options.device),
+        ...backendOptions(args.options),
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,
       });

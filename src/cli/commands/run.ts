@@ -1,3 +1,4 @@
+import type { OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
@@ -29,6 +30,23 @@ export function interruptController(log: (s: string) => void): { signal: AbortSi
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** `--backend NAME` and `--threads N`, shared by run and resume (the names are checked by selectBackend). */
+export const BACKEND_OPTIONS: OptionSpec[] = [
+  { name: 'backend', type: 'string', value: 'name', description: 'use exactly this backend (tudui-native, wasm, cpu, webgpu, …; tudui devices lists them), no fallback' },
+  { name: 'threads', type: 'number', value: 'n', description: 'CPU threads for the native and wasm backends (default: every core)' },
+];
+
+export function backendOptions(options: Record<string, unknown>): { backend?: string; threads?: number } {
+  const r: { backend?: string; threads?: number } = {};
+  if (options.backend !== undefined) r.backend = String(options.backend);
+  if (options.threads !== undefined) {
+    const n = Number(options.threads);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`--threads expects a whole number ≥ 1, received ${String(options.threads)}`);
+    r.threads = n;
+  }
+  return r;
 }
 
 export function deviceOption(value: unknown): (typeof DEVICES)[number] | undefined {
@@ -71,6 +89,7 @@ export const command: Command = {
   options: [
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value (YAML syntax), repeatable' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
+    ...BACKEND_OPTIONS,
     { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for run directories (default: runs)' },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors and the run directory' },
     { name: 'verbose', type: 'boolean', description: 'print the full backend choice (every skipped backend and why; also: tudui devices)' },
@@ -87,6 +106,7 @@ export const command: Command = {
         overrides: (args.options.set as string[] | undefined) ?? [],
         runsDir: args.options['runs-dir'] as string | undefined,
         device,
+        ...backendOptions(args.options),
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,
         out: runOutput(Boolean(args.options.verbose)),
