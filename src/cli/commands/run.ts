@@ -85,7 +85,7 @@ export function exitCode(outcome: RunOutcome): number {
 export const command: Command = {
   name: 'run',
   summary: 'Train and evaluate one experiment, writing a run directory (TensorBoard events, checkpoints, metrics, summary).',
-  usage: 'tudui run <experiment.yaml> [--set key=value]... [--device auto|cpu|gpu] [--runs-dir DIR]',
+  usage: 'tudui run <experiment.yaml> [--set key=value]... [--device auto|cpu|gpu] [--backend NAME] [--threads N] [--runs-dir DIR]',
   options: [
     { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value (YAML syntax), repeatable' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
