@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UserError } from '../errors.js';
 import { BACKEND_OPTIONS, backendOptions, deviceOption, exitCode, interruptController } from './run.js';
+import { runOutput } from '../output.js';
 
 /** A checkpoint name inside the run's checkpoints/ directory (a path to one is accepted too). */
 function checkpointOption(value: string): string {
@@ -23,6 +24,7 @@ export const command: Command = {
     { name: 'allow-changed', type: 'boolean', description: 'resume even though the config differs from the checkpoint (e.g. more epochs)' },
     { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" },
     ...BACKEND_OPTIONS,
+    { name: 'verbose', type: 'boolean', description: 'print the full backend choice (every skipped backend and why; also: tudui devices)' },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
   ],
   async run(args) {
@@ -43,6 +45,7 @@ export const command: Command = {
         ...backendOptions(args.options),
         quiet: Boolean(args.options.quiet),
         signal: interrupt.signal,
+        out: runOutput(Boolean(args.options.verbose)),
       });
       return exitCode(outcome);
     } finally {
