@@ -514,114 +514,6 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-// ---------------------------------------------------------------------------------------------- max pooling on oneDNN
-// Training-mode max pooling keeps, per output, which cell of its window won (oneDNN's workspace, one byte per output
-// for windows up to 256 cells); the gradient then scatters dy through it without reading x again. Used when the
-// window tiles the input exactly or with padding on the right/bottom (oneDNN needs the exact output size).
-
-struct PoolEntry {
-  pooling_v2_forward::primitive_desc fwd_pd;
-  primitive fwd, bwd;
-};
-
-memory::desc pool_src_md(const PoolGeom& g) {
-  return memory::desc({g.N, g.C, g.IH, g.IW}, memory::data_type::f32, memory::format_tag::nhwc);
-}
-memory::desc pool_dst_md(const PoolGeom& g) {
-  return memory::desc({g.N, g.C, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nhwc);
-}
-
-std::shared_ptr<PoolEntry> max_pool_entry(const PoolGeom& g) {
-  static std::unordered_map<std::string, std::shared_ptr<PoolEntry>> c;
-  char buf[160];
-  snprintf(buf, sizeof buf, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld", (long long)g.N, (long long)g.IH,
-           (long long)g.IW, (long long)g.C, (long long)g.KH, (long long)g.KW, (long long)g.OH, (long long)g.OW,
-           (long long)g.SH, (long long)g.SW, (long long)g.PT, (long long)g.PL);
-  auto it = c.find(buf);
-  if (it != c.end()) return it->second;
-  const int64_t pb = (g.OH - 1) * g.SH + g.KH - g.IH - g.PT, pr = (g.OW - 1) * g.SW + g.KW - g.IW - g.PL;
-  need(pb >= 0 && pr >= 0, "maxPoolWs: window does not cover the input");
-  auto e = std::make_shared<PoolEntry>();
-  const memory::dims strides{g.SH, g.SW}, kernel{g.KH, g.KW}, dil{0, 0}, pl{g.PT, g.PL}, prr{pb, pr};
-  pooling_v2_forward::desc fd(prop_kind::forward_training, algorithm::pooling_max, pool_src_md(g), pool_dst_md(g),
-                              strides, kernel, dil, pl, prr);
-  e->fwd_pd = pooling_v2_forward::primitive_desc(fd, eng());
-  e->fwd = pooling_v2_forward(e->fwd_pd);
-  pooling_v2_backward::desc bd(algorithm::pooling_max, pool_src_md(g), pool_dst_md(g), strides, kernel, dil, pl, prr);
-  e->bwd = pooling_v2_backward(pooling_v2_backward::primitive_desc(bd, eng(), e->fwd_pd));
-  if (c.size() >= 256) c.clear();
-  c[buf] = e;
-  return e;
-}
-
-// maxPoolWsSize(geom): bytes of workspace maxPoolWs needs, or -1 when it cannot take this geometry.
-napi_value MaxPoolWsSize(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a(env, info, 1);
-    size_t np;
-    const int32_t* p = i32(env, a.argv[0], &np, "geometry");
-    PoolGeom g = pool_geom(p, np);
-    const int64_t pb = (g.OH - 1) * g.SH + g.KH - g.IH - g.PT, pr = (g.OW - 1) * g.SW + g.KW - g.IW - g.PL;
-    double bytes = -1;
-    if (pb >= 0 && pr >= 0 && pb < g.KH && pr < g.KW) bytes = double(max_pool_entry(g)->fwd_pd.workspace_desc().get_size());
-    napi_value r;
-    NAPI_CALL(env, napi_create_double(env, bytes, &r));
-    return r;
-  });
-}
-
-// maxPoolWs(x, y, ws, geom): y = max pool of x, ws = the winners (for maxPoolGradWs); whether ws is usable.
-napi_value MaxPoolWs(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a(env, info, 4);
-    size_t nx, ny, nws, np;
-    float* x = f32(env, a.argv[0], &nx, "x");
-    float* y = f32(env, a.argv[1], &ny, "y");
-    uint8_t* ws = typed_ptr<uint8_t>(env, a.argv[2], napi_uint8_array, &nws, "workspace");
-    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
-    PoolGeom g = pool_geom(p, np);
-    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "maxPoolWs: sizes");
-    auto e = max_pool_entry(g);
-    const memory::desc wmd = e->fwd_pd.workspace_desc();
-    need(nws == wmd.get_size(), "maxPoolWs: workspace size");
-    e->fwd.execute(strm(), {{DNNL_ARG_SRC, memory(pool_src_md(g), eng(), x)}, {DNNL_ARG_DST, memory(pool_dst_md(g), eng(), y)},
-                            {DNNL_ARG_WORKSPACE, memory(wmd, eng(), ws)}});
-    strm().wait();
-    // oneDNN starts each window at -FLT_MAX and skips NaN; tfjs gives -inf for an all -inf window, and its gradient
-    // (like maxPoolGrad's) differs for NaN windows. Either case: false, and the caller uses maxPool / maxPoolGrad.
-    int bad = 0;
-    const float lowest = std::numeric_limits<float>::lowest();
-#pragma omp parallel for reduction(| : bad) schedule(static) if (big(ny))
-    for (size_t i = 0; i < ny; ++i) bad |= !(y[i] > lowest);
-#pragma omp parallel for reduction(| : bad) schedule(static) if (big(nx))
-    for (size_t i = 0; i < nx; ++i) bad |= x[i] != x[i];
-    napi_value r;
-    NAPI_CALL(env, napi_get_boolean(env, bad == 0, &r));
-    return r;
-  });
-}
-
-// maxPoolGradWs(dy, ws, dx, geom): dx = dy routed to the winners recorded by maxPoolWs.
-napi_value MaxPoolGradWs(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a(env, info, 4);
-    size_t ndy, nws, ndx, np;
-    float* dy = f32(env, a.argv[0], &ndy, "dy");
-    uint8_t* ws = typed_ptr<uint8_t>(env, a.argv[1], napi_uint8_array, &nws, "workspace");
-    float* dx = f32(env, a.argv[2], &ndx, "dx");
-    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
-    PoolGeom g = pool_geom(p, np);
-    need(ndx == size_t(g.N * g.IH * g.IW * g.C) && ndy == size_t(g.N * g.OH * g.OW * g.C), "maxPoolGradWs: sizes");
-    auto e = max_pool_entry(g);
-    const memory::desc wmd = e->fwd_pd.workspace_desc();
-    need(nws == wmd.get_size(), "maxPoolGradWs: workspace size");
-    e->bwd.execute(strm(), {{DNNL_ARG_DIFF_DST, memory(pool_dst_md(g), eng(), dy)}, {DNNL_ARG_DIFF_SRC, memory(pool_src_md(g), eng(), dx)},
-                            {DNNL_ARG_WORKSPACE, memory(wmd, eng(), ws)}});
-    strm().wait();
-    return undefined(env);
-  });
-}
-
 TUDUI_CLONES void avg_pool_row(const float* x, float* y, const PoolGeom& g,
                                                                       int64_t n, int64_t oh) {
   const int64_t C = g.C;
@@ -937,9 +829,6 @@ NAPI_MODULE_INIT() {
              {"convBackwardWeights", ConvBackwardWeights},
              {"maxPool", MaxPool},
              {"maxPoolGrad", MaxPoolGrad},
-             {"maxPoolWsSize", MaxPoolWsSize},
-             {"maxPoolWs", MaxPoolWs},
-             {"maxPoolGradWs", MaxPoolGradWs},
              {"avgPool", AvgPool},
              {"avgPoolGrad", AvgPoolGrad},
              {"matMul", MatMul},

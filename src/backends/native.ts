@@ -51,11 +51,6 @@ export interface NativeAddon {
   convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
   maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  /** Bytes of winner workspace for maxPoolWs, or -1 when oneDNN cannot take the geometry. */
-  maxPoolWsSize(geom: Int32Array): number;
-  /** false when x has NaN or a window's max is -inf: then y and the workspace differ from tfjs's (use maxPool). */
-  maxPoolWs(x: Float32Array, y: Float32Array, ws: Uint8Array, geom: Int32Array): boolean;
-  maxPoolGradWs(dy: Float32Array, ws: Uint8Array, dx: Float32Array, geom: Int32Array): void;
   avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, geom: Int32Array): void;
@@ -508,12 +503,6 @@ function makeKernels(
     bu.computePool2DInfo(
       x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
 
-  /**
-   * Which cell of each window won, per MaxPool output array (oneDNN's workspace), so MaxPoolGrad routes dy without
-   * re-reading x. Keyed by the output's array: tensor data never changes, and a recycled array gets a new entry
-   * (or none) from the kernel that reuses it; the geometry is checked as well.
-   */
-  const poolWinners = new WeakMap<Float32Array, { ws: Uint8Array; geom: string }>();
   const pool = (name: 'MaxPool' | 'AvgPool'): KernelImpl => (args) => {
     const { backend } = args;
     const x = args.inputs.x!;
@@ -523,16 +512,7 @@ function makeKernels(
     const geom = poolGeom(info);
     if (!geom) return fallback(name, args);
     const y = out32(sizeOf(info.outShape));
-    // The winners are only worth keeping when a gradient may follow (a tape is recording).
-    const wsBytes = name === 'MaxPool' && recording() ? nat.maxPoolWsSize(geom) : -1;
-    if (wsBytes >= 0) {
-      const ws = new Uint8Array(wsBytes);
-      if (nat.maxPoolWs(xv, y, ws, geom)) poolWinners.set(y, { ws, geom: geom.join() });
-      else {
-        poolWinners.delete(y);
-        nat.maxPool(xv, y, geom);
-      }
-    } else if (name === 'MaxPool') nat.maxPool(xv, y, geom);
+    if (name === 'MaxPool') nat.maxPool(xv, y, geom);
     else nat.avgPool(xv, y, geom);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
@@ -546,10 +526,7 @@ function makeKernels(
     const geom = poolGeom(info);
     if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('MaxPoolGrad', args);
     const dx = out32(xv.length);
-    const yv = args.inputs.output ? f32(backend, args.inputs.output) : undefined;
-    const winners = yv && poolWinners.get(yv);
-    if (winners && winners.geom === geom.join()) nat.maxPoolGradWs(dyv, winners.ws, dx, geom);
-    else nat.maxPoolGrad(xv, dyv, dx, geom);
+    nat.maxPoolGrad(xv, dyv, dx, geom);
     return backend.makeTensorInfo([...x.shape], 'float32', dx);
   };
 
