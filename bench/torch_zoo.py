@@ -251,41 +251,37 @@ def main() -> None:
     t0 = time.perf_counter()
     over = lambda frac: budget > 0 and time.perf_counter() - t0 > frac * budget  # noqa: E731
     capped = False
-    train, evals = [], []
     # Warm-up: --warmup steps and at least WARMUP_S, as the tfjs children do (scripts/bench/child.mjs).
     WARMUP_S = 1.0
-    net.train()
-    tw, i = time.perf_counter(), 0
-    while i < max(1, args.warmup) or time.perf_counter() - tw < WARMUP_S:
-        if i and over(0.15):
-            capped = capped or i < args.warmup
-            break
-        train_step()
-        i += 1
-    for i in range(args.steps):
-        if i and over(0.6):
-            capped = True
-            break
-        t = time.perf_counter()
-        loss = train_step()
-        train.append((time.perf_counter() - t) * 1000)
+
+    def phase(fn, warm_frac, timed_frac, check=lambda r: None):
+        """Warm up until warm_frac of the budget, then --steps timed steps until timed_frac; ms per step."""
+        nonlocal capped
+        tw, i = time.perf_counter(), 0
+        while i < max(1, args.warmup) or time.perf_counter() - tw < WARMUP_S:
+            if i and over(warm_frac):
+                capped = capped or i < args.warmup
+                break
+            fn()
+            i += 1
+        ms = []
+        for i in range(args.steps):
+            if i and over(timed_frac):
+                capped = True
+                break
+            t = time.perf_counter()
+            check(fn())
+            ms.append((time.perf_counter() - t) * 1000)
+        return ms
+
+    def finite(loss):
         if not math.isfinite(loss):
             raise SystemExit(f"torch_zoo: loss is {loss}")
+
+    net.train()
+    train = phase(train_step, 0.15, 0.6, finite)
     net.eval()
-    tw, i = time.perf_counter(), 0
-    while i < max(1, args.warmup) or time.perf_counter() - tw < WARMUP_S:
-        if i and over(0.7):
-            capped = capped or i < args.warmup
-            break
-        eval_step()
-        i += 1
-    for i in range(args.steps):
-        if i and over(0.95):
-            capped = True
-            break
-        t = time.perf_counter()
-        eval_step()
-        evals.append((time.perf_counter() - t) * 1000)
+    evals = phase(eval_step, 0.7, 0.95)
 
     layout = "channels_last" if args.channels_last else "NCHW"
     if args.channels_last and not spatial:

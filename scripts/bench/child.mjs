@@ -135,23 +135,29 @@ export async function childMain(o, root) {
   const t0 = performance.now();
   const over = (frac) => performance.now() - t0 > frac * budget;
   let capped = false;
-  const trainMs = [], evalMs = [];
-  // Warm-up: --warmup steps and at least WARMUP_MS (V8's optimising compiler and oneDNN's primitive cache need a few
-  // dozen steps of a small net; PyTorch's twin warms up the same way).
+  // One phase: warm-up (--warmup steps and at least WARMUP_MS: V8's optimising compiler and oneDNN's primitive cache
+  // need a few dozen steps of a small net; PyTorch's twin warms up the same way) until `warmFrac` of the budget, then
+  // --steps timed steps until `timedFrac`. `check` sees each timed step's result.
   const WARMUP_MS = 1000;
-  let tw = performance.now();
-  for (let i = 0; i < Math.max(1, o.warmup) || performance.now() - tw < WARMUP_MS; i++) {
-    if (i && over(0.15)) { capped ||= i < o.warmup; break; }
-    await step();
-  }
-  stats?.reset();
-  for (let i = 0; i < o.steps; i++) {
-    if (i && over(0.6)) { capped = true; break; }
-    const t = performance.now();
-    const loss = await step();
-    trainMs.push(performance.now() - t);
+  const phase = async (fn, warmFrac, timedFrac, beforeTimed = () => {}, check = () => {}) => {
+    const tw = performance.now();
+    for (let i = 0; i < Math.max(1, o.warmup) || performance.now() - tw < WARMUP_MS; i++) {
+      if (i && over(warmFrac)) { capped ||= i < o.warmup; break; }
+      await fn();
+    }
+    beforeTimed();
+    const ms = [];
+    for (let i = 0; i < o.steps; i++) {
+      if (i && over(timedFrac)) { capped = true; break; }
+      const t = performance.now();
+      check(await fn());
+      ms.push(performance.now() - t);
+    }
+    return ms;
+  };
+  const trainMs = await phase(step, 0.15, 0.6, () => stats?.reset(), (loss) => {
     if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
-  }
+  });
   let fallback;
   if (stats) {
     try {
@@ -160,17 +166,7 @@ export async function childMain(o, root) {
       fallback = { text: `n/a (${e instanceof Error ? e.message : e})` };
     }
   }
-  tw = performance.now();
-  for (let i = 0; i < Math.max(1, o.warmup) || performance.now() - tw < WARMUP_MS; i++) {
-    if (i && over(0.7)) { capped ||= i < o.warmup; break; }
-    evalStep();
-  }
-  for (let i = 0; i < o.steps; i++) {
-    if (i && over(0.95)) { capped = true; break; }
-    const t = performance.now();
-    evalStep();
-    evalMs.push(performance.now() - t);
-  }
+  const evalMs = await phase(evalStep, 0.7, 0.95);
   const pipe = o.child === 'cpu' ? undefined : await pipelineMs(tf, root, exp, info);
   const out = {
     backend: o.child, net: o.net, description, batch: batchSize, evalBatch,

@@ -37,6 +37,11 @@ export interface KernelContext {
   floatSum: KernelImpl;
 }
 
+/** Geometry of the addon's copyBox: dst[i] = src[i + offset] where in range, else the fill value. */
+export function copyBoxGeom(src: readonly number[], dst: readonly number[], offset: readonly number[]): Int32Array {
+  return Int32Array.from([src.length, ...src, ...dst, ...offset]);
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -171,7 +176,7 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     if (!xv || r === 0 || r > 8 || xv.length === 0) return fallback('PadV2', args);
     const outShape = x.shape.map((d, i) => d + attrs.paddings[i]![0] + attrs.paddings[i]![1]);
     const o = out32(sizeOf(outShape));
-    nat.copyBox(xv, o, Int32Array.from([r, ...x.shape, ...outShape, ...attrs.paddings.map((p) => -p[0])]), attrs.constantValue ?? 0);
+    nat.copyBox(xv, o, copyBoxGeom(x.shape, outShape, attrs.paddings.map((p) => -p[0])), attrs.constantValue ?? 0);
     return backend.makeTensorInfo(outShape, 'float32', o);
   };
 
@@ -185,7 +190,7 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as TF.Tensor, attrs.begin, attrs.size) as [number[], number[]];
     if (sizeOf(size) === 0) return fallback('Slice', args);
     const o = out32(sizeOf(size));
-    nat.copyBox(xv, o, Int32Array.from([r, ...x.shape, ...size, ...begin]), 0);
+    nat.copyBox(xv, o, copyBoxGeom(x.shape, size, begin), 0);
     return backend.makeTensorInfo(size, 'float32', o);
   };
 

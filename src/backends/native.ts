@@ -35,7 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
 import { registerFusedGradients } from './fused-kernels.js';
-import { makeOpKernels, sizeOf, type CpuBackend, type KernelArgs, type KernelImpl } from './native-ops.js';
+import { copyBoxGeom, makeOpKernels, sizeOf, type CpuBackend, type KernelArgs, type KernelImpl } from './native-ops.js';
 
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
@@ -185,11 +185,6 @@ function convGeom(tf: Tf, info: TF.backend_util.Conv2DInfo, relu: boolean): { ge
   return ih < info.inHeight || iw < info.inWidth ? { geom, crop: [ih, iw] } : { geom };
 }
 
-/** Geometry for the addon's copyBox: `src` [N, H, W, C] → `dst` [N, h, w, C] from the top-left corner (zero fill). */
-function boxGeom(src: readonly number[], dst: readonly number[]): Int32Array {
-  return Int32Array.from([4, ...src, ...dst, 0, 0, 0, 0]);
-}
-
 function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
   const p = info.padInfo;
   if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
@@ -331,7 +326,7 @@ function makeKernels(
   const cropInput = (xv: Float32Array, shape: readonly number[], [h, w]: [number, number]): Float32Array => {
     const dst = [shape[0]!, h, w, shape[3]!];
     const out = new Float32Array(sizeOf(dst));
-    nat.copyBox(xv, out, boxGeom(shape, dst), 0);
+    nat.copyBox(xv, out, copyBoxGeom(shape, dst, [0, 0, 0, 0]), 0);
     return out;
   };
   const cpuFn = (name: string): KernelImpl => {
@@ -471,7 +466,7 @@ function makeKernels(
       const cropShape = [shape[0]!, g.crop[0], g.crop[1], shape[3]!];
       const part = new Float32Array(sizeOf(cropShape));
       nat.convBackwardData(dyv, wv, part, g.geom);
-      nat.copyBox(part, dx, boxGeom(cropShape, shape), 0);
+      nat.copyBox(part, dx, copyBoxGeom(cropShape, shape, [0, 0, 0, 0]), 0);
     };
     return lazyOutput(backend, shape, [dyv, wv], backwardData);
   };
