@@ -2,45 +2,17 @@
  * Runs that survive (issue 7), through the real CLI: kill -9 at random moments then `tudui resume`, Ctrl-C,
  * a loss that becomes NaN, a read-only or full runs directory, and resumed == uninterrupted.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from './helpers/tfevents.js';
+import { sleep, startTudui as startRun, tudui as tuduiWith, waitFor } from './helpers/run-dir.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'tudui.js');
+/** The CLI, optionally under a wrapper command (`prefix`: unshare for the full-disk tests). */
+const tudui = (args: string[], cwd: string, prefix: string[] = []) => tuduiWith(args, cwd, {}, prefix);
 
-function tudui(args: string[], cwd: string, prefix: string[] = []) {
-  const cmd = prefix.length ? prefix[0]! : process.execPath;
-  const argv = prefix.length ? [...prefix.slice(1), process.execPath, BIN, ...args] : [BIN, ...args];
-  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Start a run; resolves with its exit code after `act` (kill, signal) has been applied to it. */
-function startRun(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) =>
-    child.on('exit', (code, signal) => res({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
-    await sleep(20);
-  }
-}
 
 const EXPERIMENT = `
 name: survivor
