@@ -10,5 +10,6 @@ export { readMetrics } from './run/metrics.js';
 /** Loads TensorFlow.js when called (the module imports it). */
 export const loadCheckpointModel = async (dir: string) => (await import('./run/checkpoint.js')).loadCheckpointModel(dir);
 export { packageVersion } from './version.js';
+export { UserError, isUserError } from './errors.js';
 export { sweep } from './sweep/index.js';
 export type { SweepOptions, SweepResult, SummaryRow as SweepSummaryRow, Manifest as SweepManifest } from './sweep/index.js';

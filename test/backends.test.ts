@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROVIDERS, listDevices, selectBackend } from '../src/backends/index.js';
-import { isUserError } from '../src/cli/errors.js';
+import { isUserError } from '../src/errors.js';
 
 describe('selectBackend', () => {
   it('lists the candidates best first, gpu before cpu, with an extension point per provider', () => {

@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { firstLine, isModuleNotFound } from './load-errors.js';
 
 export type Tf = typeof TF;

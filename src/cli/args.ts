@@ -1,5 +1,5 @@
 /** Options declared as data; a tiny parser so the CLI needs no dependency to start. */
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export interface OptionSpec {
   name: string; // long name without dashes

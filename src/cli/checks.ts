@@ -1,7 +1,7 @@
 /** Checks of command-line arguments that must fail before anything heavy starts (one line each, UserError). */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 /** `--runs-dir` (or another output parent) must be a directory or creatable as one: no file in the way. */
 export function checkOutputDir(dir: string | undefined, option: string, cwd = process.cwd()): void {

@@ -1,6 +1,6 @@
 import { parseArgs, formatOptions } from './args.js';
 import { GLOBAL_OPTIONS, type Command } from './command.js';
-import { isUserError } from './errors.js';
+import { isUserError } from '../errors.js';
 import { packageVersion as version } from '../version.js';
 
 /** Command table: name → lazy loader. Keep loaders cheap; heavy imports happen inside `run`. */

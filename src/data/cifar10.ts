@@ -6,7 +6,7 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { downloadVerified, extractTarGz, tempNameFor } from './io.js';
 import type { DatasetInfo, ImageSplit, LoadOptions, RemoteFile } from './types.js';
 

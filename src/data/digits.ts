@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { maybeGunzip, md5, readNamed } from './io.js';
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit } from './types.js';

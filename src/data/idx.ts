@@ -6,7 +6,7 @@
  * dimensions as uint32, then the bytes. Sizes must match the header exactly.
  */
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { downloadVerified, firstExisting, readMaybeGzip } from './io.js';
 import type { DatasetInfo, ImageSplit, LoadOptions, RemoteFile } from './types.js';
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit, LoadOptions } from './types.js';
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { CIFAR10_INFO, cifar10Missing, loadCifar10 } from './cifar10.js';
 import { DIGITS_DEFAULT_ROOT, DIGITS_FILE, DIGITS_INFO, loadDigits } from './digits.js';
 import { imageFolderClassesSync, imageFolderShape, loadImageFolder, scanImageFolderSync } from './image-folder.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { RemoteFile } from './types.js';
 
 export function md5(buf: Uint8Array): string {

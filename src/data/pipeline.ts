@@ -17,7 +17,7 @@
  *   i.e. before normalisation), then crop an H×W window at offsets dy, dx uniform in 0..2p.
  * - horizontal_flip: like RandomHorizontalFlip(0.5), applied after the crop.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { mixSeed, mulberry32, randInt, shuffleInPlace, STREAM } from './prng.js';
 import type { AugmentConfig, Batch, BatchOptions, DatasetInfo, ImageSplit, NormalizeConfig } from './types.js';
 

@@ -7,7 +7,7 @@
  * by about 1.6 noise standard deviations on average, so single pixels are ambiguous while whole images are linearly
  * separable: a small model learns it within an epoch or two.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { mixSeed, mulberry32, randNormal, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit } from './types.js';
 

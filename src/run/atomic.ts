@@ -1,7 +1,7 @@
 /** Crash-safe file writes: a killed process leaves either the old file or the new one, never half of one. */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 let counter = 0;
 function tempName(path: string): string {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { MetricPoint } from './metrics.js';
 
 export interface TrainingState {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { symlinkAtomic, writeDirAtomic } from './atomic.js';
 import { CHECKSUMS, checkCheckpoint, readJson, readState, sha256, type Checksums, type TrainingState } from './checkpoint-files.js';
 

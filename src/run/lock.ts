@@ -6,7 +6,7 @@
 import { closeSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { describeWriteError } from './atomic.js';
 
 export const LOCK_FILE = 'tudui.lock';

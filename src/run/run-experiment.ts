@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync 
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentHash, formatError, loadExperiment, resolvedToObject, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
-import { isUserError, UserError } from '../cli/errors.js';
+import { isUserError, UserError } from '../errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
 import { symlinkAtomic, WriteError, writeFileAtomic } from './atomic.js';
 import { checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';

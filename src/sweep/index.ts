@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import { formatError, loadExperiment } from '../config/index.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { createRunDir } from '../run/run-dir.js';
 import type { EpochMetrics } from '../train/loop.js';
 import { childProcess, inProcess, type Executor } from './executor.js';

@@ -1,7 +1,7 @@
 /** `sweep.json`: the sweep's members and their state, rewritten atomically whenever a member changes state. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../run/atomic.js';
 import type { GridValue } from './grid.js';
 import type { HParam } from './plan.js';

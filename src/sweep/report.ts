@@ -1,7 +1,7 @@
 /** The end-of-sweep summary: one row per member, ranked by a metric; printed as a table, written as CSV and JSON. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../run/atomic.js';
 import type { RunSummary } from '../run/run-experiment.js';
 import type { Manifest, MemberStatus } from './manifest.js';

@@ -13,7 +13,7 @@ import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type Traini
 import { setTraining } from '../run/phase.js';
 import { appendMetric, readMetrics, type MetricPoint } from '../run/metrics.js';
 import { EventWriter } from '../tensorboard/index.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { perExampleLoss } from './loss.js';
 import { Optimizer } from './optimizers.js';
 import { learningRate } from './schedule.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 import { BACKEND_OPTIONS, backendOptions, deviceOption, exitCode, interruptController } from './run.js';
 import { runOutput } from '../output.js';
 

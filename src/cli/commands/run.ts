@@ -1,6 +1,6 @@
 import type { OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
 import { runOutput } from '../output.js';
 import { formatError } from '../../config/index.js';

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 import { checkOutputDir } from '../checks.js';
 import { deviceOption, interruptController } from './run.js';
 

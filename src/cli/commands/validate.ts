@@ -1,6 +1,6 @@
 /** `tudui validate FILE... [--set k=v]... [--json]`: check experiment files without loading TensorFlow. */
 import type { Command } from '../command.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 import type { ConfigError } from '../../config/index.js';
 
 export const command: Command = {
