@@ -4,12 +4,15 @@
  */
 export { loadExperiment, validateFiles, formatError, resolvedToYaml, experimentHash } from './config/index.js';
 export type { ResolvedExperiment, ConfigError } from './config/index.js';
-export { runExperiment, readStatus } from './run/run-experiment.js';
-export type { RunOptions, RunOutcome, RunSummary, RunStatus } from './run/run-experiment.js';
-export { readMetrics } from './run/metrics.js';
+export { runExperiment } from './run/run-experiment.js';
+export type { RunOptions, RunOutcome } from './run/run-experiment.js';
+/** The run and sweep directories: paths, on-disk types and readers (what `ls`, `show`, `compare` and the board read). */
+export * as layout from './run/layout.js';
+export { readStatus, readSummary, readMetrics, MetricsTail, readManifest, findRuns, TAGS } from './run/layout.js';
+export type { RunSummary, RunStatus, OutcomeStatus, MetricPoint, EpochMetrics, Manifest as SweepManifest, SummaryRow as SweepSummaryRow, SweepSummary } from './run/layout.js';
 /** Loads TensorFlow.js when called (the module imports it). */
 export const loadCheckpointModel = async (dir: string) => (await import('./run/checkpoint.js')).loadCheckpointModel(dir);
 export { packageVersion } from './version.js';
 export { UserError, isUserError } from './errors.js';
 export { sweep } from './sweep/index.js';
-export type { SweepOptions, SweepResult, SummaryRow as SweepSummaryRow, Manifest as SweepManifest } from './sweep/index.js';
+export type { SweepOptions, SweepResult } from './sweep/index.js';

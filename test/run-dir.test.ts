@@ -387,7 +387,7 @@ describe('a run directory that never lies', () => {
     expect(sweepPlain.stderr).not.toMatch(/\n\s+at /);
     const sweepTraced = tudui(['sweep', '--resume', join(work, 'no-such-sweep'), '--trace'], work);
     expect(sweepTraced.code).toBe(1);
-    expect(sweepTraced.stderr).toMatch(/\n\s+at .*manifest\.js/);
+    expect(sweepTraced.stderr).toMatch(/\n\s+at .*(manifest|layout)\.js/);
     const traced = tudui(['resume', dir, '--trace'], work);
     expect(traced.code).toBe(1);
     expect(traced.stderr).toMatch(/is damaged: weights\.bin/);

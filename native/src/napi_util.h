@@ -94,6 +94,37 @@ inline napi_value undefined(napi_env env) {
   return u;
 }
 
+inline int64_t arg_i64(napi_env env, napi_value v) {
+  int64_t r;
+  NAPI_CALL(env, napi_get_value_int64(env, v, &r));
+  return r;
+}
+inline double arg_f64(napi_env env, napi_value v) {
+  double r;
+  NAPI_CALL(env, napi_get_value_double(env, v, &r));
+  return r;
+}
+inline bool arg_bool(napi_env env, napi_value v) {
+  bool r;
+  NAPI_CALL(env, napi_get_value_bool(env, v, &r));
+  return r;
+}
+
+// One function a source file exports to JS; each file's register_* (tudui_native.h) adds its list to `exports`.
+struct Export {
+  const char* name;
+  napi_callback cb;
+};
+template <size_t N>
+bool export_functions(napi_env env, napi_value exports, const Export (&fns)[N]) {
+  for (const Export& f : fns) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return false;
+    if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return false;
+  }
+  return true;
+}
+
 // Loops over at least this many elements are split across OpenMP threads.
 inline bool big(size_t elements) { return elements >= (size_t(1) << 17); }
 

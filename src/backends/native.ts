@@ -4,7 +4,7 @@
  *
  * The backend *is* a `MathBackendCPU` (made by the registered 'cpu' factory), so tensors are plain JS typed arrays
  * and every cpu kernel works on it unchanged: we re-register all of them for 'tudui-native' and override the hot
- * ones (`NATIVE_KERNELS`): convolutions and their gradients, pooling and its gradients, matrix products and
+ * ones: convolutions and their gradients, pooling and its gradients, matrix products and
  * outer-axis sums here; element-wise activations and math, broadcasting arithmetic, softmax, batch norm, pad and
  * slice, and the fused layer kernels (fused-kernels.ts) in native-ops.ts. The addon works on the typed arrays
  * without copying. Anything else (NCHW, other dtypes) falls back to the cpu kernel, and is counted
@@ -26,8 +26,8 @@
  *   step ran a mark-compact every step or two). TUDUI_NATIVE_RECYCLE=0 turns it off.
  *
  * Threads: oneDNN and the pooling loops use OpenMP (OMP_NUM_THREADS, default every core), with passive waiting
- * (see loadNativeAddon). Debug switches: TUDUI_NATIVE_ADDON (addon path), TUDUI_NATIVE_LAZY=0,
- * TUDUI_NATIVE_LAYOUT=blocked, TUDUI_NATIVE_POOL=1 (all measured no faster here).
+ * (see loadNativeAddon). Debug switches: TUDUI_NATIVE_ADDON (addon path), TUDUI_NATIVE_LAZY=0 (compute
+ * Conv2DBackpropInput at once), TUDUI_NATIVE_RECYCLE=0 (no ArrayPool).
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -44,7 +44,7 @@ type NamedAttrMap = TF.NamedAttrMap;
 
 export const NATIVE_BACKEND_NAME = 'tudui-native';
 
-/** The addon's functions (native/src/tudui_native.cc). All synchronous; outputs are preallocated by the caller. */
+/** The addon's functions (native/src/*.cc, one file per family). All synchronous; outputs are preallocated by the caller. */
 export interface NativeAddon {
   convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array): void;
   convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
@@ -58,13 +58,7 @@ export interface NativeAddon {
   sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
   addBias(y: Float32Array, bias: Float32Array | null, rows: number, cols: number, relu: boolean): void;
   info(): string;
-  lastImpl(): string;
   setNumThreads(n: number): number;
-  clearCache(): void;
-  /** 0: NHWC straight into oneDNN (default); 1: oneDNN's preferred blocked layouts with reorders. */
-  setLayout(mode: number): number;
-  /** A Float32Array from the addon's buffer pool (contents unspecified; recycled after V8 collects it). */
-  alloc(n: number): Float32Array;
   // native/src/eltwise.cc (used by native-ops.ts)
   eltwise(alg: number, x: Float32Array, y: Float32Array, alpha: number, beta: number): void;
   eltwiseGrad(alg: number, v: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number, beta: number): void;
@@ -84,7 +78,7 @@ export interface NativeAddon {
 }
 
 /**
- * Version tokens of float32 arrays, for the addon's reorder cache (native/src/tudui_native.cc run_entry): equal tokens
+ * Version tokens of float32 arrays, for the addon's reorder cache (native/src/conv.cc run_entry): equal tokens
  * promise equal contents. Tensor data never changes, with two exceptions, each of which forgets the token: the
  * in-place optimizer updates (src/train/optimizers.ts) and arrays recycled by the output pool.
  */
@@ -166,12 +160,11 @@ function pair(v: number | [number, number] | undefined, dflt: number): [number, 
  * stride: 2` conv after its explicit pad): oneDNN only runs such a conv on a strided view with its slow reference
  * code, so the callers hand it a dense copy of the rows it reads ([N, cropH, cropW, C]) and a geometry for that.
  */
-function convGeom(tf: Tf, info: TF.backend_util.Conv2DInfo, relu: boolean): { geom: Int32Array; crop?: [number, number] } | undefined {
+function convGeom(info: TF.backend_util.Conv2DInfo, relu: boolean): { geom: Int32Array; crop?: [number, number] } | undefined {
   const p = info.padInfo;
   if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
   if (info.inChannels * info.outChannels * info.filterHeight * info.filterWidth === 0) return undefined;
   if (info.batchSize * info.outHeight * info.outWidth === 0) return undefined;
-  void tf;
   const needH = (info.outHeight - 1) * info.strideHeight + (info.filterHeight - 1) * info.dilationHeight + 1 - p.top;
   const needW = (info.outWidth - 1) * info.strideWidth + (info.filterWidth - 1) * info.dilationWidth + 1 - p.left;
   const ih = Math.min(info.inHeight, needH), iw = Math.min(info.inWidth, needW);
@@ -311,13 +304,10 @@ function makeKernels(
   tf: Tf, nat: NativeAddon, cpu: Map<string, KernelConfig>, arrays: ArrayPool | undefined, noteFallback: () => void,
 ): Record<string, KernelImpl> {
   const bu = tf.backend_util;
-  /** Output buffer for a native kernel: pooled for large tensors (no zero fill, no fresh page faults). */
-  // Opt-in (TUDUI_NATIVE_POOL=1): measured no faster here than V8's own allocation, so off by default.
-  const poolMin = process.env.TUDUI_NATIVE_POOL === '1' ? 16384 : Infinity;
   // TUDUI_NATIVE_LAZY=0 computes Conv2DBackpropInput eagerly (profiling; or if laziness ever surprises).
   const lazy = process.env.TUDUI_NATIVE_LAZY !== '0';
-  const out32 = (n: number): Float32Array =>
-    n >= poolMin ? nat.alloc(n) : arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n);
+  /** Output buffer for a native kernel: recycled for large tensors (see ArrayPool). */
+  const out32 = (n: number): Float32Array => (arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n));
 
   /** Whether tfjs is recording a gradient tape: kernels run outside one need no state for a backward pass. */
   const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
@@ -393,7 +383,7 @@ function makeKernels(
     const bv = bias ? f32(backend, bias) : undefined;
     const nativeBias = !!bias && !!bv && bv.length === info.outChannels && bias.shape[bias.shape.length - 1] === info.outChannels;
     if (bias && !bv) return fallback(name, args);
-    const g = convGeom(tf, info, activation === 'relu' && (nativeBias || !bias));
+    const g = convGeom(info, activation === 'relu' && (nativeBias || !bias));
     if (!g) return fallback(name, args);
     // [16]: inference (no tape); [17]: the filter's version token, so a constant filter is reordered only once.
     const geom = Int32Array.from([...g.geom, recording() ? 0 : 1, arrayToken(wv)]);
@@ -457,7 +447,7 @@ function makeKernels(
     const info = bu.computeConv2DInfo(
       attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
       attrs.dimRoundingMode, false, 'channelsLast');
-    const g = convGeom(tf, info, false);
+    const g = convGeom(info, false);
     if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
     const shape = [...attrs.inputShape];
     const backwardData = (dx: Float32Array) => {
@@ -483,7 +473,7 @@ function makeKernels(
     const info = bu.computeConv2DInfo(
       x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
       attrs.dimRoundingMode, false, 'channelsLast');
-    const g = convGeom(tf, info, false);
+    const g = convGeom(info, false);
     if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args);
     const dw = out32(sizeOf(attrs.filterShape));
     // oneDNN sums dy over N, H, W on the way (almost free): kept for the Sum that tfjs's conv bias gradient runs
@@ -728,9 +718,6 @@ export function resetNativeKernelStats(): void {
   stats.fallback.clear();
 }
 
-/** Names of the kernels 'tudui-native' implements itself (the rest are tfjs's cpu kernels), once registered. */
-export let NATIVE_KERNELS: readonly string[] = [];
-
 export interface NativeLoadOptions {
   /** OpenMP threads for the addon (default: OMP_NUM_THREADS, else every core). */
   threads?: number;
@@ -744,8 +731,6 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
   const nat = loadNativeAddon();
   if (typeof nat === 'string') return nat;
   if (opts.threads !== undefined && opts.threads > 0) nat.setNumThreads(opts.threads);
-  // TUDUI_NATIVE_LAYOUT=blocked: oneDNN's blocked activation layouts (reorders around each conv) instead of NHWC.
-  nat.setLayout(process.env.TUDUI_NATIVE_LAYOUT === 'blocked' ? 1 : 0);
   if (tf.findBackendFactory(NATIVE_BACKEND_NAME)) return true;
   const cpuFactory = tf.findBackendFactory('cpu');
   if (!cpuFactory) return "tfjs's cpu backend is not registered";
@@ -755,7 +740,6 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
   const pool = process.env.TUDUI_NATIVE_RECYCLE === '0' ? undefined : new ArrayPool();
   let fellBack = false;
   const kernels = makeKernels(tf, nat, cpu, pool, () => { fellBack = true; });
-  NATIVE_KERNELS = Object.keys(kernels);
   for (const k of cpuKernels) {
     if (k.kernelName in kernels) continue;
     const f = k.kernelFunc as unknown as KernelImpl;

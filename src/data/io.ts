@@ -5,13 +5,14 @@
  * after its md5 matched (and, for archives, after extraction into a temporary directory succeeded), so an interrupted
  * or corrupt download never leaves something that looks like data.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
+import { removeStaleTemps, tempNameFor } from '../fs/atomic.js';
 import type { RemoteFile } from './types.js';
 
 export function md5(buf: Uint8Array): string {
@@ -50,10 +51,8 @@ export function maybeGunzip(file: string, buf: Buffer): Buffer {
   }
 }
 
-/** Unique temporary name next to `target` (same directory, so the final rename is atomic). */
-export function tempNameFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
+// Temporary names and the sweeper of a killed download's leftovers: the one atomic-write scheme (src/fs/atomic.ts).
+export { removeStaleTemps, tempNameFor };
 
 function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
@@ -263,35 +262,6 @@ function parsePaxPath(data: Buffer): string | undefined {
     off += len;
   }
   return found;
-}
-
-/**
- * Remove temporaries left in `dir` by a download or extraction that was killed (names from `tempNameFor` whose
- * process is gone). Called before a new download, so a crash never accumulates garbage in the cache.
- */
-export async function removeStaleTemps(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || isAlive(pid)) continue; // in use (by a concurrent load here, or another process)
-    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** First of `candidates` that exists, or undefined. */

@@ -6,41 +6,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { UserError } from '../errors.js';
-import type { MetricPoint } from './metrics.js';
+import { CHECKPOINT_FILES, readJson, readState, type Checksums, type TrainingState } from './layout.js';
 
-export interface TrainingState {
-  /** Epochs fully completed. */
-  epoch: number;
-  /** Batches of epoch `epoch + 1` already trained (0 at an epoch boundary). */
-  batch_in_epoch: number;
-  global_step: number;
-  best: { metric: string; value: number; epoch: number } | null;
-  config_hash: string;
-  backend: string;
-  metrics: Record<string, number>;
-  /** Running sums of a partly trained epoch (mid-epoch checkpoints only). */
-  partial?: { loss_sum: number; count: number } | null;
-  /** Log points this checkpoint covers that were not yet written when it was saved. */
-  pending?: MetricPoint[];
-  /** Batches skipped for a non-finite loss so far, and how many of the last ones in a row (`on_nan: skip`). */
-  skipped_batches?: number;
-  consecutive_skips?: number;
-  time: string;
-}
-
-export const CHECKSUMS = 'checksums.json';
-
-export interface Checksums {
-  algorithm: 'sha256';
-  files: Record<string, { size: number; sha256: string }>;
-}
+// The types and readers of a checkpoint's files are the run directory's (layout.ts); re-exported for the writers.
+export { readJson, readState, type Checksums, type TrainingState };
+export const CHECKSUMS = CHECKPOINT_FILES.checksums;
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-const REQUIRED = ['model.json', 'weights.bin', 'optimizer.bin', 'optimizer.json', 'state.json'];
+const { model, weights, optimizer, optimizerSpec, state } = CHECKPOINT_FILES;
+const REQUIRED = [model, weights, optimizer, optimizerSpec, state];
 
 /**
  * What is wrong with a checkpoint directory, or undefined when it is whole: every file present with the size and
@@ -78,23 +55,3 @@ export function checkCheckpoint(dir: string): string | undefined {
   if (size !== want) return `weights.bin is ${size} bytes, the model needs ${want}`;
   return undefined;
 }
-
-/** A checkpoint's training state; a damaged file is named. */
-export function readState(dir: string): TrainingState {
-  return readJson<TrainingState>(join(dir, 'state.json'));
-}
-
-export function readJson<T>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new UserError(`${path} is damaged: not valid JSON (${(e as Error).message})`);
-  }
-}
-

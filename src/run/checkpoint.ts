@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { symlinkAtomic, writeDirAtomic } from './atomic.js';
+import { removeStaleTemps, symlinkAtomic, writeDirAtomic } from '../fs/atomic.js';
+import { BEST, checkpointName, LAST, linkTarget } from './layout.js';
 import { CHECKSUMS, checkCheckpoint, readJson, readState, sha256, type Checksums, type TrainingState } from './checkpoint-files.js';
 
 export { CHECKSUMS, checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';
@@ -23,10 +24,7 @@ export interface LoadedCheckpoint {
   state: TrainingState;
 }
 
-export function checkpointName(epoch: number, batchInEpoch = 0): string {
-  const e = `epoch-${String(epoch).padStart(4, '0')}`;
-  return batchInEpoch ? `${e}-step-${String(batchInEpoch).padStart(6, '0')}` : e;
-}
+export { checkpointName };
 
 async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
@@ -79,12 +77,12 @@ export async function saveCheckpoint(
     for (const [n, data] of Object.entries(files)) writeFileSync(join(tmp, n), data);
     writeFileSync(join(tmp, CHECKSUMS), JSON.stringify(sums, null, 2));
   });
-  symlinkAtomic(name, join(checkpointsDir, 'last'));
+  symlinkAtomic(name, join(checkpointsDir, LAST));
   return dir;
 }
 
 export function markBest(checkpointsDir: string, dir: string): void {
-  symlinkAtomic(dir.split('/').pop()!, join(checkpointsDir, 'best'));
+  symlinkAtomic(dir.split('/').pop()!, join(checkpointsDir, BEST));
 }
 
 /** A checkpoint's model.json and its weight bytes, in manifest order. */
@@ -118,23 +116,13 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
 /** Retention: keep the newest `keepLast` checkpoints (all when null), never the ones `last` or `best` point to. */
 export function pruneCheckpoints(checkpointsDir: string, keepLast: number | null | undefined): void {
   // Leftovers of a process killed mid-write (never a complete checkpoint: those are renamed into place).
-  for (const n of readdirSync(checkpointsDir)) {
-    if (n.startsWith('.') && n.includes('.tmp-') && !n.includes(`.tmp-${process.pid}-`)) rmSync(join(checkpointsDir, n), { recursive: true, force: true });
-  }
+  removeStaleTemps(checkpointsDir);
   if (keepLast === null || keepLast === undefined) return;
-  const pinned = new Set(['last', 'best'].map((l) => readLink(join(checkpointsDir, l))).filter(Boolean));
+  const pinned = new Set([LAST, BEST].map((l) => linkTarget(join(checkpointsDir, l))).filter(Boolean));
   const all = readdirSync(checkpointsDir)
     .filter((n) => /^epoch-\d{4}/.test(n))
     .sort();
   for (const n of all.slice(0, Math.max(0, all.length - keepLast))) {
     if (!pinned.has(n)) rmSync(join(checkpointsDir, n), { recursive: true, force: true });
-  }
-}
-
-function readLink(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
   }
 }

@@ -9,51 +9,14 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { experimentHash, loadExperimentText, resolvedToObject, type ResolvedExperiment } from '../config/index.js';
-import { describeWriteError } from './atomic.js';
-
-export const ORIGINAL_CONFIG = 'config.original.yaml';
-export const CONFIG_HISTORY = 'config-history.jsonl';
-
-export interface ConfigChange {
-  key: string;
-  old: unknown;
-  new: unknown;
-}
-
-export interface HistoryEntry {
-  time: string;
-  /** Epochs completed when the change took effect (training continues with epoch + 1). */
-  epoch: number;
-  global_step: number;
-  /** The checkpoint the run continued from. */
-  checkpoint: string;
-  changes: ConfigChange[];
-  config_hash: string;
-  /** The whole resolved config after the change (as in config.yaml). */
-  config: Record<string, unknown>;
-}
+import { describeWriteError } from '../fs/atomic.js';
+import { CONFIG_FILE, CONFIG_HISTORY, diffConfigs, ORIGINAL_CONFIG, readHistory, type ConfigChange, type HistoryEntry } from './layout.js';
 
 export interface AcceptedConfig {
   experiment: ResolvedExperiment;
   hash: string;
   /** Where it was read from, for messages. */
   source: string;
-}
-
-/** Read the accepted history; a torn last line (a killed process) is ignored. */
-export function readHistory(runDir: string): HistoryEntry[] {
-  const path = join(runDir, CONFIG_HISTORY);
-  if (!existsSync(path)) return [];
-  const out: HistoryEntry[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as HistoryEntry);
-    } catch {
-      // torn last line
-    }
-  }
-  return out;
 }
 
 export function appendHistory(runDir: string, entry: HistoryEntry): void {
@@ -81,7 +44,7 @@ export function acceptedConfig(runDir: string, checkpointHash: string | undefine
     const exp = tryLoad(join(runDir, CONFIG_HISTORY), stringify(last.config));
     if (exp) return { experiment: exp, hash: experimentHash(exp), source: CONFIG_HISTORY };
   }
-  for (const name of [ORIGINAL_CONFIG, 'config.yaml']) {
+  for (const name of [ORIGINAL_CONFIG, CONFIG_FILE]) {
     const path = join(runDir, name);
     if (!existsSync(path)) continue;
     const exp = tryLoad(path, readFileSync(path, 'utf8'));
@@ -94,33 +57,11 @@ export function acceptedConfig(runDir: string, checkpointHash: string | undefine
 
 /** Key paths (as for --set) whose values differ; arrays of scalars compare as one value. */
 export function diffExperiments(a: ResolvedExperiment, b: ResolvedExperiment): ConfigChange[] {
-  const fa = flatten(resolvedToObject(a));
-  const fb = flatten(resolvedToObject(b));
-  const out: ConfigChange[] = [];
-  for (const key of new Set([...fa.keys(), ...fb.keys()])) {
-    const x = fa.get(key);
-    const y = fb.get(key);
-    if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ key, old: x, new: y });
-  }
-  return out;
+  return diffConfigs(resolvedToObject(a), resolvedToObject(b));
 }
 
 /** `  - key: old` / `  + key: new` lines. */
 export function formatChanges(changes: ConfigChange[]): string {
   const show = (v: unknown) => (v === undefined ? '(absent)' : typeof v === 'string' ? v : JSON.stringify(v));
   return changes.flatMap((c) => [`  - ${c.key}: ${show(c.old)}`, `  + ${c.key}: ${show(c.new)}`]).join('\n');
-}
-
-function flatten(v: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
-  if (Array.isArray(v)) {
-    if (v.every((x) => x === null || typeof x !== 'object')) out.set(prefix, v);
-    else v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out));
-  } else if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-    if (entries.length === 0) out.set(prefix, v);
-    for (const [k, x] of entries) flatten(x, prefix ? `${prefix}.${k}` : k, out);
-  } else {
-    out.set(prefix, v);
-  }
-  return out;
 }

@@ -7,16 +7,8 @@ import { closeSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeS
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { describeWriteError } from './atomic.js';
-
-export const LOCK_FILE = 'tudui.lock';
-
-export interface LockInfo {
-  pid: number;
-  host: string;
-  started_at: string;
-  command: string;
-}
+import { describeWriteError, tempNameFor } from '../fs/atomic.js';
+import { describeHolder, isStale, LOCK_FILE, readLock, type LockInfo } from './layout.js';
 
 export interface Lock {
   readonly path: string;
@@ -44,37 +36,11 @@ function releasePath(path: string): void {
   held.delete(path);
 }
 
-export function readLock(dir: string): LockInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockInfo;
-  } catch {
-    return undefined;
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A lock whose holder is known to be gone: a dead pid on this host (another host's lock is never judged stale). */
-export function isStale(info: LockInfo): boolean {
-  return info.host === hostname() && info.pid !== process.pid && !pidAlive(info.pid);
-}
-
-export function describeHolder(info: LockInfo): string {
-  return `pid ${info.pid} on ${info.host} since ${info.started_at}${info.command ? ` (${info.command})` : ''}`;
-}
-
 /** Take the lock of `dir` or throw a UserError naming its holder. `what` names the directory in messages. */
 export function acquireLock(dir: string, opts: { what?: string; command?: string; warn?: (line: string) => void } = {}): Lock {
   const path = join(dir, LOCK_FILE);
   const info: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command: opts.command ?? process.argv.slice(2).join(' ') };
-  const tmp = join(dir, `.${LOCK_FILE}.tmp-${process.pid}`);
+  const tmp = tempNameFor(path);
   try {
     const fd = openSync(tmp, 'w');
     try {

@@ -1,7 +1,7 @@
 /** Per-run directories: runs/<name>/<YYYYMMDD-HHMMSS>[-N]/, created exclusively so two runs never share one. */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describeWriteError } from './atomic.js';
+import { describeWriteError } from '../fs/atomic.js';
 
 export function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');

@@ -2,21 +2,44 @@
  * One job: validate → create the run directory → write the resolved config → choose the backend → train →
  * write the summary. A job reports a status instead of throwing, so one failure never stops a sweep.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentHash, formatError, loadExperiment, resolvedToObject, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { isUserError, UserError } from '../errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
-import { symlinkAtomic, WriteError, writeFileAtomic } from './atomic.js';
-import { checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';
-import { acceptedConfig, appendHistory, CONFIG_HISTORY, diffExperiments, formatChanges, ORIGINAL_CONFIG, readHistory, type AcceptedConfig, type ConfigChange } from './config-history.js';
-import { acquireLock, isStale, pidAlive, readLock, type Lock } from './lock.js';
+import { symlinkAtomic, WriteError, writeFileAtomic } from '../fs/atomic.js';
+import { checkCheckpoint } from './checkpoint-files.js';
+import { acceptedConfig, appendHistory, diffExperiments, formatChanges } from './config-history.js';
+import {
+  BEST,
+  checkpointLink,
+  checkpointName,
+  CONFIG_HISTORY,
+  EPOCH_TAGS,
+  hasCheckpoint,
+  LAST,
+  linkTarget,
+  listCheckpoints,
+  ORIGINAL_CONFIG,
+  readHistory,
+  readState,
+  readStatus,
+  readSummary,
+  runPaths,
+  type ConfigChange,
+  type EpochMetrics,
+  type OutcomeStatus,
+  type RunSummary,
+  type TrainingState,
+} from './layout.js';
+import { acquireLock, type Lock } from './lock.js';
 import { createRunDir } from './run-dir.js';
-import type { EpochMetrics, TrainResult } from '../train/loop.js';
+import type { TrainResult } from '../train/loop.js';
 import type { Progress } from '../train/progress.js';
+import type { AcceptedConfig } from './config-history.js';
 
-export type RunStatus = 'completed' | 'failed' | 'interrupted' | 'diverged' | 'invalid';
+export { readStatus };
 
 export interface RunOptions {
   /** `key.path=value` overrides, applied before validation. */
@@ -44,45 +67,8 @@ export interface RunOptions {
   allowChanged?: boolean;
 }
 
-export interface RunSummary {
-  name: string;
-  status: Exclude<RunStatus, 'invalid'> | 'running';
-  /** Why a run did not complete (failed, interrupted, diverged), one line. */
-  reason?: string;
-  error?: string;
-  /** Where it stopped, for a run that did not complete. */
-  stopped_at?: { epoch: number; global_step: number } | null;
-  /** Batches skipped because of a non-finite loss (`on_nan: skip`), over the whole run. */
-  skipped_batches: number;
-  run_dir: string;
-  config_hash: string;
-  /** Accepted config changes (config-history.jsonl). */
-  config_changes: number;
-  seed: number;
-  device: string;
-  backend: string;
-  backend_description: string;
-  epochs: number;
-  epochs_completed: number;
-  global_step: number;
-  parameters: number;
-  final: Record<string, number> | null;
-  best: { metric: string; value: number; epoch: number } | null;
-  durations: { total_s: number; epochs_s: number[] };
-  throughput: { train_images_per_s: number; eval_images_per_s: number } | null;
-  tensors_after_epoch: number[];
-  dataset: { name: string; source: string; train: number; test: number } | null;
-  started_at: string;
-  finished_at: string;
-  host: string;
-  /** The process that wrote this summary (a `running` summary whose pid is gone reads as `interrupted`). */
-  pid: number;
-  versions: Record<string, string>;
-  history: EpochMetrics[];
-}
-
 export interface RunOutcome {
-  status: RunStatus;
+  status: OutcomeStatus;
   runDir?: string;
   summary?: RunSummary;
   /** One-line message for failures. */
@@ -169,8 +155,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       }
       lock = acquireLock(runDir, { what: `run directory ${runDir}`, warn });
       const yaml = resolvedToYaml(exp);
-      writeFileAtomic(join(runDir, ORIGINAL_CONFIG), yaml);
-      writeFileAtomic(join(runDir, 'config.yaml'), yaml);
+      writeFileAtomic(runPaths(runDir).originalConfig, yaml);
+      writeFileAtomic(runPaths(runDir).config, yaml);
     }
   } catch (e) {
     lock?.release();
@@ -237,7 +223,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       history,
     };
     try {
-      writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      writeFileAtomic(runPaths(runDir).summary, JSON.stringify(summary, null, 2) + '\n');
       written = summary;
     } catch (e) {
       log(`warning: could not write summary.json: ${message(e)}`);
@@ -249,7 +235,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
   let startedWriting = !opts.resume;
   const onExit = () => {
     if (startedWriting && written?.status === 'running') {
-      const kept = readLinkSafe(join(runDir, 'checkpoints', 'last'));
+      const kept = checkpointLink(runDir, LAST);
       writeSummary('interrupted', undefined, { reason: `stopped at once by a second interrupt signal; ${kept ? `the last checkpoint (${kept}) is intact` : 'no checkpoint had been written yet'}` });
     }
   };
@@ -277,7 +263,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
         if (!plan) return;
         startedWriting = true;
         if (plan.changes.length) recordChanges(runDir, exp, plan, state);
-        if (plan.checkpointName !== 'last') rewind(runDir, plan);
+        if (plan.checkpointName !== LAST) rewind(runDir, plan);
         writeSummary('running');
       },
       onEpoch: (m) => {
@@ -302,7 +288,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     if (result.status === 'diverged') {
       const error = `${result.reason}\n  hint: ${divergedHint(exp, runDir)}`;
       try {
-        writeFileAtomic(join(runDir, 'error.txt'), `the run diverged: ${error}\n`);
+        writeFileAtomic(runPaths(runDir).error, `the run diverged: ${error}\n`);
       } catch {
         // the summary already carries the reason
       }
@@ -315,7 +301,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     const error = withResumeHint(e, runDir);
     const summary = writeSummary('failed', undefined, { reason: error.split('\n')[0]!, error });
     try {
-      writeFileAtomic(join(runDir, 'error.txt'), `${error}\n\n${(e as Error)?.stack ?? ''}\n`);
+      writeFileAtomic(runPaths(runDir).error, `${error}\n\n${(e as Error)?.stack ?? ''}\n`);
     } catch {
       // the summary already carries the message
     }
@@ -352,10 +338,6 @@ function divergedHint(exp: ResolvedExperiment, runDir: string): string {
   return `lower the learning rate and start again: tudui run ${join(runDir, 'config.yaml')} --set optimizer.lr=${lr}${skip}`;
 }
 
-function hasCheckpoint(runDir: string): boolean {
-  return existsSync(join(runDir, 'checkpoints', 'last'));
-}
-
 /** TensorBoard's `config` text: the resolved config as in config.yaml (and what changed, on a resume). */
 function configText(exp: ResolvedExperiment, backend: string, plan: ResumePlan | undefined): string | undefined {
   const yaml = '```yaml\n' + resolvedToYaml(exp) + '```';
@@ -366,27 +348,20 @@ function configText(exp: ResolvedExperiment, backend: string, plan: ResumePlan |
 
 function recordChanges(runDir: string, exp: ResolvedExperiment, plan: ResumePlan, state: TrainingState): void {
   // A run from before the original config was kept: keep the one it accepted, before config.yaml changes.
-  if (!existsSync(join(runDir, ORIGINAL_CONFIG)) && plan.accepted) writeFileAtomic(join(runDir, ORIGINAL_CONFIG), resolvedToYaml(plan.accepted.experiment));
+  const paths = runPaths(runDir);
+  if (!existsSync(paths.originalConfig) && plan.accepted) writeFileAtomic(paths.originalConfig, resolvedToYaml(plan.accepted.experiment));
   appendHistory(runDir, {
     time: new Date().toISOString(),
     epoch: state.epoch,
     global_step: state.global_step,
-    checkpoint: readLinkSafe(join(runDir, 'checkpoints', plan.checkpointName)) ?? plan.checkpointName,
+    checkpoint: linkTarget(join(paths.checkpoints, plan.checkpointName)) ?? plan.checkpointName,
     changes: plan.changes,
     config_hash: experimentHash(exp),
     config: resolvedToObject(exp),
   });
   const n = readHistory(runDir).length;
   const note = `# Changed ${n === 1 ? 'once' : `${n} times`} since the run started (config.original.yaml, config-history.jsonl); this is the config now in effect.\n`;
-  writeFileAtomic(join(runDir, 'config.yaml'), note + resolvedToYaml(exp));
-}
-
-function readLinkSafe(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
+  writeFileAtomic(paths.config, note + resolvedToYaml(exp));
 }
 
 /**
@@ -394,21 +369,21 @@ function readLinkSafe(path: string): string | undefined {
  * cover are dropped (those epochs are trained and logged again; newer checkpoints are overwritten as they come).
  */
 function rewind(runDir: string, plan: ResumePlan): void {
-  const dir = join(runDir, 'checkpoints');
-  const name = readLinkSafe(join(dir, plan.checkpointName)) ?? plan.checkpointName;
-  symlinkAtomic(name, join(dir, 'last'));
-  const best = readLinkSafe(join(dir, 'best'));
+  const { checkpoints: dir, last, best: bestLink } = runPaths(runDir);
+  const name = linkTarget(join(dir, plan.checkpointName)) ?? plan.checkpointName;
+  symlinkAtomic(name, last);
+  const best = checkpointLink(runDir, BEST);
   if (best !== undefined && best > name) {
-    const b = plan.state.best ? `epoch-${String(plan.state.best.epoch).padStart(4, '0')}` : undefined;
-    if (b !== undefined && b <= name && existsSync(join(dir, b))) symlinkAtomic(b, join(dir, 'best'));
-    else rmSync(join(dir, 'best'), { force: true });
+    const b = plan.state.best ? checkpointName(plan.state.best.epoch) : undefined;
+    if (b !== undefined && b <= name && existsSync(join(dir, b))) symlinkAtomic(b, bestLink);
+    else rmSync(bestLink, { force: true });
   }
   truncateLogs(runDir, plan.state);
 }
 
 /** Drop the log points a checkpoint does not cover. */
 function truncateLogs(runDir: string, state: TrainingState): void {
-  const path = join(runDir, 'metrics.jsonl');
+  const path = runPaths(runDir).metrics;
   if (!existsSync(path)) return;
   const keep = readFileSync(path, 'utf8')
     .split('\n')
@@ -424,26 +399,24 @@ function truncateLogs(runDir: string, state: TrainingState): void {
   writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
 }
 
-const EPOCH_TAGS = new Set(['test_loss', 'test_accuracy', 'train_loss_epoch', 'throughput']);
-
 /**
  * Everything `resume` checks, reading only: the checkpoint (and its integrity), the config against the last
  * accepted one, epochs only extended. Returns undefined when the run has already completed and nothing changes.
  */
 function planResume(runDir: string, exp: ResolvedExperiment, opts: RunOptions, cwd: string): ResumePlan | undefined {
   const previous = readSummary(runDir);
-  const checkpoints = join(runDir, 'checkpoints');
-  const name = opts.from ?? 'last';
+  const checkpoints = runPaths(runDir).checkpoints;
+  const name = opts.from ?? LAST;
   const checkpoint = join(checkpoints, name);
   if (!existsSync(checkpoint)) {
-    const kept = listCheckpoints(checkpoints);
+    const kept = listCheckpoints(runDir);
     if (opts.from) {
       throw new UserError(`${runDir} has no checkpoint ${opts.from}`, kept.length ? `kept checkpoints: ${kept.join(', ')}` : 'it has no checkpoint at all');
     }
     if (kept.length) throw new UserError(`${runDir} has no checkpoints/last`, `resume from a kept checkpoint: tudui resume ${runDir} --from ${kept[kept.length - 1]}`);
     throw new UserError(`${runDir} has no checkpoint to resume from: it stopped before its first checkpoint`, `start it again with: tudui run ${join(runDir, 'config.yaml')}`);
   }
-  const state = verifyCheckpoint(checkpoint, runDir, checkpoints);
+  const state = verifyCheckpoint(checkpoint, runDir);
   const accepted = acceptedConfig(runDir, state.config_hash, cwd);
   let changes: ConfigChange[];
   if (accepted) {
@@ -459,46 +432,21 @@ function planResume(runDir: string, exp: ResolvedExperiment, opts: RunOptions, c
     throw new UserError(`epochs can only be extended: this run is planned for ${planned} epochs (${state.epoch} completed), not ${exp.epochs}`, `to stop it early, just do not resume it; to train longer: --set epochs=${Math.max(planned, state.epoch) + 1}`);
   }
   const completed = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
-  if (completed && readStatus(runDir, previous) === 'completed' && !changes.length && name === 'last') return undefined;
+  if (completed && readStatus(runDir, previous) === 'completed' && !changes.length && name === LAST) return undefined;
   return { checkpoint, checkpointName: name, state, previous, changes, accepted };
 }
 
-function listCheckpoints(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((n) => /^epoch-\d{4}/.test(n)).sort();
-  } catch {
-    return [];
-  }
-}
-
 /** The checkpoint's training state, after checking that its files are whole; a damaged one is named. */
-function verifyCheckpoint(checkpoint: string, runDir: string, checkpoints: string): TrainingState {
+function verifyCheckpoint(checkpoint: string, runDir: string): TrainingState {
   const problem = checkCheckpoint(checkpoint);
   if (problem === undefined) return readState(checkpoint);
-  const name = readLinkSafe(checkpoint) ?? checkpoint.split('/').pop()!;
-  const intact = listCheckpoints(checkpoints).reverse().find((n) => n !== name && checkCheckpoint(join(checkpoints, n)) === undefined);
+  const checkpoints = runPaths(runDir).checkpoints;
+  const name = linkTarget(checkpoint) ?? checkpoint.split('/').pop()!;
+  const intact = listCheckpoints(runDir).reverse().find((n) => n !== name && checkCheckpoint(join(checkpoints, n)) === undefined);
   throw new UserError(
     `checkpoint ${join(checkpoints, name)} is damaged: ${problem}`,
     intact ? `resume from the newest intact checkpoint: tudui resume ${runDir} --from ${intact}` : 'no intact checkpoint is left; start again with: tudui run ' + join(runDir, 'config.yaml'),
   );
-}
-
-function readSummary(runDir: string): RunSummary | undefined {
-  try {
-    return JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The status a run directory reports, reading a `running` one whose writer is gone as `interrupted`. */
-export function readStatus(runDir: string, summary = readSummary(runDir)): RunSummary['status'] | undefined {
-  if (!summary) return undefined;
-  if (summary.status !== 'running') return summary.status;
-  const lock = readLock(runDir);
-  if (lock && !isStale(lock)) return 'running';
-  if (!lock && summary.host === hostname() && summary.pid && pidAlive(summary.pid) && summary.pid !== process.pid) return 'running';
-  return 'interrupted';
 }
 
 function message(e: unknown): string {

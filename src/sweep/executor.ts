@@ -4,12 +4,10 @@
  * (out of memory, a native crash) fails only its own member; its error is kept in the run directory.
  */
 import { fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../run/atomic.js';
-import type { RunSummary } from '../run/run-experiment.js';
-import type { EpochMetrics } from '../train/loop.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { readSummary, runPaths, type EpochMetrics, type MemberStatus, type RunSummary } from '../run/layout.js';
 
 export interface MemberJob {
   file: string;
@@ -22,7 +20,7 @@ export interface MemberJob {
 }
 
 export interface MemberOutcome {
-  status: 'completed' | 'failed' | 'interrupted' | 'invalid';
+  status: Exclude<MemberStatus, 'pending' | 'running'> | 'invalid';
   error?: string;
   summary?: RunSummary;
 }
@@ -96,17 +94,10 @@ export const childProcess: Executor = (job, onEpoch, signal) =>
 export function recordCrash(runDir: string, error: string, details: string): void {
   try {
     if (!existsSync(runDir)) return;
-    writeFileAtomic(join(runDir, 'error.txt'), `${error}\n\n${details}\n`);
-    const path = join(runDir, 'summary.json');
-    let summary: Record<string, unknown> = { status: 'failed', run_dir: runDir };
-    if (existsSync(path)) {
-      try {
-        summary = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      } catch {
-        // replaced below
-      }
-    }
-    writeFileAtomic(path, JSON.stringify({ ...summary, status: 'failed', error, finished_at: new Date().toISOString() }, null, 2) + '\n');
+    const paths = runPaths(runDir);
+    writeFileAtomic(paths.error, `${error}\n\n${details}\n`);
+    const summary: Partial<RunSummary> = readSummary(runDir) ?? { status: 'failed', run_dir: runDir };
+    writeFileAtomic(paths.summary, JSON.stringify({ ...summary, status: 'failed', error, finished_at: new Date().toISOString() }, null, 2) + '\n');
   } catch {
     // the manifest still records the failure
   }

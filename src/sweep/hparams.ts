@@ -4,11 +4,11 @@
  * starts, end record with its status when it ends). The metric values are the scalars the run itself writes.
  */
 import { EventWriter, writeHparamsExperiment, writeHparamsSessionEnd, writeHparamsSessionStart, type HParamSpec, type SessionStatus } from '../tensorboard/index.js';
-import type { MemberStatus } from './manifest.js';
+import { HPARAM_METRIC_TAGS, type MemberStatus } from '../run/layout.js';
 import type { HParam } from './plan.js';
 
 /** Scalar tags the training loop writes per epoch, shown as metric columns (TensorBoard takes the last value). */
-export const METRIC_TAGS = ['test_accuracy', 'test_loss', 'train_loss_epoch'];
+export const METRIC_TAGS = HPARAM_METRIC_TAGS;
 
 export function writeExperimentRecord(sweepDir: string, name: string, hparams: string[], members: Array<{ hparams: Record<string, HParam> }>): void {
   const specs: HParamSpec[] = hparams.map((h) => {

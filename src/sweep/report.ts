@@ -1,11 +1,10 @@
 /** The end-of-sweep summary: one row per member, ranked by a metric; printed as a table, written as CSV and JSON. */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../run/atomic.js';
-import type { RunSummary } from '../run/run-experiment.js';
-import type { Manifest, MemberStatus } from './manifest.js';
-import type { HParam } from './plan.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { readSummary, SWEEP_CSV_METRIC_COLUMNS, SWEEP_CSV_TRAILING_COLUMNS, sweepPaths, type Manifest, type SummaryRow, type SweepSummary } from '../run/layout.js';
+
+export type { SummaryRow } from '../run/layout.js';
 
 /** Metrics a sweep can be ranked by, with their direction. */
 export const RANK_METRICS = {
@@ -24,35 +23,7 @@ export function checkRankBy(value: string): RankMetric {
   throw new UserError(`--rank-by expects one of ${Object.keys(RANK_METRICS).join(', ')}, received '${value}'`);
 }
 
-export interface SummaryRow {
-  /** 1-based rank; members without a value for the metric come last. */
-  rank: number;
-  member: string;
-  status: MemberStatus;
-  best_test_accuracy: number | null;
-  test_accuracy: number | null;
-  best_test_loss: number | null;
-  test_loss: number | null;
-  train_loss: number | null;
-  epochs: number;
-  seconds: number | null;
-  run_dir: string;
-  file: string;
-  error: string | null;
-  hparams: Record<string, HParam>;
-}
-
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-function readSummary(dir: string): Partial<RunSummary> | null {
-  const path = join(dir, 'summary.json');
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Partial<RunSummary>;
-  } catch {
-    return null;
-  }
-}
 
 /** Rows in rank order: completed members by the metric, then other members with a value, then the rest. */
 export function buildRows(sweepDir: string, m: Manifest, rankBy: RankMetric): SummaryRow[] {
@@ -120,8 +91,8 @@ function csvCell(v: unknown): string {
 }
 
 export function toCsv(rows: SummaryRow[], hparams: string[]): string {
-  const cols = ['rank', 'member', 'status', 'best_test_accuracy', 'test_accuracy', 'best_test_loss', 'test_loss', 'train_loss', 'epochs', 'seconds'] as const;
-  const header = [...cols, ...hparams, 'run_dir', 'file', 'error'];
+  const cols = SWEEP_CSV_METRIC_COLUMNS;
+  const header = [...cols, ...hparams, ...SWEEP_CSV_TRAILING_COLUMNS];
   const lines = [header.map(csvCell).join(',')];
   for (const r of rows) {
     lines.push([...cols.map((c) => r[c]), ...hparams.map((h) => r.hparams[h]), r.run_dir, r.file, r.error?.split('\n')[0] ?? null].map(csvCell).join(','));
@@ -130,8 +101,9 @@ export function toCsv(rows: SummaryRow[], hparams: string[]): string {
 }
 
 export function writeReports(sweepDir: string, m: Manifest, rows: SummaryRow[], rankBy: RankMetric): void {
-  writeFileAtomic(join(sweepDir, 'summary.csv'), toCsv(rows, m.hparams));
-  const json = {
+  const paths = sweepPaths(sweepDir);
+  writeFileAtomic(paths.summaryCsv, toCsv(rows, m.hparams));
+  const json: SweepSummary = {
     name: m.name,
     sweep_dir: sweepDir,
     status: m.status,
@@ -140,5 +112,5 @@ export function writeReports(sweepDir: string, m: Manifest, rows: SummaryRow[], 
     hparams: m.hparams,
     members: rows,
   };
-  writeFileAtomic(join(sweepDir, 'summary.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFileAtomic(paths.summaryJson, JSON.stringify(json, null, 2) + '\n');
 }

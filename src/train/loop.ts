@@ -11,7 +11,8 @@ import { buildModel, formatSummary, summarize } from '../model/compile.js';
 import { setRandomStep } from '../model/layers/custom.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { setTraining } from '../run/phase.js';
-import { appendMetric, readMetrics, type MetricPoint } from '../run/metrics.js';
+import { appendMetric } from '../run/metrics.js';
+import { CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint } from '../run/layout.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../errors.js';
 import { perExampleLoss } from './loss.js';
@@ -42,18 +43,8 @@ export interface TrainOptions {
   cwd?: string;
 }
 
-export interface EpochMetrics {
-  epoch: number;
-  global_step: number;
-  train_loss: number;
-  test_loss: number;
-  test_accuracy: number;
-  lr: number;
-  train_images_per_sec: number;
-  eval_images_per_sec: number;
-  seconds: number;
-  tensors: number;
-}
+/** One epoch's numbers, as `summary.json`'s history keeps them (the type is the run directory's: layout.ts). */
+export type { EpochMetrics };
 
 export interface TrainResult {
   status: 'completed' | 'interrupted' | 'diverged';
@@ -78,8 +69,8 @@ function keptCheckpoint(name: string | undefined): string {
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const exp = opts.experiment;
   const { log } = opts;
-  const checkpointsDir = join(opts.runDir, 'checkpoints');
-  const metricsPath = join(opts.runDir, 'metrics.jsonl');
+  const checkpointsDir = join(opts.runDir, CHECKPOINTS_DIR);
+  const metricsPath = join(opts.runDir, METRICS_FILE);
 
   const interruptedEarly = (where: string): TrainResult => ({
     status: 'interrupted',
@@ -246,8 +237,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         lossCount += batch.size;
         images += batch.size;
         if (state.global_step % exp.log.train_loss_every === 0) {
-          record('train_loss', loss, state.global_step, epoch);
-          record('lr', lr, state.global_step, epoch);
+          record(TAGS.trainLoss, loss, state.global_step, epoch);
+          record(TAGS.lr, lr, state.global_step, epoch);
         }
         opts.progress.step(state.batch_in_epoch, loss, images / ((performance.now() - t0) / 1000));
         // Let signal handlers and timers run: without this, a synchronous epoch would ignore Ctrl-C.
@@ -290,10 +281,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         seconds: trainSeconds + evalSeconds,
         tensors: tf.memory().numTensors,
       };
-      record('test_loss', testLoss, epoch, epoch);
-      record('test_accuracy', testAccuracy, epoch, epoch);
-      record('train_loss_epoch', m.train_loss, epoch, epoch);
-      record('throughput', m.train_images_per_sec, epoch, epoch);
+      record(TAGS.testLoss, testLoss, epoch, epoch);
+      record(TAGS.testAccuracy, testAccuracy, epoch, epoch);
+      record(TAGS.trainLossEpoch, m.train_loss, epoch, epoch);
+      record(TAGS.throughput, m.train_images_per_sec, epoch, epoch);
       history.push(m);
       opts.progress.epochEnd({
         epoch,

@@ -1,11 +1,50 @@
-/** Crash-safe file writes: a killed process leaves either the old file or the new one, never half of one. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, symlinkSync } from 'node:fs';
+/**
+ * Crash-safe file writes, the one scheme every layer uses (run directories, sweep directories, the data cache): write
+ * under a temporary name in the same directory, fsync, rename. A killed process leaves either the old file or the new
+ * one, never half of one; what it leaves is a temporary whose name carries its pid, which `removeStaleTemps` clears
+ * once that pid is gone. Below src/config and src/data in the layer order: it imports nothing of the project but
+ * `UserError`.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 
-let counter = 0;
-function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+/** Unique temporary name next to `target` (same directory, so the final rename is atomic): `.NAME.tmp-PID-HEX8`. */
+export function tempNameFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether a process with this pid runs on this host (EPERM: it exists but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove temporaries (names from `tempNameFor`) left in `dir` by a writer that was killed: only those whose process
+ * is gone, so a concurrent writer's work in progress is never touched. A missing directory is fine.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 function fsyncDir(dir: string): void {
@@ -38,7 +77,7 @@ export function describeWriteError(e: unknown, path: string): Error {
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = tempName(path);
+  const tmp = tempNameFor(path);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -62,7 +101,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * see a complete directory or none. `path` must not exist yet.
  */
 export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): void {
-  const tmp = tempName(path);
+  const tmp = tempNameFor(path);
   try {
     mkdirSync(tmp, { recursive: true });
     fill(tmp);
@@ -77,7 +116,7 @@ export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): vo
 
 /** Point a symbolic link at `target` (relative), replacing any previous link atomically. */
 export function symlinkAtomic(target: string, path: string): void {
-  const tmp = tempName(path);
+  const tmp = tempNameFor(path);
   try {
     symlinkSync(target, tmp);
     renameSync(tmp, path);

@@ -1,0 +1,284 @@
+// Convolutions of the 'tudui-native' backend: forward (with bias and a fused relu) and both gradients, on oneDNN
+// primitives created once per geometry and cached.
+//
+// Layouts are tfjs's: activations NHWC (handed to oneDNN as they are, no reorders), filters HWIO. A filter is
+// reordered into the layout the primitive prefers; the reordered copy is kept while the filter is unchanged (version
+// tokens from src/backends/native.ts), so a model under evaluation has its weights reordered once, not per batch.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "napi_util.h"
+#include "tudui_native.h"
+
+using namespace dnnl;
+
+namespace tudui {
+namespace {
+
+// Geometry of a 2-D convolution, from the Int32Array the JS side passes:
+// [N, IH, IW, IC, KH, KW, OC, OH, OW, SH, SW, DH, DW, PT, PL, RELU]
+struct ConvGeom {
+  int64_t N, IH, IW, IC, KH, KW, OC, OH, OW, SH, SW, DH, DW, PT, PL;
+  bool relu;
+  int64_t IHe, IWe, PB, PR;  // rows/cols of the input actually read, and oneDNN's right/bottom padding
+};
+
+ConvGeom conv_geom(const int32_t* p, size_t n) {
+  need(n >= 16, "conv: geometry needs 16 ints");
+  ConvGeom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15] != 0,
+             0, 0, 0, 0};
+  need(g.N > 0 && g.IH > 0 && g.IW > 0 && g.IC > 0 && g.KH > 0 && g.KW > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0 &&
+           g.SH > 0 && g.SW > 0 && g.DH > 0 && g.DW > 0 && g.PT >= 0 && g.PL >= 0,
+       "conv: bad geometry");
+  // oneDNN requires OH == (IH + PT + PB - KHeff) / SH + 1 exactly. tfjs may leave trailing input rows unread
+  // (valid padding, stride > 1); then we hand oneDNN a cropped (strided) view of the input instead.
+  const int64_t khe = (g.KH - 1) * g.DH + 1, kwe = (g.KW - 1) * g.DW + 1;
+  g.PB = (g.OH - 1) * g.SH + khe - g.IH - g.PT;
+  g.PR = (g.OW - 1) * g.SW + kwe - g.IW - g.PL;
+  g.IHe = g.IH;
+  g.IWe = g.IW;
+  if (g.PB < 0) {
+    g.IHe = g.IH + g.PB;
+    g.PB = 0;
+  }
+  if (g.PR < 0) {
+    g.IWe = g.IW + g.PR;
+    g.PR = 0;
+  }
+  need(g.IHe > 0 && g.IWe > 0, "conv: bad geometry (cropped input)");
+  return g;
+}
+
+memory::desc act_user_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
+  return memory::desc({g.N, g.IC, g.IHe, g.IWe}, memory::data_type::f32,
+                      {g.IH * g.IW * g.IC, 1, g.IW * g.IC, g.IC});
+}
+memory::desc out_user_md(const ConvGeom& g) {
+  return memory::desc({g.N, g.OC, g.OH, g.OW}, memory::data_type::f32, memory::format_tag::nhwc);
+}
+memory::desc w_user_md(const ConvGeom& g) {
+  return memory::desc({g.OC, g.IC, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::hwio);
+}
+memory::desc w_any_md(const ConvGeom& g) {
+  return memory::desc({g.OC, g.IC, g.KH, g.KW}, memory::data_type::f32, memory::format_tag::any);
+}
+memory::desc bias_md(const ConvGeom& g) {
+  return memory::desc({g.OC}, memory::data_type::f32, memory::format_tag::x);
+}
+memory::dims strides_of(const ConvGeom& g) { return {g.SH, g.SW}; }
+memory::dims dil_of(const ConvGeom& g) { return {g.DH - 1, g.DW - 1}; }
+memory::dims padl_of(const ConvGeom& g) { return {g.PT, g.PL}; }
+memory::dims padr_of(const ConvGeom& g) { return {g.PB, g.PR}; }
+
+convolution_forward::primitive_desc fwd_pd(const ConvGeom& g, bool bias, prop_kind pk) {
+  primitive_attr attr;
+  if (g.relu) {
+    post_ops po;
+    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(po);
+  }
+  if (bias) {
+    convolution_forward::desc d(pk, algorithm::convolution_direct, act_user_md(g), w_any_md(g), bias_md(g), out_user_md(g),
+                                strides_of(g), dil_of(g), padl_of(g), padr_of(g));
+    return convolution_forward::primitive_desc(d, attr, eng());
+  }
+  convolution_forward::desc d(pk, algorithm::convolution_direct, act_user_md(g), w_any_md(g), out_user_md(g), strides_of(g),
+                              dil_of(g), padl_of(g), padr_of(g));
+  return convolution_forward::primitive_desc(d, attr, eng());
+}
+
+// One tensor argument of a cached primitive: the layout the caller's buffer has, the one the primitive wants,
+
+struct Slot {
+  int arg = 0;
+  bool output = false;
+  memory::desc user_md, prim_md;
+  bool reordered = false;
+  memory scratch;
+  primitive re;
+  // Version token of the input last reordered into `scratch` (0: none): an input whose token matches is not
+  // reordered again (see run_entry).
+  int32_t token = 0;
+
+  Slot() = default;
+  Slot(int a, bool out, const memory::desc& user, const memory::desc& prim) : arg(a), output(out), user_md(user), prim_md(prim) {
+    reordered = user != prim;
+    if (reordered) {
+      scratch = memory(prim, eng());
+      if (out)
+        re = reorder(scratch, memory(user, eng(), nullptr));
+      else
+        re = reorder(memory(user, eng(), nullptr), scratch);
+    }
+  }
+};
+
+struct ConvEntry {
+  primitive prim;
+  std::vector<Slot> slots;  // order fixed per op: see the callers
+};
+
+std::string key_of(char kind, bool bias, const ConvGeom& g) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%c%d|%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d",
+           kind, bias ? 1 : 0, (long long)g.N, (long long)g.IH, (long long)g.IW, (long long)g.IC,
+           (long long)g.KH, (long long)g.KW, (long long)g.OC, (long long)g.OH, (long long)g.OW, (long long)g.SH,
+           (long long)g.SW, (long long)g.DH, (long long)g.DW, (long long)g.PT, (long long)g.PL, g.relu ? 1 : 0);
+  return buf;
+}
+
+// Runs a cached primitive on user buffers (one per slot, nullptr for an absent optional slot).
+// `tokens` (optional, one per slot, 0 = unknown): the caller's version of each input's contents (native.ts
+// `arrayToken`: a fresh number whenever an array may have changed). An input slot whose reordered copy was made
+// from the same token skips its reorder: the weights of a model under evaluation are reordered once, not per batch.
+void run_entry(ConvEntry& e, const std::vector<void*>& ptrs, const std::vector<int32_t>& tokens = {}) {
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<size_t, memory>> outs;
+  for (size_t i = 0; i < e.slots.size(); ++i) {
+    Slot& s = e.slots[i];
+    if (!ptrs[i]) continue;
+    memory user(s.user_md, eng(), ptrs[i]);
+    if (!s.reordered) {
+      args.insert({s.arg, user});
+      continue;
+    }
+    if (!s.output) {
+      const int32_t token = i < tokens.size() ? tokens[i] : 0;
+      if (token == 0 || token != s.token) {
+        // Weight reorders are small: one thread (see ThreadScope).
+        ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
+        s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+      }
+      s.token = token;
+    }
+    args.insert({s.arg, s.scratch});
+    if (s.output) outs.push_back({i, user});
+  }
+  e.prim.execute(strm(), args);
+  for (auto& o : outs) e.slots[o.first].re.execute(strm(), {{DNNL_ARG_FROM, e.slots[o.first].scratch}, {DNNL_ARG_TO, o.second}});
+  strm().wait();
+}
+
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t nx, nw, nb, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* w = f32(env, a.argv[1], &nw, "filter");
+    float* b = f32(env, a.argv[2], &nb, "bias", true);
+    float* y = f32(env, a.argv[3], &ny, "y");
+    const int32_t* p = i32(env, a.argv[4], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.IC), "conv: x size");
+    need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv: filter size");
+    need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
+    need(!b || nb == size_t(g.OC), "conv: bias size");
+    const bool has_bias = b != nullptr;
+    // geometry[16] = 1: inference (no gradient will follow), which lets oneDNN pick its inference kernels.
+    const bool inference = np > 16 && p[16] != 0;
+    std::string key = key_of(inference ? 'I' : 'F', has_bias, g);
+    auto e = cached<ConvEntry>(key, [&] {
+      auto n = std::make_shared<ConvEntry>();
+      auto pd = fwd_pd(g, has_bias, inference ? prop_kind::forward_inference : prop_kind::forward_training);
+      n->prim = convolution_forward(pd);
+      n->slots = {Slot(DNNL_ARG_SRC, false, act_user_md(g), pd.src_desc()),
+                  Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc()),
+                  Slot(DNNL_ARG_BIAS, false, bias_md(g), bias_md(g)),
+                  Slot(DNNL_ARG_DST, true, out_user_md(g), pd.dst_desc())};
+      return n;
+    });
+    // geometry[17]: the filter's version token (0: unknown).
+    run_entry(*e, {x, w, b, y}, {0, np > 17 ? p[17] : 0, 0, 0});
+    return undefined(env);
+  });
+}
+
+napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t ndy, nw, ndx, np;
+    float* dy = f32(env, a.argv[0], &ndy, "dy");
+    float* w = f32(env, a.argv[1], &nw, "filter");
+    float* dx = f32(env, a.argv[2], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    g.relu = false;
+    need(ndx == size_t(g.N * g.IH * g.IW * g.IC), "conv bwd data: dx size");
+    need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd data: filter size");
+    need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd data: dy size");
+    std::string key = key_of('D', false, g);
+    auto e = cached<ConvEntry>(key, [&] {
+      auto n = std::make_shared<ConvEntry>();
+      auto hint = fwd_pd(g, false, prop_kind::forward_training);
+      convolution_backward_data::desc d(algorithm::convolution_direct, act_user_md(g), w_any_md(g), out_user_md(g),
+                                        strides_of(g), dil_of(g), padl_of(g), padr_of(g));
+      convolution_backward_data::primitive_desc pd(d, eng(), hint);
+      n->prim = convolution_backward_data(pd);
+      n->slots = {Slot(DNNL_ARG_DIFF_DST, false, out_user_md(g), pd.diff_dst_desc()),
+                  Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc()),
+                  Slot(DNNL_ARG_DIFF_SRC, true, act_user_md(g), pd.diff_src_desc())};
+      return n;
+    });
+    if (g.IHe != g.IH || g.IWe != g.IW) std::memset(dx, 0, ndx * sizeof(float));  // unread rows get no gradient
+    run_entry(*e, {dy, w, dx});
+    return undefined(env);
+  });
+}
+
+napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 5);
+    size_t nx, ndy, ndw, ndb, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* dy = f32(env, a.argv[1], &ndy, "dy");
+    float* dw = f32(env, a.argv[2], &ndw, "dw");
+    float* db = f32(env, a.argv[3], &ndb, "dbias", true);
+    const int32_t* p = i32(env, a.argv[4], &np, "geometry");
+    ConvGeom g = conv_geom(p, np);
+    g.relu = false;
+    need(nx == size_t(g.N * g.IH * g.IW * g.IC), "conv bwd weights: x size");
+    need(ndw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd weights: dw size");
+    need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd weights: dy size");
+    need(!db || ndb == size_t(g.OC), "conv bwd weights: dbias size");
+    const bool has_bias = db != nullptr;
+    std::string key = key_of('W', has_bias, g);
+    auto e = cached<ConvEntry>(key, [&] {
+      auto n = std::make_shared<ConvEntry>();
+      auto hint = fwd_pd(g, has_bias, prop_kind::forward_training);
+      std::unique_ptr<convolution_backward_weights::desc> d;
+      if (has_bias) {
+        d.reset(new convolution_backward_weights::desc(algorithm::convolution_direct, act_user_md(g), w_any_md(g),
+                                                       bias_md(g), out_user_md(g), strides_of(g), dil_of(g), padl_of(g),
+                                                       padr_of(g)));
+      } else {
+        d.reset(new convolution_backward_weights::desc(algorithm::convolution_direct, act_user_md(g), w_any_md(g),
+                                                       out_user_md(g), strides_of(g), dil_of(g), padl_of(g), padr_of(g)));
+      }
+      convolution_backward_weights::primitive_desc pd(*d, eng(), hint);
+      n->prim = convolution_backward_weights(pd);
+      n->slots = {Slot(DNNL_ARG_SRC, false, act_user_md(g), pd.src_desc()),
+                  Slot(DNNL_ARG_DIFF_DST, false, out_user_md(g), pd.diff_dst_desc()),
+                  Slot(DNNL_ARG_DIFF_WEIGHTS, true, w_user_md(g), pd.diff_weights_desc()),
+                  Slot(DNNL_ARG_DIFF_BIAS, true, bias_md(g), bias_md(g))};
+      return n;
+    });
+    run_entry(*e, {x, dy, dw, db});
+    return undefined(env);
+  });
+}
+
+}  // namespace
+
+bool register_conv(napi_env env, napi_value exports) {
+  const Export fns[] = {{"convForward", ConvForward}, {"convBackwardData", ConvBackwardData},
+                        {"convBackwardWeights", ConvBackwardWeights}};
+  return export_functions(env, exports, fns);
+}
+
+}  // namespace tudui

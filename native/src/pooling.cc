@@ -1,0 +1,261 @@
+// Pooling of the 'tudui-native' backend: max and average pooling and their gradients on NHWC tensors, plain loops
+// parallelised with OpenMP.
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "napi_util.h"
+#include "tudui_native.h"
+
+namespace tudui {
+namespace {
+
+// Geometry: [N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL]. Semantics follow tfjs's cpu backend: padded cells
+// are skipped (never win a max, never count in an average); the max gradient goes to the first maximum in
+// row-major window order (strictly-greater comparison, so NaNs never win).
+
+struct PoolGeom {
+  int64_t N, IH, IW, C, KH, KW, OH, OW, SH, SW, PT, PL;
+};
+
+PoolGeom pool_geom(const int32_t* p, size_t n) {
+  need(n >= 12, "pool: geometry needs 12 ints");
+  PoolGeom g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
+  need(g.N > 0 && g.IH > 0 && g.IW > 0 && g.C > 0 && g.KH > 0 && g.KW > 0 && g.OH > 0 && g.OW > 0 && g.SH > 0 &&
+           g.SW > 0,
+       "pool: bad geometry");
+  return g;
+}
+
+TUDUI_CLONES void max_pool_row(const float* x, float* y, const PoolGeom& g,
+                                                                      int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  const int64_t h0 = oh * g.SH - g.PT;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = -std::numeric_limits<float>::infinity();
+    const int64_t w0 = ow * g.SW - g.PL;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = h0 + kh;
+      if (ih < 0 || ih >= g.IH) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t iw = w0 + kw;
+        if (iw < 0 || iw >= g.IW) continue;
+        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
+      }
+    }
+  }
+}
+
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t nx, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* y = f32(env, a.argv[1], &ny, "y");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "maxpool: sizes");
+#pragma omp parallel for collapse(2) schedule(static) if (big(nx))
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row(x, y, g, n, oh);
+    return undefined(env);
+  });
+}
+
+TUDUI_CLONES void max_pool_grad_image(const float* x, const float* dy, float* dx,
+                                                                             const PoolGeom& g, int64_t n,
+                                                                             float* __restrict best,
+                                                                             int32_t* __restrict arg) {
+  const int64_t C = g.C;
+  std::memset(dx + n * g.IH * g.IW * C, 0, sizeof(float) * g.IH * g.IW * C);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t h0 = oh * g.SH - g.PT;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t w0 = ow * g.SW - g.PL;
+      for (int64_t c = 0; c < C; ++c) {
+        best[c] = -std::numeric_limits<float>::infinity();
+        arg[c] = -1;
+      }
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        const int64_t ih = h0 + kh;
+        if (ih < 0 || ih >= g.IH) continue;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const int64_t iw = w0 + kw;
+          if (iw < 0 || iw >= g.IW) continue;
+          const int32_t pos = int32_t(ih * g.IW + iw);
+          const float* __restrict xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+          for (int64_t c = 0; c < C; ++c) {
+            const bool gt = xi[c] > best[c];
+            best[c] = gt ? xi[c] : best[c];
+            arg[c] = gt ? pos : arg[c];
+          }
+        }
+      }
+      const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+      float* dxn = dx + n * g.IH * g.IW * C;
+      for (int64_t c = 0; c < C; ++c)
+        if (arg[c] >= 0) dxn[int64_t(arg[c]) * C + c] += d[c];
+    }
+  }
+}
+
+// Windows that tile the input exactly (stride == window, no padding, no remainder: maxpool2d's usual case):
+// every input cell belongs to one window, so dx is written directly, without zeroing or scattering. The first
+// cell equal to the window's maximum takes dy (a cell equal to -inf never does, like tfjs's strict comparison).
+TUDUI_CLONES void max_pool_grad_tiled_row(const float* __restrict x,
+                                                                                 const float* __restrict dy,
+                                                                                 float* __restrict dx,
+                                                                                 const PoolGeom& g, int64_t n,
+                                                                                 int64_t oh, float* __restrict best,
+                                                                                 float* __restrict taken) {
+  const int64_t C = g.C;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    for (int64_t c = 0; c < C; ++c) {
+      best[c] = ninf;
+      taken[c] = 0.f;
+    }
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const float* xi = x + ((n * g.IH + oh * g.KH + kh) * g.IW + ow * g.KW + kw) * C;
+        for (int64_t c = 0; c < C; ++c) best[c] = xi[c] > best[c] ? xi[c] : best[c];
+      }
+    const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t off = ((n * g.IH + oh * g.KH + kh) * g.IW + ow * g.KW + kw) * C;
+        const float* xi = x + off;
+        float* o = dx + off;
+        for (int64_t c = 0; c < C; ++c) {
+          const bool hit = (xi[c] == best[c]) & (xi[c] > ninf) & (taken[c] == 0.f);
+          o[c] = hit ? d[c] : 0.f;
+          taken[c] = hit ? 1.f : taken[c];
+        }
+      }
+  }
+}
+
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t nx, ndy, ndx, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* dy = f32(env, a.argv[1], &ndy, "dy");
+    float* dx = f32(env, a.argv[2], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ndx == nx && ndy == size_t(g.N * g.OH * g.OW * g.C),
+         "maxpool grad: sizes");
+    const bool tiled = g.SH == g.KH && g.SW == g.KW && g.PT == 0 && g.PL == 0 && g.OH * g.KH == g.IH &&
+                       g.OW * g.KW == g.IW;
+#pragma omp parallel if (big(nx))
+    {
+      std::vector<float> best(g.C), taken(g.C);
+      std::vector<int32_t> arg(g.C);
+      if (tiled) {
+#pragma omp for collapse(2) schedule(static)
+        for (int64_t n = 0; n < g.N; ++n)
+          for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_grad_tiled_row(x, dy, dx, g, n, oh, best.data(), taken.data());
+      } else {
+#pragma omp for schedule(static)
+        for (int64_t n = 0; n < g.N; ++n) max_pool_grad_image(x, dy, dx, g, n, best.data(), arg.data());
+      }
+    }
+    return undefined(env);
+  });
+}
+
+TUDUI_CLONES void avg_pool_row(const float* x, float* y, const PoolGeom& g,
+                                                                      int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  const int64_t h0 = oh * g.SH - g.PT;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = 0.f;
+    const int64_t w0 = ow * g.SW - g.PL;
+    int count = 0;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = h0 + kh;
+      if (ih < 0 || ih >= g.IH) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t iw = w0 + kw;
+        if (iw < 0 || iw >= g.IW) continue;
+        ++count;
+        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] += xi[c];
+      }
+    }
+    const float inv = count > 0 ? 1.f / float(count) : 0.f;
+    for (int64_t c = 0; c < C; ++c) o[c] *= inv;
+  }
+}
+
+napi_value AvgPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t nx, ny, np;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* y = f32(env, a.argv[1], &ny, "y");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "avgpool: sizes");
+#pragma omp parallel for collapse(2) schedule(static) if (big(nx))
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh) avg_pool_row(x, y, g, n, oh);
+    return undefined(env);
+  });
+}
+
+// Gradient of the average above: each output spreads dy / (number of in-bounds cells of its window).
+TUDUI_CLONES void avg_pool_grad_image(const float* dy, float* dx,
+                                                                             const PoolGeom& g, int64_t n) {
+  const int64_t C = g.C;
+  float* dxn = dx + n * g.IH * g.IW * C;
+  std::memset(dxn, 0, sizeof(float) * g.IH * g.IW * C);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t h0 = oh * g.SH - g.PT;
+    const int64_t ha = h0 < 0 ? 0 : h0, hb = h0 + g.KH > g.IH ? g.IH : h0 + g.KH;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t w0 = ow * g.SW - g.PL;
+      const int64_t wa = w0 < 0 ? 0 : w0, wb = w0 + g.KW > g.IW ? g.IW : w0 + g.KW;
+      const int64_t count = (hb > ha && wb > wa) ? (hb - ha) * (wb - wa) : 0;
+      if (count == 0) continue;
+      const float inv = 1.f / float(count);
+      const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+      for (int64_t ih = ha; ih < hb; ++ih)
+        for (int64_t iw = wa; iw < wb; ++iw) {
+          float* o = dxn + (ih * g.IW + iw) * C;
+          for (int64_t c = 0; c < C; ++c) o[c] += d[c] * inv;
+        }
+    }
+  }
+}
+
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 3);
+    size_t ndy, ndx, np;
+    float* dy = f32(env, a.argv[0], &ndy, "dy");
+    float* dx = f32(env, a.argv[1], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(ndx == size_t(g.N * g.IH * g.IW * g.C) && ndy == size_t(g.N * g.OH * g.OW * g.C), "avgpool grad: sizes");
+#pragma omp parallel for schedule(static) if (big(ndx))
+    for (int64_t n = 0; n < g.N; ++n) avg_pool_grad_image(dy, dx, g, n);
+    return undefined(env);
+  });
+}
+
+}  // namespace
+
+bool register_pooling(napi_env env, napi_value exports) {
+  const Export fns[] = {{"maxPool", MaxPool}, {"maxPoolGrad", MaxPoolGrad}, {"avgPool", AvgPool}, {"avgPoolGrad", AvgPoolGrad}};
+  return export_functions(env, exports, fns);
+}
+
+}  // namespace tudui

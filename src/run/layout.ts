@@ -1,0 +1,704 @@
+/**
+ * The owner of the run directory and the sweep directory: every file name, every on-disk type and every reader.
+ * Writers (`run-experiment.ts`, `checkpoint.ts`, `metrics.ts`, `lock.ts`, `src/sweep`) write what these types say,
+ * at these paths; readers (`resume`, `ls` / `show` / `compare`, the board, `eval`) read through the functions here and
+ * never parse a file themselves. No TensorFlow, no config layer: importing this is cheap.
+ *
+ * ```
+ * RUN/    config.original.yaml  config.yaml  config-history.jsonl  summary.json  metrics.jsonl  error.txt  tudui.lock
+ *         events.out.tfevents.*  checkpoints/{epoch-NNNN[-step-NNNNNN]/, last -> …, best -> …}
+ * SWEEP/  sweep.json  summary.csv  summary.json  tudui.lock  events.out.tfevents.*  <member>/ (a RUN each)
+ * ```
+ */
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { pidAlive } from '../fs/atomic.js';
+
+// --- File names -------------------------------------------------------------------------------------------------------
+
+export const SUMMARY_FILE = 'summary.json';
+export const METRICS_FILE = 'metrics.jsonl';
+export const CONFIG_FILE = 'config.yaml';
+export const ORIGINAL_CONFIG = 'config.original.yaml';
+export const CONFIG_HISTORY = 'config-history.jsonl';
+export const ERROR_FILE = 'error.txt';
+export const LOCK_FILE = 'tudui.lock';
+export const CHECKPOINTS_DIR = 'checkpoints';
+export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
+/** The links in `checkpoints/`: the newest checkpoint, and the one with the best monitored metric. */
+export const LAST = 'last';
+export const BEST = 'best';
+export type CheckpointLink = typeof LAST | typeof BEST;
+
+/** Files of one checkpoint directory. */
+export const CHECKPOINT_FILES = {
+  model: 'model.json',
+  weights: 'weights.bin',
+  optimizer: 'optimizer.bin',
+  optimizerSpec: 'optimizer.json',
+  state: 'state.json',
+  checksums: 'checksums.json',
+} as const;
+
+export const SWEEP_MANIFEST = 'sweep.json';
+export const SWEEP_MANIFEST_VERSION = 1;
+export const SWEEP_SUMMARY_CSV = 'summary.csv';
+export const SWEEP_SUMMARY_JSON = 'summary.json';
+
+/** Every path of a run directory. */
+export function runPaths(runDir: string) {
+  const checkpoints = join(runDir, CHECKPOINTS_DIR);
+  return {
+    dir: runDir,
+    summary: join(runDir, SUMMARY_FILE),
+    metrics: join(runDir, METRICS_FILE),
+    config: join(runDir, CONFIG_FILE),
+    originalConfig: join(runDir, ORIGINAL_CONFIG),
+    configHistory: join(runDir, CONFIG_HISTORY),
+    error: join(runDir, ERROR_FILE),
+    lock: join(runDir, LOCK_FILE),
+    checkpoints,
+    last: join(checkpoints, LAST),
+    best: join(checkpoints, BEST),
+  };
+}
+
+/** Every path of a sweep directory (members: `join(dir, member.run_dir)`). */
+export function sweepPaths(sweepDir: string) {
+  return {
+    dir: sweepDir,
+    manifest: join(sweepDir, SWEEP_MANIFEST),
+    summaryCsv: join(sweepDir, SWEEP_SUMMARY_CSV),
+    summaryJson: join(sweepDir, SWEEP_SUMMARY_JSON),
+    lock: join(sweepDir, LOCK_FILE),
+  };
+}
+
+// --- Metric tags (metrics.jsonl and the event files) ------------------------------------------------------------------
+
+/** Scalar tags the training loop writes; every reader (sweep hparams, ls, show, the board) names them through these. */
+export const TAGS = {
+  /** Per logged step (`log.train_loss_every`), x = global step. */
+  trainLoss: 'train_loss',
+  lr: 'lr',
+  /** Per epoch, x = epoch. */
+  testLoss: 'test_loss',
+  testAccuracy: 'test_accuracy',
+  trainLossEpoch: 'train_loss_epoch',
+  throughput: 'throughput',
+} as const;
+export type MetricTag = (typeof TAGS)[keyof typeof TAGS];
+
+/** Tags logged once per epoch with the epoch as their step (the others use the global step). */
+export const EPOCH_TAGS: ReadonlySet<string> = new Set([TAGS.testLoss, TAGS.testAccuracy, TAGS.trainLossEpoch, TAGS.throughput]);
+
+/** The metrics a sweep's TensorBoard HPARAMS view shows as columns (TensorBoard takes each tag's last value). */
+export const HPARAM_METRIC_TAGS: readonly string[] = [TAGS.testAccuracy, TAGS.testLoss, TAGS.trainLossEpoch];
+
+/** Whether a higher value of a tag is better (accuracy, throughput) or a lower one (losses). */
+export function higherIsBetter(tag: string): boolean {
+  return /acc|throughput|images_per_s/.test(tag);
+}
+
+// --- Types of what is on disk -----------------------------------------------------------------------------------------
+
+/** A run's status in `summary.json`. `readStatus` reads a `running` one whose writer is gone as `interrupted`. */
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'interrupted', 'diverged'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** What a finished job reports: a run status, or `invalid` (the config did not validate; no directory was made). */
+export type OutcomeStatus = Exclude<RunStatus, 'running'> | 'invalid';
+/** A sweep member's state in `sweep.json` (a diverged run is a failed member; `pending`: not started yet). */
+export type MemberStatus = 'pending' | Exclude<RunStatus, 'diverged'>;
+/** A sweep's own state in `sweep.json`. */
+export type SweepStatus = Exclude<RunStatus, 'diverged'>;
+
+/** One line of metrics.jsonl. */
+export interface MetricPoint {
+  tag: string;
+  value: number;
+  step: number;
+  epoch: number;
+  wall_time: number;
+}
+
+/** One epoch of `summary.json`'s history. */
+export interface EpochMetrics {
+  epoch: number;
+  global_step: number;
+  train_loss: number;
+  test_loss: number;
+  test_accuracy: number;
+  lr: number;
+  train_images_per_sec: number;
+  eval_images_per_sec: number;
+  seconds: number;
+  tensors: number;
+}
+
+export interface BestMetric {
+  metric: string;
+  value: number;
+  epoch: number;
+}
+
+/** `summary.json` of a run directory, rewritten atomically after every epoch and when the run ends. */
+export interface RunSummary {
+  name: string;
+  status: RunStatus;
+  /** Why a run did not complete (failed, interrupted, diverged), one line. */
+  reason?: string;
+  error?: string;
+  /** Where it stopped, for a run that did not complete. */
+  stopped_at?: { epoch: number; global_step: number } | null;
+  /** Batches skipped because of a non-finite loss (`on_nan: skip`), over the whole run. */
+  skipped_batches: number;
+  run_dir: string;
+  config_hash: string;
+  /** Accepted config changes (config-history.jsonl). */
+  config_changes: number;
+  seed: number;
+  device: string;
+  backend: string;
+  backend_description: string;
+  epochs: number;
+  epochs_completed: number;
+  global_step: number;
+  parameters: number;
+  final: Record<string, number> | null;
+  best: BestMetric | null;
+  durations: { total_s: number; epochs_s: number[] };
+  throughput: { train_images_per_s: number; eval_images_per_s: number } | null;
+  tensors_after_epoch: number[];
+  dataset: { name: string; source: string; train: number; test: number } | null;
+  started_at: string;
+  finished_at: string;
+  host: string;
+  /** The process that wrote this summary (a `running` summary whose pid is gone reads as `interrupted`). */
+  pid: number;
+  versions: Record<string, string>;
+  history: EpochMetrics[];
+}
+
+/** A checkpoint's `state.json`: what an exact resume needs besides the weights. */
+export interface TrainingState {
+  /** Epochs fully completed. */
+  epoch: number;
+  /** Batches of epoch `epoch + 1` already trained (0 at an epoch boundary). */
+  batch_in_epoch: number;
+  global_step: number;
+  best: BestMetric | null;
+  config_hash: string;
+  backend: string;
+  metrics: Record<string, number>;
+  /** Running sums of a partly trained epoch (mid-epoch checkpoints only). */
+  partial?: { loss_sum: number; count: number } | null;
+  /** Log points this checkpoint covers that were not yet written when it was saved. */
+  pending?: MetricPoint[];
+  /** Batches skipped for a non-finite loss so far, and how many of the last ones in a row (`on_nan: skip`). */
+  skipped_batches?: number;
+  consecutive_skips?: number;
+  time: string;
+}
+
+/** `checksums.json` of a checkpoint: every file's size and sha256 when it was saved. */
+export interface Checksums {
+  algorithm: 'sha256';
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+/** `tudui.lock`: who writes the directory now. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  started_at: string;
+  command: string;
+}
+
+export interface ConfigChange {
+  key: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** One line of config-history.jsonl: a change accepted by `resume --allow-changed`. */
+export interface HistoryEntry {
+  time: string;
+  /** Epochs completed when the change took effect (training continues with epoch + 1). */
+  epoch: number;
+  global_step: number;
+  /** The checkpoint the run continued from. */
+  checkpoint: string;
+  changes: ConfigChange[];
+  config_hash: string;
+  /** The whole resolved config after the change (as in config.yaml). */
+  config: Record<string, unknown>;
+}
+
+/** A hyperparameter value as a sweep records it (TensorBoard HPARAMS takes numbers, strings and booleans). */
+export type HParam = number | string | boolean;
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** One member in `sweep.json`. */
+export interface ManifestMember {
+  index: number;
+  label: string;
+  /** Run directory name, relative to the sweep directory. */
+  run_dir: string;
+  /** Absolute path of the experiment file. */
+  file: string;
+  experiment: string;
+  overrides: string[];
+  grid: Record<string, JsonValue>;
+  hparams: Record<string, HParam>;
+  status: MemberStatus;
+  /** How many times it was started (fresh or resumed). */
+  attempts: number;
+  started_at: string | null;
+  finished_at: string | null;
+  seconds: number | null;
+  error: string | null;
+}
+
+/** `sweep.json`: the sweep's members and their state, rewritten atomically whenever a member changes state. */
+export interface Manifest {
+  version: number;
+  name: string;
+  created_at: string;
+  updated_at: string;
+  /** Working directory the files' relative paths (dataset roots) resolve against. */
+  cwd: string;
+  patterns: string[];
+  set: string[];
+  device: string | null;
+  rank_by: string;
+  status: SweepStatus;
+  hparams: string[];
+  members: ManifestMember[];
+}
+
+/** One row of a sweep's ranked summary (`summary.json`'s `members`, `summary.csv`'s lines). */
+export interface SummaryRow {
+  /** 1-based rank; members without a value for the metric come last. */
+  rank: number;
+  member: string;
+  status: MemberStatus;
+  best_test_accuracy: number | null;
+  test_accuracy: number | null;
+  best_test_loss: number | null;
+  test_loss: number | null;
+  train_loss: number | null;
+  epochs: number;
+  seconds: number | null;
+  run_dir: string;
+  file: string;
+  error: string | null;
+  hparams: Record<string, HParam>;
+}
+
+/** A sweep directory's `summary.json`. */
+export interface SweepSummary {
+  name: string;
+  sweep_dir: string;
+  status: SweepStatus;
+  rank_by: string;
+  direction: 'max' | 'min';
+  hparams: string[];
+  members: SummaryRow[];
+}
+
+/** The columns of `summary.csv` before the hyperparameters, and after them. */
+export const SWEEP_CSV_METRIC_COLUMNS = ['rank', 'member', 'status', 'best_test_accuracy', 'test_accuracy', 'best_test_loss', 'test_loss', 'train_loss', 'epochs', 'seconds'] as const;
+export const SWEEP_CSV_TRAILING_COLUMNS = ['run_dir', 'file', 'error'] as const;
+
+// --- Readers ------------------------------------------------------------------------------------------------------------
+
+/** A JSON file; a missing or damaged one is a UserError naming it. */
+export function readJson<T>(path: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UserError(`${path} is damaged: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function readJsonOrUndefined<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lines of a JSON-lines file; a line that does not parse (a torn last line from a killed writer) is skipped. */
+export function readJsonLines<T>(path: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return parseJsonLines<T>(text);
+}
+
+function parseJsonLines<T>(text: string): T[] {
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // a torn line
+    }
+  }
+  return out;
+}
+
+/** A run's summary, or undefined when there is none or it does not parse (a run killed before its first write). */
+export function readSummary(runDir: string): RunSummary | undefined {
+  const s = readJsonOrUndefined<RunSummary>(join(runDir, SUMMARY_FILE));
+  return s && typeof s === 'object' && typeof s.status === 'string' ? s : undefined;
+}
+
+/** A run's summary; a missing or damaged one is a UserError naming the file. */
+export function requireSummary(runDir: string): RunSummary {
+  const path = join(runDir, SUMMARY_FILE);
+  if (!existsSync(path)) throw new UserError(`${runDir} is not a run directory: ${SUMMARY_FILE} is missing`, 'pass a directory that `tudui run` printed, e.g. runs/<name>/<timestamp>');
+  const s = readJson<RunSummary>(path);
+  if (!s || typeof s !== 'object' || typeof s.status !== 'string') throw new UserError(`${path} is not a tudui run summary (no status)`);
+  return s;
+}
+
+export function readLock(dir: string): LockInfo | undefined {
+  return readJsonOrUndefined<LockInfo>(join(dir, LOCK_FILE));
+}
+
+/** A lock whose holder is known to be gone: a dead pid on this host (another host's lock is never judged stale). */
+export function isStale(info: LockInfo): boolean {
+  return info.host === hostname() && info.pid !== process.pid && !pidAlive(info.pid);
+}
+
+export function describeHolder(info: LockInfo): string {
+  return `pid ${info.pid} on ${info.host} since ${info.started_at}${info.command ? ` (${info.command})` : ''}`;
+}
+
+/** The status a run directory reports, reading a `running` one whose writer is gone (a stale lock, no pid) as `interrupted`. */
+export function readStatus(runDir: string, summary = readSummary(runDir)): RunStatus | undefined {
+  if (!summary) return undefined;
+  if (summary.status !== 'running') return summary.status;
+  const lock = readLock(runDir);
+  if (lock && !isStale(lock)) return 'running';
+  if (!lock && summary.host === hostname() && summary.pid && pidAlive(summary.pid) && summary.pid !== process.pid) return 'running';
+  return 'interrupted';
+}
+
+/** All of metrics.jsonl (values written as strings, `"NaN"`, read back as numbers); a torn last line is ignored. */
+export function readMetrics(path: string): MetricPoint[] {
+  return readJsonLines<MetricPoint & { value: number | string }>(path).map((p) => ({ ...p, value: Number(p.value) }));
+}
+
+/**
+ * Follows a growing metrics.jsonl by byte offset: each `poll()` returns the points appended since the last one. A
+ * partial last line (a writer mid-append) stays buffered until its newline arrives. When the file is replaced or
+ * shortened (`resume --from` rewrites it without the points it drops) the tail starts over and says so (`reset`).
+ */
+export class MetricsTail {
+  private offset = 0;
+  private partial = '';
+  private ino: number | undefined;
+
+  constructor(readonly path: string) {}
+
+  poll(): { points: MetricPoint[]; reset: boolean } {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      const reset = this.offset > 0;
+      this.offset = 0;
+      this.partial = '';
+      this.ino = undefined;
+      return { points: [], reset };
+    }
+    try {
+      const st = fstatSync(fd);
+      let reset = false;
+      if ((this.ino !== undefined && st.ino !== this.ino) || st.size < this.offset) {
+        reset = this.offset > 0 || this.partial !== '';
+        this.offset = 0;
+        this.partial = '';
+      }
+      this.ino = st.ino;
+      if (st.size === this.offset) return { points: [], reset };
+      const buf = Buffer.alloc(st.size - this.offset);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, this.offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.offset += got;
+      const text = this.partial + buf.subarray(0, got).toString('utf8');
+      const nl = text.lastIndexOf('\n');
+      this.partial = text.slice(nl + 1);
+      const points = parseJsonLines<MetricPoint & { value: number | string }>(text.slice(0, nl + 1)).map((p) => ({ ...p, value: Number(p.value) }));
+      return { points, reset };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Bytes consumed so far (complete lines only). */
+  get bytesRead(): number {
+    return this.offset - Buffer.byteLength(this.partial);
+  }
+}
+
+/** The text of the config now in effect (`config.yaml`), or undefined. */
+export function readConfigText(runDir: string, which: 'current' | 'original' = 'current'): string | undefined {
+  try {
+    return readFileSync(join(runDir, which === 'current' ? CONFIG_FILE : ORIGINAL_CONFIG), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Accepted config changes, oldest first; a torn last line (a killed process) is ignored. */
+export function readHistory(runDir: string): HistoryEntry[] {
+  return readJsonLines<HistoryEntry>(join(runDir, CONFIG_HISTORY));
+}
+
+/**
+ * A config as key paths (as for `--set`: `optimizer.lr`, `model.layers[0].conv2d.filters`... ) → value; arrays of
+ * scalars are one value. Used to diff configs (`resume`, `compare`) and to name columns (`ls -c =optimizer.lr`).
+ */
+export function flattenConfig(v: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  if (Array.isArray(v)) {
+    if (v.every((x) => x === null || typeof x !== 'object')) out.set(prefix, v);
+    else v.forEach((x, i) => flattenConfig(x, `${prefix}[${i}]`, out));
+  } else if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) out.set(prefix, v);
+    for (const [k, x] of entries) flattenConfig(x, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, v);
+  }
+  return out;
+}
+
+/** Key paths whose values differ between two configs (plain objects, as parsed from config.yaml). */
+export function diffConfigs(a: unknown, b: unknown): ConfigChange[] {
+  const fa = flattenConfig(a);
+  const fb = flattenConfig(b);
+  const out: ConfigChange[] = [];
+  for (const key of new Set([...fa.keys(), ...fb.keys()])) {
+    const x = fa.get(key);
+    const y = fb.get(key);
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ key, old: x, new: y });
+  }
+  return out;
+}
+
+/** error.txt of a failed or diverged run. */
+export function readErrorText(runDir: string): string | undefined {
+  try {
+    return readFileSync(join(runDir, ERROR_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+// --- Checkpoints ----------------------------------------------------------------------------------------------------
+
+/** `epoch-0003`, or `epoch-0003-step-000120` for a checkpoint written mid-epoch. */
+export function checkpointName(epoch: number, batchInEpoch = 0): string {
+  const e = `epoch-${String(epoch).padStart(4, '0')}`;
+  return batchInEpoch ? `${e}-step-${String(batchInEpoch).padStart(6, '0')}` : e;
+}
+
+export const CHECKPOINT_NAME = /^epoch-\d{4}(-step-\d{6})?$/;
+
+/** Names of the kept checkpoints, oldest first. */
+export function listCheckpoints(runDir: string): string[] {
+  try {
+    return readdirSync(join(runDir, CHECKPOINTS_DIR))
+      .filter((n) => CHECKPOINT_NAME.test(n))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The checkpoint `last` or `best` points to (its directory name), or undefined when there is no such link. */
+export function checkpointLink(runDir: string, link: CheckpointLink): string | undefined {
+  return linkTarget(join(runDir, CHECKPOINTS_DIR, link));
+}
+
+/** The target of a symbolic link, or undefined. */
+export function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the run has a checkpoint to resume from (`checkpoints/last`). */
+export function hasCheckpoint(runDir: string): boolean {
+  return existsSync(join(runDir, CHECKPOINTS_DIR, LAST));
+}
+
+/** A checkpoint's training state; a damaged file is named. */
+export function readState(checkpointDir: string): TrainingState {
+  return readJson<TrainingState>(join(checkpointDir, CHECKPOINT_FILES.state));
+}
+
+// --- Sweep directories ------------------------------------------------------------------------------------------------
+
+export function isSweepDir(dir: string): boolean {
+  return existsSync(join(dir, SWEEP_MANIFEST));
+}
+
+/** A run directory: it has a summary or the config it started with, and is not a sweep directory. */
+export function isRunDir(dir: string): boolean {
+  return !isSweepDir(dir) && (existsSync(join(dir, SUMMARY_FILE)) || existsSync(join(dir, ORIGINAL_CONFIG)));
+}
+
+/** `sweep.json`; a missing, damaged or foreign one is a UserError naming it. */
+export function readManifest(sweepDir: string): Manifest {
+  const path = join(sweepDir, SWEEP_MANIFEST);
+  if (!existsSync(path)) throw new UserError(`${sweepDir} is not a sweep directory: ${SWEEP_MANIFEST} is missing`, 'pass the directory `tudui sweep` printed, e.g. runs/<name>/<timestamp>');
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (m.version !== SWEEP_MANIFEST_VERSION || !Array.isArray(m.members)) throw new UserError(`${path} is not a tudui sweep manifest (version ${String(m.version)})`);
+  return m;
+}
+
+/** A sweep's `summary.json` (written when the sweep ends), or undefined while it has none. */
+export function readSweepSummary(sweepDir: string): SweepSummary | undefined {
+  const s = readJsonOrUndefined<SweepSummary>(join(sweepDir, SWEEP_SUMMARY_JSON));
+  return s && Array.isArray(s.members) ? s : undefined;
+}
+
+/** `summary.csv` as records (header → cell; empty cells are null); RFC 4180 quoting. */
+export function readSweepSummaryCsv(sweepDir: string): Array<Record<string, string | null>> {
+  let text: string;
+  try {
+    text = readFileSync(join(sweepDir, SWEEP_SUMMARY_CSV), 'utf8');
+  } catch {
+    return [];
+  }
+  const [header, ...rows] = parseCsv(text);
+  if (!header) return [];
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] === undefined || r[i] === '' ? null : r[i]!])));
+}
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) rows.push([...row, cell]);
+  return rows;
+}
+
+// --- Finding runs under a directory -----------------------------------------------------------------------------------
+
+export interface FoundRun {
+  dir: string;
+  /** The sweep directory it is a member of, and its member record. */
+  sweep?: { dir: string; member: ManifestMember };
+}
+
+export interface FoundSweep {
+  dir: string;
+  manifest: Manifest;
+}
+
+/**
+ * Every run and sweep directory under `root` (itself included), in path order. Symbolic links are not followed
+ * (nothing outside `root` is read), checkpoint and hidden directories are not entered. Sweep members come in the
+ * manifest's order; a member not started yet has no directory and is listed only in its sweep's manifest.
+ */
+export function findRuns(root: string, opts: { maxDepth?: number } = {}): { runs: FoundRun[]; sweeps: FoundSweep[] } {
+  const runs: FoundRun[] = [];
+  const sweeps: FoundSweep[] = [];
+  const maxDepth = opts.maxDepth ?? 8;
+  const walk = (dir: string, depth: number) => {
+    if (isSweepDir(dir)) {
+      let manifest: Manifest | undefined;
+      try {
+        manifest = readManifest(dir);
+      } catch {
+        manifest = undefined;
+      }
+      if (manifest) {
+        sweeps.push({ dir, manifest });
+        for (const member of manifest.members) {
+          const md = join(dir, member.run_dir);
+          if (isRunDir(md) && isRealDir(md)) runs.push({ dir: md, sweep: { dir, member } });
+        }
+        return;
+      }
+    }
+    if (isRunDir(dir)) {
+      runs.push({ dir });
+      return;
+    }
+    if (depth >= maxDepth) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (n.startsWith('.') || n === CHECKPOINTS_DIR) continue;
+      const p = join(dir, n);
+      if (isRealDir(p)) walk(p, depth + 1);
+    }
+  };
+  if (!existsSync(root)) throw new UserError(`${root} does not exist`, 'pass a runs directory (default: runs), a run directory or a sweep directory');
+  if (!statSync(root).isDirectory()) throw new UserError(`${root} is not a directory`);
+  walk(root, 0);
+  return { runs, sweeps };
+}
+
+function isRealDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
