@@ -1,52 +1,18 @@
 /**
- * The 'tudui-native' kernels beyond convolution, pooling and matrix products (native.ts): element-wise activations
- * and math on oneDNN's eltwise primitives, broadcasting binary arithmetic, softmax, batch norm (training,
- * inference, gradient), padding and slicing in the addon, and the fused kernels of fused-kernels.ts. Small
- * bookkeeping kernels (Cast, OneHot, AddN) are plain JS loops here, so no training step leaves the backend.
+ * The 'tudui-native' kernels beyond convolution, pooling and matrix products (native-conv.ts, native-pooling.ts,
+ * native-blas.ts): element-wise activations and math on oneDNN's eltwise primitives, broadcasting binary
+ * arithmetic, softmax, batch norm (training, inference, gradient), padding and slicing in the addon, and the fused
+ * kernels of fused-kernels.ts. Small bookkeeping kernels (Relu, Step, Tile, Cast, OneHot, AddN) are plain JS loops
+ * here, so no training step leaves the backend.
  * Each kernel takes the float32 cases it knows and hands anything else to tfjs's cpu kernel (`fallback`).
  */
 import type * as TF from '@tensorflow/tfjs';
 // seedrandom's alea: the generator tf.randomUniform draws from (seedrandom is tfjs-core's own dependency).
 import alea from 'seedrandom/lib/alea.js';
 import { FUSED, type FusedActivation } from './fused-kernels.js';
-import type { NativeAddon } from './native.js';
+import { copyBoxGeom, sizeOf, type KernelArgs, type KernelContext, type KernelImpl } from './native-kernel.js';
 
-type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
-
-/** The parts of MathBackendCPU the kernels use. */
-export interface CpuBackend {
-  data: { get(dataId: object): { values?: unknown; dtype?: string } };
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-  disposeIntermediateTensorInfo(t: TensorInfo): void;
-}
-export type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: CpuBackend; attrs?: TF.NamedAttrMap };
-export type KernelImpl = (args: KernelArgs) => TensorInfo | TensorInfo[];
-
-export interface KernelContext {
-  tf: Tf;
-  nat: NativeAddon;
-  /** Output array for a native kernel (recycled when large). */
-  out32(n: number): Float32Array;
-  /** The float32 array of a tensor, or undefined for other dtypes. */
-  f32(backend: CpuBackend, t: TensorInfo): Float32Array | undefined;
-  fallback(name: string, args: KernelArgs): TensorInfo | TensorInfo[];
-  /** tfjs's Identity (shares the input's data; not a fallback). */
-  identity(args: KernelArgs): TensorInfo;
-  /** native.ts's float32 Sum (the addon's reductions), which Sum here extends to int32 and bool. */
-  floatSum: KernelImpl;
-}
-
-/** Geometry of the addon's copyBox: dst[i] = src[i + offset] where in range, else the fill value. */
-export function copyBoxGeom(src: readonly number[], dst: readonly number[], offset: readonly number[]): Int32Array {
-  return Int32Array.from([src.length, ...src, ...dst, ...offset]);
-}
-
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 /** oneDNN eltwise algorithm ids of the addon (native/src/eltwise.cc, eltwise_alg); ≥ 100 are plain loops. */
 const ELT = {
@@ -75,7 +41,8 @@ function broadcastStrides(shape: readonly number[], out: readonly number[]): num
   return strides;
 }
 
-export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
+/** `floatSum`: native-blas.ts's float32 Sum (the addon's reductions), which Sum here extends to int32 and bool. */
+export function makeOpKernels(ctx: KernelContext, floatSum: KernelImpl): Record<string, KernelImpl> {
   const { tf, nat, out32, f32, fallback } = ctx;
   const bu = tf.backend_util;
 
@@ -397,8 +364,52 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
   };
 
   const alphaAttr = 'alpha';
+  /**
+   * Tile of a tensor whose leading axes are all 1 along those same leading axes ([1,1,1,C] → [N,H,W,C]: tfjs's
+   * batch-norm gradient does this every step): copies of one row. Other tilings go to the cpu kernel.
+   */
+  const tile: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const reps = (args.attrs as unknown as TF.TileAttrs).reps;
+    const xv = f32(backend, x);
+    const r = x.shape.length;
+    if (!xv || reps.length !== r || r === 0) return fallback('Tile', args);
+    let k = 0; // number of leading axes that are tiled
+    while (k < r && x.shape[k] === 1) k++;
+    if (reps.slice(k).some((v) => v !== 1)) return fallback('Tile', args);
+    const outShape = x.shape.map((d, i) => d * reps[i]!);
+    const copies = sizeOf(reps.slice(0, k));
+    const out = out32(copies * xv.length);
+    for (let c = 0; c < copies; c++) out.set(xv, c * xv.length);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+
+  /** Relu and Step (relu's gradient) on float32: same results as the cpu kernels, NaN included. */
+  const relu: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Relu', args);
+    const o = new Float32Array(xv.length);
+    for (let i = 0; i < o.length; i++) { const v = xv[i]!; o[i] = v < 0 ? 0 : v; }
+    return backend.makeTensorInfo([...x.shape], 'float32', o);
+  };
+  const step: KernelImpl = (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Step', args);
+    const alpha = ((args.attrs ?? {}) as { alpha?: number }).alpha ?? 0;
+    const o = new Float32Array(xv.length);
+    for (let i = 0; i < o.length; i++) { const v = xv[i]!; o[i] = v !== v ? NaN : v > 0 ? 1 : alpha; }
+    return backend.makeTensorInfo([...x.shape], 'float32', o);
+  };
+
   return {
     // activations and math (stock kernel names)
+    Relu: relu,
+    Step: step,
     LeakyRelu: unary('LeakyRelu', ELT.leakyRelu, 0.2, 0, alphaAttr),
     Sigmoid: unary('Sigmoid', ELT.sigmoid),
     Tanh: unary('Tanh', ELT.tanh),
@@ -427,6 +438,7 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     FusedBatchNorm: fusedBatchNorm,
     PadV2: pad,
     Slice: slice,
+    Tile: tile,
     Cast: cast,
     OneHot: oneHot,
     ArgMax: argMax,
@@ -439,6 +451,6 @@ export function makeOpKernels(ctx: KernelContext): Record<string, KernelImpl> {
     [FUSED.softmaxXent]: softmaxXent,
     [FUSED.softmaxXentGrad]: softmaxXentGrad,
     [FUSED.dropoutMask]: dropoutMask,
-    Sum: integerSum(ctx.floatSum),
+    Sum: integerSum(floatSum),
   };
 }

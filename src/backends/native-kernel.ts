@@ -1,0 +1,100 @@
+/**
+ * What every kernel family of the 'tudui-native' backend shares: the shapes of tfjs's cpu backend and kernel calls,
+ * the context native.ts hands to each family (the addon, output arrays, the cpu fallback, lazy outputs), and the
+ * small helpers they all use. The families: native-conv.ts, native-pooling.ts, native-blas.ts (matrix products and
+ * reductions), native-ops.ts (element-wise, normalisation, data movement, the fused kernels).
+ */
+import type * as TF from '@tensorflow/tfjs';
+import type { NativeAddon } from './native.js';
+
+type Tf = typeof TF;
+type TensorInfo = TF.TensorInfo;
+
+/** The parts of MathBackendCPU the kernels use. */
+export interface CpuBackend {
+  data: { get(dataId: object): { values?: unknown; dtype?: string } };
+  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
+  disposeIntermediateTensorInfo(t: TensorInfo): void;
+}
+export type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: CpuBackend; attrs?: TF.NamedAttrMap };
+export type KernelImpl = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+export interface KernelContext {
+  tf: Tf;
+  nat: NativeAddon;
+  /** Output array for a native kernel (recycled when large). */
+  out32(n: number): Float32Array;
+  /** The float32 array of a tensor, or undefined for other dtypes. */
+  f32(backend: CpuBackend, t: TensorInfo): Float32Array | undefined;
+  /** Hands the call to tfjs's cpu kernel `name` (counted as a fallback). */
+  fallback(name: string, args: KernelArgs): TensorInfo | TensorInfo[];
+  /** tfjs's cpu kernel `name`, for a step the addon lacks inside one of ours (counted as a fallback). */
+  cpu(name: string): KernelImpl;
+  /** tfjs's Identity (shares the input's data; not a fallback). */
+  identity(args: KernelArgs): TensorInfo;
+  /**
+   * A float32 output computed on first read (TUDUI_NATIVE_LAZY=0: at once), for the gradients tfjs computes and may
+   * then drop. `inputs` are the arrays `compute` reads: they stay unrecycled until then.
+   */
+  lazyOutput(backend: CpuBackend, shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
+  /** Whether tfjs is recording a gradient tape: kernels run outside one need no state for a backward pass. */
+  recording(): boolean;
+  /**
+   * dy's sum over N, H, W from the last Conv2DBackpropFilter (native-conv.ts), for the Sum that tfjs's conv bias
+   * gradient runs on the same dy right after (native-blas.ts). Tensor data is immutable and dataIds never reused.
+   */
+  convBiasGrad: { dataId: object; values: Float32Array } | undefined;
+}
+
+export function f32(backend: CpuBackend, t: TensorInfo): Float32Array | undefined {
+  if (t.dtype !== 'float32') return undefined;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : undefined;
+}
+
+export function single(r: TensorInfo | TensorInfo[]): TensorInfo {
+  return Array.isArray(r) ? r[0]! : r;
+}
+
+/** Geometry of the addon's copyBox: dst[i] = src[i + offset] where in range, else the fill value. */
+export function copyBoxGeom(src: readonly number[], dst: readonly number[], offset: readonly number[]): Int32Array {
+  return Int32Array.from([src.length, ...src, ...dst, ...offset]);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Applies a fused activation (other than linear/relu, which the addon does) with the cpu kernels; disposes `x`. */
+export function cpuActivation(
+  ctx: KernelContext, backend: CpuBackend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number | undefined,
+): TensorInfo {
+  const { cpu } = ctx;
+  let out: TensorInfo;
+  switch (activation) {
+    case 'linear': return x;
+    case 'relu': out = single(cpu('Relu')({ inputs: { x }, backend })); break;
+    case 'relu6': out = single(cpu('Relu6')({ inputs: { x }, backend })); break;
+    case 'elu': out = single(cpu('Elu')({ inputs: { x }, backend })); break;
+    case 'sigmoid': out = single(cpu('Sigmoid')({ inputs: { x }, backend })); break;
+    case 'leakyrelu':
+      out = single(cpu('LeakyRelu')({ inputs: { x }, backend, attrs: { alpha: alpha ?? 0.2 } }));
+      break;
+    case 'prelu':
+      if (!prelu) throw new Error('tudui-native: prelu activation without weights');
+      out = single(cpu('Prelu')({ inputs: { x, alpha: prelu }, backend }));
+      break;
+    default: throw new Error(`tudui-native: unknown fused activation '${activation}'`);
+  }
+  backend.disposeIntermediateTensorInfo(x);
+  return out;
+}
+
+/** Adds a bias the addon cannot broadcast itself, with the cpu Add kernel; disposes `x`. */
+export function cpuAddBias(ctx: KernelContext, backend: CpuBackend, x: TensorInfo, bias: TensorInfo): TensorInfo {
+  const out = single(ctx.cpu('Add')({ inputs: { a: x, b: bias }, backend }));
+  backend.disposeIntermediateTensorInfo(x);
+  return out;
+}

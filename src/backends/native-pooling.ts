@@ -1,0 +1,80 @@
+/**
+ * Pooling on 'tudui-native': MaxPool, AvgPool and their gradients in the addon (native/src/pooling.cc), NHWC.
+ *
+ * Semantics match the cpu backend, with one deliberate difference: AvgPoolGrad divides by the number of in-bounds
+ * cells of each window (the true gradient of AvgPool with 'same' padding); tfjs's cpu kernel divides by the full
+ * window size. Both agree for 'valid' padding.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { sizeOf, type KernelContext, type KernelImpl } from './native-kernel.js';
+
+type TensorInfo = TF.TensorInfo;
+
+/** Pool geometry for the addon; undefined when the case is not one the addon takes. */
+function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
+  const p = info.padInfo;
+  if (info.dataFormat !== 'channelsLast' || p.top < 0 || p.left < 0) return undefined;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  if (sizeOf([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth]) === 0) return undefined;
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.filterHeight, info.filterWidth, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, p.top, p.left,
+  ]);
+}
+
+export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImpl> {
+  const { tf, nat, out32, f32, fallback } = ctx;
+  const bu = tf.backend_util;
+
+  const poolInfo = (x: TensorInfo, attrs: TF.MaxPoolAttrs) =>
+    bu.computePool2DInfo(
+      x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+
+  const pool = (name: 'MaxPool' | 'AvgPool'): KernelImpl => (args) => {
+    const { backend } = args;
+    const x = args.inputs.x!;
+    const xv = f32(backend, x);
+    if (!xv || x.shape.length !== 4) return fallback(name, args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom) return fallback(name, args);
+    const y = out32(sizeOf(info.outShape));
+    if (name === 'MaxPool') nat.maxPool(xv, y, geom);
+    else nat.avgPool(xv, y, geom);
+    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  };
+
+  const maxPoolGrad: KernelImpl = (args) => {
+    const { backend } = args;
+    const dy = args.inputs.dy!, x = args.inputs.input!;
+    const xv = f32(backend, x), dyv = f32(backend, dy);
+    if (!xv || !dyv || x.shape.length !== 4) return fallback('MaxPoolGrad', args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('MaxPoolGrad', args);
+    const dx = out32(xv.length);
+    nat.maxPoolGrad(xv, dyv, dx, geom);
+    return backend.makeTensorInfo([...x.shape], 'float32', dx);
+  };
+
+  const avgPoolGrad: KernelImpl = (args) => {
+    const { backend } = args;
+    const dy = args.inputs.dy!, x = args.inputs.input!;
+    const dyv = f32(backend, dy);
+    if (!dyv || x.shape.length !== 4 || x.dtype !== 'float32') return fallback('AvgPoolGrad', args);
+    const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+    const geom = poolGeom(info);
+    if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('AvgPoolGrad', args);
+    const dx = out32(sizeOf(x.shape));
+    nat.avgPoolGrad(dyv, dx, geom);
+    return backend.makeTensorInfo([...x.shape], 'float32', dx);
+  };
+
+  return {
+    MaxPool: pool('MaxPool'),
+    AvgPool: pool('AvgPool'),
+    MaxPoolGrad: maxPoolGrad,
+    AvgPoolGrad: avgPoolGrad,
+  };
+}
