@@ -433,7 +433,7 @@ describe('grids: a key both an axis and set by members', () => {
     expect(v.stderr).toBe('o.yaml:10:9: error: sweep.members[0].optimizer.lr: optimizer.lr is both an axis of the sweep and set by this member; set it in one place\n1 error in 1 of 1 file\n');
     const s = tudui(['sweep', 'o.yaml', '--runs-dir', 'runs'], dir);
     expect(s.code).toBe(1);
-    expect(s.stderr).toContain('o.yaml:10:7: error: sweep key optimizer.lr is both an axis and set by members; set it in one place\n');
+    expect(s.stderr).toContain('o.yaml:10:9: error: sweep.members[0].optimizer.lr: optimizer.lr is both an axis of the sweep and set by this member; set it in one place\n');
   });
 });
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  applyOverrides, expandSweep, experimentHash, formatError, loadExperiment, loadExperimentText, parseOverride,
+  applyOverrides, experimentHash, formatError, loadExperiment, loadExperimentText, parseOverride,
   resolvedToYaml, validateFiles, type ResolvedExperiment,
 } from '../src/config/index.js';
 import { buildSchema } from '../src/config/schema-build.js';
@@ -146,19 +146,6 @@ describe('round trip, hash, sweep', () => {
     expect(experimentHash(b)).not.toBe(h);
   });
 
-  it('expandSweep gives the cross product as overrides', () => {
-    const { experiment } = loadExperiment('experiments/synthetic-smoke.yaml', { cwd: root });
-    const points = expandSweep(experiment);
-    expect(points.map((p) => p.label)).toEqual([
-      'optimizer.lr=0.1,dataset.batch_size=16',
-      'optimizer.lr=0.1,dataset.batch_size=32',
-      'optimizer.lr=0.05,dataset.batch_size=16',
-      'optimizer.lr=0.05,dataset.batch_size=32',
-    ]);
-    for (const p of points) expect(loadExperiment('experiments/synthetic-smoke.yaml', { cwd: root, overrides: p.overrides }).errors).toEqual([]);
-    expect(expandSweep({ sweep: { 'dataset.name': ['mnist', 'fashion-mnist'], 'model.init': ['he'] } })[1]!.overrides).toEqual(['dataset.name=fashion-mnist', 'model.init=he']);
-    expect(expandSweep({ sweep: null })).toEqual([{ overrides: [], label: '' }]);
-  });
 });
 
 describe('overrides', () => {

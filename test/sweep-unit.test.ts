@@ -3,10 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid, readGrid } from '../src/sweep/grid.js';
+import { loadExperiment } from '../src/config/index.js';
+import { expandGrid, expandSweep, readGrid } from '../src/sweep/grid.js';
 import { safeName, uniqueNames } from '../src/sweep/naming.js';
 import { buildRows, checkRankBy, formatTable, toCsv } from '../src/sweep/report.js';
 import type { Manifest, ManifestMember } from '../src/sweep/manifest.js';
+
+const root = new URL('..', import.meta.url).pathname;
 
 describe('readGrid / expandGrid', () => {
   it('expands the cross product in the order written, first key outermost', () => {
@@ -23,6 +26,20 @@ describe('readGrid / expandGrid', () => {
     expect(points[2]!.overrides).toEqual(['optimizer.lr=0.001', 'optimizer.name="sgd"', 'model.layers[1].linear.units=4']);
     expect(points[2]!.values).toEqual({ 'optimizer.lr': 0.001, 'optimizer.name': 'sgd', 'model.layers[1].linear.units': 4 });
     expect(points[2]!.locs['optimizer.lr=0.001']).toEqual({ line: 3, col: 23 });
+  });
+
+  it('expandSweep (a loaded experiment\'s grid) gives the cross product as overrides', () => {
+    const { experiment } = loadExperiment('experiments/synthetic-smoke.yaml', { cwd: root });
+    const points = expandSweep(experiment);
+    expect(points.map((p) => p.label)).toEqual([
+      'optimizer.lr=0.1,dataset.batch_size=16',
+      'optimizer.lr=0.1,dataset.batch_size=32',
+      'optimizer.lr=0.05,dataset.batch_size=16',
+      'optimizer.lr=0.05,dataset.batch_size=32',
+    ]);
+    for (const p of points) expect(loadExperiment('experiments/synthetic-smoke.yaml', { cwd: root, overrides: p.overrides }).errors).toEqual([]);
+    expect(expandSweep({ sweep: { 'dataset.name': ['mnist', 'fashion-mnist'], 'model.init': ['he'] } })[1]!.overrides).toEqual(['dataset.name="fashion-mnist"', 'model.init="he"']);
+    expect(expandSweep({ sweep: null })).toEqual([{ overrides: [], label: '' }]);
   });
 
   it('a file without a grid is one point with no overrides', () => {

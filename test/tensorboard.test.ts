@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   EventWriter,
@@ -234,6 +234,28 @@ describe('EventWriter', () => {
     // Truncation.
     writeFileSync(bad, good.subarray(0, good.length - 3));
     expect(() => ref.readEvents(bad)).toThrow(/truncated/);
+  });
+
+  it('names a new file so that it sorts after every event file already there (a live TensorBoard only reads forward)', () => {
+    const logdir = join(dir, 'order');
+    mkdirSync(logdir, { recursive: true });
+    const secs = Math.floor(Date.now() / 1000);
+    // another process's file of this second whose pid sorts after ours, and one from a clock ahead of ours
+    const other = `events.out.tfevents.${secs}.${hostname()}.99999999.0`;
+    writeFileSync(join(logdir, other), '');
+    const w1 = EventWriter.open(logdir);
+    w1.close();
+    expect(basename(w1.path) > other).toBe(true);
+    const ahead = `events.out.tfevents.${secs + 5}.zz-host.1.0`;
+    writeFileSync(join(logdir, ahead), '');
+    const w2 = EventWriter.open(logdir);
+    w2.close();
+    expect(basename(w2.path) > ahead).toBe(true);
+    expect(readdirSync(logdir).sort().at(-1)).toBe(basename(w2.path));
+    // in a fresh directory the name is the plain one: this second, this host and pid
+    const w3 = EventWriter.open(join(dir, 'order-fresh'));
+    w3.close();
+    expect(Number(/^events\.out\.tfevents\.(\d+)\./.exec(basename(w3.path))![1])).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
   });
 
   it('a resumed run writes a second file in the same logdir; readScalars merges them', () => {

@@ -8,7 +8,12 @@ export interface OptionSpec {
   multiple?: boolean;
   description: string;
   value?: string; // placeholder shown in help
+  /** The value's own check, declared with the option: what it expects when the value does not fit, else undefined. */
+  check?: (value: string | number) => string | undefined;
 }
+
+/** A check for options that take a whole number ≥ min. */
+export const wholeNumber = (min: number) => (v: string | number) => (Number.isInteger(v) && (v as number) >= min ? undefined : `expects a whole number ≥ ${min}`);
 
 export interface ParsedArgs {
   positionals: string[];
@@ -59,6 +64,8 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
       value = Number(raw);
       if (!Number.isFinite(value)) throw new UserError(`option --${spec.name} expects a number, received ${JSON.stringify(raw)}`);
     }
+    const problem = spec.check?.(value);
+    if (problem) throw new UserError(`--${spec.name} ${problem}, received ${raw}`);
     if (spec.multiple) {
       const prev = (options[spec.name] as string[] | undefined) ?? [];
       options[spec.name] = [...prev, String(value)];

@@ -38,7 +38,8 @@ export function checkOutputDir(dir: string | undefined, option: string, cwd = pr
  * would train the base config only).
  */
 export async function preflight(file: string, overrides: string[], warn: (line: string) => void): Promise<void> {
-  const { loadExperiment, expandSweep, formatError } = await import('../config/index.js');
+  const { loadExperiment, formatError } = await import('../config/index.js');
+  const { expandSweep } = await import('../sweep/grid.js');
   const loaded = loadExperiment(file, { overrides });
   if (loaded.errors.length) return; // invalid files are reported by the run itself
   for (const w of loaded.warnings ?? []) warn(formatError(w));

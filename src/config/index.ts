@@ -18,7 +18,6 @@ import type { ConfigError, ResolvedExperiment } from './types.js';
 export type * from './types.js';
 export type { Experiment } from './experiment.generated.js';
 export { parseOverride, applyOverrides, type Override, type OverrideError } from './overrides.js';
-export { expandSweep, type SweepPoint } from './sweep.js';
 export { resolvedToYaml, experimentHash, resolvedToObject } from './emit.js';
 export { inputInfo, type InputInfo } from './datasets.js';
 export { registerCheck, type SemanticCheck, type CheckContext } from './semantic.js';

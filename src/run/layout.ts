@@ -109,8 +109,11 @@ export const RUN_STATUSES = ['running', 'completed', 'failed', 'interrupted', 'd
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** What a finished job reports: a run status, or `invalid` (the config did not validate; no directory was made). */
 export type OutcomeStatus = Exclude<RunStatus, 'running'> | 'invalid';
-/** A sweep member's state in `sweep.json` (a diverged run is a failed member; `pending`: not started yet). */
-export type MemberStatus = 'pending' | Exclude<RunStatus, 'diverged'>;
+/**
+ * A sweep member's state in `sweep.json` (a diverged run is a failed member; `pending`: not started yet;
+ * `cancelled`: its Slurm task was cancelled or vanished before it recorded a result).
+ */
+export type MemberStatus = 'pending' | Exclude<RunStatus, 'diverged'> | 'cancelled';
 /** A sweep's own state in `sweep.json`. */
 export type SweepStatus = Exclude<RunStatus, 'diverged'>;
 

@@ -163,14 +163,30 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
     }
     axes.push({ key, values, display, locs });
   }
-  const list = axes.find((a) => a.keys);
-  for (const k of list?.keys ?? []) {
-    if (seen.has(k)) {
-      const pos = list!.locs[0]!;
-      errors.push({ file, line: pos.line, col: pos.col, message: `sweep key ${k} is both an axis and set by members; set it in one place` });
-    }
-  }
   return errors.length ? { axes: [], errors } : { axes, errors };
+}
+
+/**
+ * The axes of a `sweep:` value given as data (a loaded experiment's `sweep`), without positions: the same expansion
+ * for callers that hold a parsed document rather than a file. Shapes are the schema's (checked by the config layer).
+ */
+export function gridAxes(sweep: unknown): GridAxis[] {
+  const noLoc = { line: 1, col: 1 };
+  const members = (list: unknown[]): GridAxis => {
+    const values = list.map((m) => (m ?? {}) as Record<string, GridValue>);
+    const display = values.map((m) => Object.entries(m).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(','));
+    return { key: 'members', values, display, locs: values.map(() => noLoc), keys: [...new Set(values.flatMap((m) => Object.keys(m)))] };
+  };
+  if (Array.isArray(sweep)) return sweep.length ? [members(sweep)] : [];
+  if (!sweep || typeof sweep !== 'object') return [];
+  return Object.entries(sweep as Record<string, GridValue[]>).map(([key, values]) =>
+    key === 'members' ? members(values) : { key, values, display: values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))), locs: values.map(() => noLoc) },
+  );
+}
+
+/** The members of a parsed experiment's grid as `--set` overrides and labels (one empty point without a grid). */
+export function expandSweep(doc: { sweep?: unknown } | null | undefined): Array<{ overrides: string[]; label: string }> {
+  return expandGrid(gridAxes(doc?.sweep)).map(({ overrides, label }) => ({ overrides, label }));
 }
 
 /** The cross product of the axes (a members list is one axis), first axis outermost; one point with no overrides when there are no axes. */

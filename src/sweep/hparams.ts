@@ -1,36 +1,14 @@
 /**
- * TensorBoard HPARAMS records for a sweep: the experiment description (hyperparameters with their domains, metric
- * tags) in the sweep directory's own event file, and one session per member directory (start record when it
- * starts, end record with its status when it ends). The metric values are the scalars the run itself writes.
+ * TensorBoard HPARAMS records for a sweep: one session per member directory (start record when it starts, end
+ * record with its status when it ends); the metric values are the scalars the run itself writes.
+ *
+ * No experiment record: TensorBoard takes the first one it finds in a logdir, so two sweeps under one logdir would
+ * give it two definitions to pick from arbitrarily. Without one it derives the experiment from every session's
+ * start record and scalar tags — one definition for whatever logdir is opened, the same live and after a restart.
  */
-import { EventWriter, writeHparamsExperiment, writeHparamsSessionEnd, writeHparamsSessionStart, type HParamSpec, type SessionStatus } from '../tensorboard/index.js';
-import { HPARAM_METRIC_TAGS, type MemberStatus } from '../run/layout.js';
+import { EventWriter, writeHparamsSessionEnd, writeHparamsSessionStart, type SessionStatus } from '../tensorboard/index.js';
+import type { MemberStatus } from '../run/layout.js';
 import type { HParam } from './plan.js';
-
-/** Scalar tags the training loop writes per epoch, shown as metric columns (TensorBoard takes the last value). */
-export const METRIC_TAGS = HPARAM_METRIC_TAGS;
-
-export function writeExperimentRecord(sweepDir: string, name: string, hparams: string[], members: Array<{ hparams: Record<string, HParam> }>): void {
-  const specs: HParamSpec[] = hparams.map((h) => {
-    const values: HParam[] = [];
-    for (const m of members) {
-      const v = m.hparams[h];
-      if (v !== undefined && !values.includes(v)) values.push(v);
-    }
-    return { name: h, domain: values };
-  });
-  const w = EventWriter.open(sweepDir, { flushSecs: 0 });
-  try {
-    writeHparamsExperiment(w, {
-      hparams: specs,
-      metrics: METRIC_TAGS.map((tag) => ({ tag, displayName: tag })),
-      description: `tudui sweep ${name}: ${members.length} members`,
-      timeCreated: new Date(),
-    });
-  } finally {
-    w.close();
-  }
-}
 
 export function writeSessionStart(runDir: string, hparams: Record<string, HParam>, start: Date, group?: string): void {
   const w = EventWriter.open(runDir, { flushSecs: 0 });
@@ -47,6 +25,7 @@ const STATUS: Record<MemberStatus, SessionStatus> = {
   completed: 'success',
   failed: 'failure',
   interrupted: 'unknown',
+  cancelled: 'unknown',
 };
 
 export function writeSessionEnd(runDir: string, status: MemberStatus, end: Date): void {

@@ -37,6 +37,8 @@ export interface Plan {
   hparams: string[];
   /** Formatted errors (`FILE:LINE:COL: error: ...`), deduplicated; non-empty means nothing may run. */
   errors: string[];
+  /** Formatted warnings (legal but suspicious settings, as validate and run print them), deduplicated. */
+  warnings: string[];
 }
 
 /** Experiment files for the patterns, in pattern order: a file, a directory (its *.yaml / *.yml) or a glob. */
@@ -60,6 +62,13 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
   const set = opts.set ?? [];
   const { files, errors: findErrors } = findFiles(patterns, cwd);
   const errors: string[] = [...findErrors];
+  const warnings = new Set<string>();
+  const warn = (ws: ConfigError[] | undefined, file: string, shown: string, locs: Record<string, { line: number; col: number }> = {}) => {
+    for (const w of ws ?? []) {
+      const r = relocate(w, locs, file);
+      warnings.add(formatError(r.file === file ? { ...r, file: shown } : r));
+    }
+  };
   const drafts: Draft[] = [];
   const gridKeys: string[] = [];
   const bases = new Map<string, ResolvedExperiment>();
@@ -80,7 +89,10 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
     for (const a of axisKeys) if (!gridKeys.includes(a.key)) gridKeys.push(a.key);
 
     const base = loadExperiment(file, { overrides: set, cwd });
-    if (base.errors.length === 0) bases.set(file, base.experiment);
+    if (base.errors.length === 0) {
+      bases.set(file, base.experiment);
+      warn(base.warnings, file, shown);
+    }
     else if (grid.axes.length === 0 || base.errors.some(isGridValueError)) {
       // errors of single grid values are reported once, at the value, not once per member that has it
       errors.push(...base.errors.map((e) => formatError(e.file === file ? { ...e, file: shown } : e)));
@@ -105,6 +117,7 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
         }
         continue;
       }
+      warn(loaded.warnings, file, shown, point.locs);
       drafts.push({ file, experiment: loaded.experiment.name, label: point.label, overrides, grid: point.values, resolved: loaded.experiment });
     }
     for (const [text, c] of counts) {
@@ -116,7 +129,7 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
   const unique = [...new Set(errors)];
   if (unique.length > 0 || drafts.length === 0) {
     if (unique.length === 0) unique.push('tudui: error: no sweep members: no experiment files found');
-    return { files, members: [], hparams: [], errors: unique };
+    return { files, members: [], hparams: [], errors: unique, warnings: [...warnings] };
   }
 
   // Labels: what varies within a single file; experiment names (plus the grid point) across files.
@@ -154,7 +167,7 @@ export function planSweep(patterns: string[], opts: { set?: string[]; cwd?: stri
     }
     return { file: d.file, experiment: d.experiment, label: uniqueLabels[i]!, dir: dirs[i]!, overrides: d.overrides, grid: d.grid, hparams };
   });
-  return { files, members, hparams: hparamNames, errors: [] };
+  return { files, members, hparams: hparamNames, errors: [], warnings: [...warnings] };
 }
 
 /** An error the config layer found in one value of the file's `sweep:` grid (validated value by value). */

@@ -6,7 +6,7 @@
  * file of a directory into one run. There is no `purge_step` mechanism: the trainer must not write a step again
  * (a resumed run continues after the last step it had written), otherwise TensorBoard shows both points.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -102,15 +102,27 @@ export class EventWriter {
   /**
    * Create `logdir` (recursively) and a new event file in it, whose first record is the `brain.Event:2` file-version
    * event (written to disk immediately). Synchronous.
+   *
+   * The name sorts after every event file already in the directory: a running TensorBoard reads a directory's files
+   * in name order and, once it has moved to a file, never goes back to one that sorts before it. Files made in the
+   * same second by two processes (a sweep's session record and its member's run) would otherwise sort by pid, and
+   * a live TensorBoard could miss the later one until restarted. The seconds in the name are advanced past the last
+   * file's when needed (TensorBoard reads times from the records, never from names).
    */
   static open(logdir: string, opts: EventWriterOptions = {}): EventWriter {
     mkdirSync(logdir, { recursive: true });
-    const secs = Math.floor(Date.now() / 1000);
+    const last = lastEventFile(logdir);
+    let secs = Math.floor(Date.now() / 1000);
     const host = hostname();
     const suffix = opts.filenameSuffix ?? '';
     for (;;) {
       const n = fileCounter++;
       const name = `events.out.tfevents.${String(secs).padStart(10, '0')}.${host}.${process.pid}.${n}${suffix}`;
+      if (last !== undefined && name <= last) {
+        const lastSecs = Number(/^events\.out\.tfevents\.(\d+)/.exec(last)?.[1] ?? secs);
+        secs = Math.max(secs, lastSecs) + 1;
+        continue;
+      }
       const path = join(logdir, name);
       let fd: number;
       try {
@@ -206,6 +218,13 @@ export class EventWriter {
       this.#pending = off < data.length ? [data.subarray(off)] : [];
     }
   }
+}
+
+/** The name of the event file that sorts last in the directory (TensorBoard takes any name containing "tfevents"). */
+function lastEventFile(logdir: string): string | undefined {
+  let last: string | undefined;
+  for (const f of readdirSync(logdir)) if (f.includes('tfevents') && (last === undefined || f > last)) last = f;
+  return last;
 }
 
 /** The `Summary.Value` of a text summary (see {@link EventWriter.text}). */

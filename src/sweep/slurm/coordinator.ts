@@ -1,0 +1,207 @@
+/**
+ * The Slurm launcher's coordinator: submits the members to run as one job array (`sbatch --parsable`), then waits
+ * and shows the live list from the members' run directories and the scheduler's state, until every member ended.
+ * Ctrl-C (the sweep's abort signal) cancels the pending tasks, asks the running ones to checkpoint (SIGINT to their
+ * process) and cancels the array once they stopped. `detach` returns right after the submission.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../../errors.js';
+import { liveList } from '../live-list.js';
+import { readSeconds } from '../local.js';
+import { writeManifest } from '../manifest.js';
+import type { OpenSweep } from '../start.js';
+import type { SweepOptions, SweepResult, Work } from '../types.js';
+import { batchScript, sbatchOptions, SLURM_DIR, type SlurmOptions } from './options.js';
+import { slurmManifest, type SlurmLaunch, type SlurmManifest, type SlurmMember } from './record.js';
+import { cancel, isActive, onPath, partitions, signalTasks, submit, taskStates } from './scheduler.js';
+import { viewMember } from './state.js';
+
+const POLL_MS = 500;
+/** A task Slurm does not list for this long is gone (a fresh submission can lag behind in sacct). */
+const VANISHED_MS = 5_000;
+/** After Ctrl-C, running members get this long to checkpoint before the array is cancelled outright. */
+const CHECKPOINT_WAIT_MS = 60_000;
+
+/** Checks made before anything is written: Slurm's commands are here, the partition exists. */
+export function checkSlurm(o: SlurmOptions): void {
+  if (!onPath('sbatch')) throw new UserError('--launcher slurm: sbatch is not on PATH (run the sweep on a Slurm login node, or load Slurm first)');
+  if (o.partition !== undefined) {
+    const known = partitions();
+    if (known && !known.includes(o.partition)) throw new UserError(`--partition ${o.partition}: Slurm has no such partition (partitions: ${known.join(', ')})`);
+  }
+}
+
+/** tudui's own entry point, at the same path on every node. */
+function binPath(): string {
+  return fileURLToPath(new URL('../../../bin/tudui.js', import.meta.url));
+}
+
+/** Submit what must run and wait for the members; a result only when it returns early (detached). */
+export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<SweepResult | undefined> {
+  const { sweepDir } = open;
+  const m = slurmManifest(open.manifest);
+  const launch: SlurmLaunch = m.launcher ?? {
+    kind: 'slurm',
+    options: opts.slurm ?? {},
+    concurrency: Math.max(1, Math.floor(opts.concurrency ?? 1)),
+    verbose: false,
+    submissions: [],
+  };
+  if (opts.resume) checkSlurm(launch.options);
+  if (opts.concurrency !== undefined) launch.concurrency = Math.max(1, Math.floor(opts.concurrency));
+
+  // Members still queued or running under an earlier submission (a detached sweep) are watched, not resubmitted.
+  const states = new JobStates();
+  const active = (mem: SlurmMember) => mem.slurm !== undefined && isActive(states.get(mem.slurm.job_id, mem.index));
+  const toSubmit = open.work.filter((w) => !active(w.member as SlurmMember));
+  let jobId: string | undefined;
+  if (toSubmit.length > 0) jobId = submitArray(sweepDir, m, launch, toSubmit, Boolean(opts.resume), open.lock.release);
+  m.launcher = launch;
+  m.status = 'running';
+  writeManifest(sweepDir, m as never);
+  const attached = open.work.length - toSubmit.length;
+  if (jobId) opts.log?.(`slurm: submitted job array ${jobId}: ${toSubmit.length} task${toSubmit.length === 1 ? '' : 's'}, ${launch.concurrency} at a time; task logs in ${join(sweepDir, SLURM_DIR)}`);
+  if (attached) opts.log?.(`slurm: ${attached} member${attached === 1 ? '' : 's'} still queued or running from an earlier submission`);
+  if (opts.detach) {
+    return { status: 'submitted', exitCode: 0, sweepDir, errors: [], rows: [], table: '', manifest: m as never, ...(jobId ? { jobId } : {}) };
+  }
+  await watch(sweepDir, m, open.work, opts, states);
+  return undefined;
+}
+
+function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, work: Work[], resuming: boolean, releaseLock: () => void): string {
+  const dir = join(sweepDir, SLURM_DIR);
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, `array-${launch.submissions.length + 1}.sh`);
+  const node = launch.options.node ?? process.execPath;
+  writeFileSync(script, batchScript({ sweepDir, node, bin: binPath(), setup: launch.options.setup ?? [], verbose: launch.verbose }));
+  chmodSync(script, 0o755);
+  const indexes = work.map((w) => w.member.index);
+  let jobId: string;
+  try {
+    jobId = submit(sbatchOptions(launch.options, sweepDir, m.name, indexes, launch.concurrency, m.cwd), script);
+  } catch (e) {
+    // A refused submission changes nothing: a new sweep directory goes, a resumed one keeps its manifest.
+    if (resuming) rmSync(script, { force: true });
+    else {
+      releaseLock();
+      rmSync(sweepDir, { recursive: true, force: true });
+      removeEmptyParent(dirname(sweepDir));
+    }
+    throw e;
+  }
+  launch.submissions.push({ job_id: jobId, members: indexes, submitted_at: new Date().toISOString(), script });
+  for (const w of work) {
+    const mem = w.member as SlurmMember;
+    mem.slurm = { job_id: jobId, resume: w.resume };
+    mem.status = 'pending';
+    mem.attempts += 1;
+    mem.started_at = null;
+    mem.finished_at = null;
+    mem.error = null;
+  }
+  return jobId;
+}
+
+function removeEmptyParent(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // not ours to remove
+  }
+}
+
+/** Slurm's view of the jobs, asked once per poll per job; tasks missing from it are timed to tell lag from gone. */
+export class JobStates {
+  #cache = new Map<string, Map<number, string>>();
+  #missingSince = new Map<string, number>();
+  refresh(): void {
+    this.#cache.clear();
+  }
+  get(job: string, index: number): string | undefined {
+    let s = this.#cache.get(job);
+    if (!s) this.#cache.set(job, (s = taskStates(job)));
+    const state = s.get(index);
+    const key = `${job}_${index}`;
+    if (state !== undefined) this.#missingSince.delete(key);
+    else if (!this.#missingSince.has(key)) this.#missingSince.set(key, Date.now());
+    return state;
+  }
+  vanished(job: string, index: number): boolean {
+    const since = this.#missingSince.get(`${job}_${index}`);
+    return since !== undefined && Date.now() - since >= VANISHED_MS;
+  }
+}
+
+async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: SweepOptions, states: JobStates): Promise<void> {
+  const waiting = new Map<number, { line: (text: string) => void; done: () => void }>();
+  const jobs = () => [...new Set(work.map((w) => (w.member as SlurmMember).slurm?.job_id).filter((j): j is string => !!j))];
+  let stopAt: number | undefined;
+  let launchError: string | undefined;
+  let failed = false;
+  const stop = () => {
+    if (stopAt !== undefined) return;
+    stopAt = Date.now();
+    for (const j of jobs()) cancel(j, { pendingOnly: true });
+    for (const j of jobs()) signalTasks(j, 'INT');
+  };
+
+  const shown = new Map<number, string>();
+  const poll = async () => {
+    const open = new Set(work.map((w) => w.member.index));
+    while (open.size > 0) {
+      if (opts.signal?.aborted || (failed && opts.failFast)) stop();
+      if (stopAt !== undefined && Date.now() - stopAt > CHECKPOINT_WAIT_MS) for (const j of jobs()) cancel(j);
+      const errFile = join(sweepDir, SLURM_DIR, 'launch-error.txt');
+      if (launchError === undefined && existsSync(errFile)) {
+        launchError = readFileSync(errFile, 'utf8').trim();
+        for (const j of jobs()) cancel(j);
+      }
+      states.refresh();
+      for (const w of work) {
+        const mem = w.member as SlurmMember;
+        if (!open.has(mem.index)) continue;
+        const job = mem.slurm!.job_id;
+        const view = viewMember(sweepDir, mem, states.get(job, mem.index), states.vanished(job, mem.index));
+        const waiter = waiting.get(mem.index);
+        if (!view.final) {
+          if (view.status === 'running' && mem.status !== 'running') {
+            mem.status = 'running';
+            mem.started_at = new Date().toISOString();
+            writeManifest(sweepDir, m as never);
+          }
+          if (waiter && shown.get(mem.index) !== view.line) {
+            shown.set(mem.index, view.line); // a line only when it changes (plain output prints every one)
+            waiter.line(view.line);
+          }
+          continue;
+        }
+        if (!waiter) continue; // its list entry has not started listening yet
+        mem.status = view.status;
+        mem.error = view.status === 'failed' ? (view.error ?? 'failed') : null;
+        mem.finished_at = view.finishedAt ?? new Date().toISOString();
+        mem.seconds = view.seconds ?? readSeconds(join(sweepDir, mem.run_dir));
+        writeManifest(sweepDir, m as never);
+        if (mem.status === 'failed') failed = true;
+        open.delete(mem.index);
+        waiter.done();
+      }
+      if (open.size > 0) await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
+
+  const listed = liveList(
+    m.members as never,
+    work,
+    (w, line) => new Promise<boolean>((resolveDone) => waiting.set(w.member.index, { line, done: () => resolveDone(true) })),
+    { renderer: opts.renderer ?? 'auto', concurrency: Math.max(1, work.length), sweepDir, notStarted: () => 'interrupted' },
+  );
+  await Promise.all([poll(), listed]);
+  if (launchError) {
+    m.status = 'interrupted';
+    writeManifest(sweepDir, m as never);
+    throw new UserError(launchError, `fix the nodes' setup, then: tudui sweep --resume ${sweepDir}`);
+  }
+}
