@@ -1,5 +1,6 @@
 /** Static facts about datasets, for validation without I/O (image-folder counts class directories when present). */
 import { datasetInfo } from '../data/index.js';
+import { datasets } from '../data/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { ResolvedDataset } from './types.js';
 
@@ -20,6 +21,7 @@ export function inputInfo(ds: ResolvedDataset, cwd = process.cwd()): InputInfo {
   }
   if (info) return { shape: [info.height, info.width, info.channels], classes: info.classes };
   // image-folder whose root/train is not there yet: the shape is known from the config, the classes are not.
-  const [h, w] = ds.image_size ?? [32, 32];
-  return { shape: [h, w, ds.channels ?? 3] };
+  const d = { ...datasets.defaults(datasets.find(ds.name), true), ...ds } as ResolvedDataset;
+  const [h, w] = d.image_size ?? [];
+  return { shape: [h!, w!, d.channels!] };
 }

@@ -9,11 +9,17 @@ export function formatPath(path: readonly Seg[]): string {
   return s;
 }
 
-const PATH_RE = /^[A-Za-z_$][A-Za-z0-9_$-]*(\[\d+\])*(\.([A-Za-z_$][A-Za-z0-9_$-]*|\d+)(\[\d+\])*)*$/;
+/**
+ * A key path as in --set and sweep keys: 'optimizer.lr', 'model.layers[2].linear.units' or 'model.layers.2.linear.units'.
+ * The one definition: the schema's pattern for sweep keys, `parsePath` and the sweep planner use it.
+ */
+export const KEY_PATH_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*(\\[[0-9]+\\])*(\\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\\[[0-9]+\\])*)*$';
+
+export const KEY_PATH_RE = new RegExp(KEY_PATH_PATTERN, 'u');
 
 /** Parses a key path ('layers[0]' and 'layers.0' are the same); undefined when it is malformed. */
 export function parsePath(text: string): Seg[] | undefined {
-  if (!PATH_RE.test(text)) return undefined;
+  if (!KEY_PATH_RE.test(text)) return undefined;
   const out: Seg[] = [];
   for (const part of text.split('.')) {
     const n = /^(\d+)((?:\[\d+\])*)$/.exec(part);

@@ -1,5 +1,9 @@
 /** Fills in defaults and expands shorthands: schema-valid input → ResolvedExperiment. */
+import { datasets } from '../data/registry.js';
 import { getLayer } from '../model/registry.js';
+import { losses } from '../train/loss-registry.js';
+import { optimizers } from '../train/optimizer-registry.js';
+import { schedules } from '../train/schedule-registry.js';
 import type { Experiment } from './experiment.generated.js';
 import type { ResolvedDataset, ResolvedExperiment, ResolvedLayer, SourceLoc } from './types.js';
 
@@ -46,55 +50,42 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
   const defs = schema.$defs as Json;
   const top = schema.properties as Json;
   const d = (input.dataset ?? {}) as Json;
-  const dsDefaults = defaults(defs.dataset.properties);
   const name = d.name as ResolvedDataset['name'];
+  const kind = datasets.find(name);
+  const dsDefaults = datasets.defaults(kind);
   const rc = d.augment?.random_crop;
-  const dataset: ResolvedDataset = {
-    name,
+  const special: Json = {
     root: d.root ?? `data/${name}`,
-    download: d.download ?? dsDefaults.download,
-    normalize: d.normalize ? { mean: [...d.normalize.mean], std: [...d.normalize.std] } : null,
-    batch_size: d.batch_size ?? dsDefaults.batch_size,
     eval_batch_size: d.eval_batch_size ?? d.batch_size ?? dsDefaults.batch_size,
-    shuffle: d.shuffle ?? dsDefaults.shuffle,
-    drop_last: d.drop_last ?? dsDefaults.drop_last,
     augment: {
       random_crop: rc === null || rc === undefined ? null : typeof rc === 'number' ? { padding: rc } : { padding: rc.padding },
-      horizontal_flip: d.augment?.horizontal_flip ?? false,
+      horizontal_flip: d.augment?.horizontal_flip ?? (dsDefaults.augment as Json).horizontal_flip,
     },
-    train_limit: d.train_limit ?? null,
-    test_limit: d.test_limit ?? null,
   };
-  if (name === 'image-folder') {
-    dataset.image_size = d.image_size ?? dsDefaults.image_size;
-    dataset.channels = d.channels ?? dsDefaults.channels;
+  const dataset: Json = { name };
+  // The shared options, download (in every resolved dataset) and the dataset's own, in the schema's order.
+  for (const k of Object.keys(datasets.table)) {
+    if (k !== 'download' && !datasets.uses(kind, k)) continue;
+    if (k in special) dataset[k] = special[k];
+    else if (d[k] !== undefined || k in dsDefaults) dataset[k] = structuredClone(d[k] ?? dsDefaults[k]);
   }
-  if (name === 'synthetic') {
-    dataset.shape = d.shape ?? dsDefaults.shape;
-    dataset.classes = d.classes ?? dsDefaults.classes;
-    dataset.train_size = d.train_size ?? dsDefaults.train_size;
-    dataset.test_size = d.test_size ?? dsDefaults.test_size;
-  }
-  if (name === 'digits') dataset.test_fraction = d.test_fraction ?? dsDefaults.test_fraction;
-  if (name === 'image-folder' && d.test_fraction !== undefined) dataset.test_fraction = d.test_fraction;
 
   const rawLoss = input.loss ?? top.loss.default;
   const lossObj: Json = typeof rawLoss === 'string' ? { name: rawLoss } : rawLoss;
-  const loss: ResolvedExperiment['loss'] =
-    lossObj.name === 'mse' ? { name: 'mse' } : { name: 'cross_entropy', label_smoothing: lossObj.label_smoothing ?? 0 };
+  const lossKind = losses.find(lossObj.name);
+  const lossDefaults = losses.defaults(lossKind, true);
+  const loss = { name: lossObj.name } as Json;
+  for (const k of Object.keys(lossKind?.options ?? {})) loss[k] = structuredClone(lossObj[k] ?? lossDefaults[k]);
 
   const o = input.optimizer as Json;
   const optimizer = ordered(defs.optimizer.properties, {
-    ...defaults(defs.optimizer.properties),
-    weight_decay: o.name === 'adamw' ? 0.01 : 0,
+    ...optimizers.defaults(optimizers.find(o.name)),
     ...structuredClone(o),
   }) as ResolvedExperiment['optimizer'];
 
   const rawSched = input.schedule ?? top.schedule.default;
-  const schedule = ordered(defs.schedule.properties, {
-    ...defaults(defs.schedule.properties),
-    ...(typeof rawSched === 'string' ? { name: rawSched } : structuredClone(rawSched)),
-  }) as ResolvedExperiment['schedule'];
+  const sched: Json = typeof rawSched === 'string' ? { name: rawSched } : structuredClone(rawSched);
+  const schedule = ordered(defs.schedule.properties, { ...schedules.defaults(schedules.find(sched.name)), ...sched }) as ResolvedExperiment['schedule'];
 
   const layers = (input.model?.layers ?? []).map((entry, i) => {
     const l = resolveLayer(entry);
@@ -106,13 +97,13 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     name: input.name,
     seed: input.seed ?? top.seed.default,
     device: input.device ?? top.device.default,
-    dataset,
+    dataset: dataset as ResolvedDataset,
     model: { init: input.model?.init ?? top.model.properties.init.default, layers },
-    loss,
+    loss: loss as ResolvedExperiment['loss'],
     optimizer,
     schedule,
     epochs: input.epochs,
-    log: { train_loss_every: input.log?.train_loss_every ?? 200 },
+    log: { train_loss_every: input.log?.train_loss_every ?? top.log.properties.train_loss_every.default },
     checkpoint: ordered(top.checkpoint.properties, { ...defaults(top.checkpoint.properties), ...structuredClone(input.checkpoint ?? {}) }) as ResolvedExperiment['checkpoint'],
     on_nan: input.on_nan ?? top.on_nan.default,
     on_nan_patience: input.on_nan_patience ?? top.on_nan_patience.default,

@@ -7,6 +7,11 @@ import type { Shape } from '../model/layer-kind.js';
 import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
 import { checkDataset, staticTrainSize } from '../data/index.js';
+import { datasets } from '../data/registry.js';
+import type { Kind, Registry } from '../registry.js';
+import { losses } from '../train/loss-registry.js';
+import { optimizers } from '../train/optimizer-registry.js';
+import { schedules } from '../train/schedule-registry.js';
 import type { Seg } from './paths.js';
 import type { ResolvedExperiment } from './types.js';
 import { getSchema } from './schema.js';
@@ -65,29 +70,25 @@ function layerOptionPath(raw: Json, i: number, option: string): { path: Seg[]; a
 
 const fmt = (s: Shape) => s.join('×');
 
-const ONLY_FOR: Record<string, string[]> = {
-  image_size: ['image-folder'],
-  channels: ['image-folder'],
-  shape: ['synthetic'],
-  classes: ['synthetic'],
-  train_size: ['synthetic'],
-  test_size: ['synthetic'],
-  test_fraction: ['digits', 'image-folder'],
-  download: ['cifar10', 'mnist', 'fashion-mnist'],
-};
+/**
+ * Options of a family given (with a value other than their default) to a kind that does not use them; the
+ * registry knows which kinds use which option. `message` gets the kinds that do.
+ */
+function unusedOptions<K extends Kind>(reg: Registry<K>, section: string, given: unknown, name: string, message: (users: string[]) => string): RawError[] {
+  const kind = reg.find(name);
+  const errs: RawError[] = [];
+  for (const k of Object.keys(reg.table)) {
+    if (reg.uses(kind, k) || !givenNonDefault(given as Json | undefined, k, section)) continue;
+    errs.push({ path: [section, k], at: 'key', message: message(reg.users(k)) });
+  }
+  return errs;
+}
 
 registerCheck({
   name: 'dataset-fields',
   needs: ['dataset'],
-  run({ raw, exp }) {
-    const errs: RawError[] = [];
-    for (const [k, names] of Object.entries(ONLY_FOR)) {
-      if (givenNonDefault(raw.dataset, k, 'dataset') && !names.includes(exp.dataset.name)) {
-        errs.push({ path: ['dataset', k], at: 'key', message: `only used by the ${names.join(', ')} dataset${names.length > 1 ? 's' : ''}, not ${exp.dataset.name}` });
-      }
-    }
-    return errs;
-  },
+  run: ({ raw, exp }) =>
+    unusedOptions(datasets, 'dataset', raw.dataset, exp.dataset.name, (names) => `only used by the ${names.join(', ')} dataset${names.length > 1 ? 's' : ''}, not ${exp.dataset.name}`),
 });
 
 /** The data layer's own pre-load checks (files present, image-folder structure, bounds, batch vs train size). */
@@ -139,22 +140,9 @@ registerCheck({
   name: 'optimizer-fields',
   needs: ['optimizer'],
   run({ raw, exp }) {
-    const o = raw.optimizer ?? {};
     const name = exp.optimizer.name;
-    const users: Record<string, string[]> = {
-      momentum: ['sgd', 'rmsprop'],
-      nesterov: ['sgd'],
-      betas: ['adam', 'adamw'],
-      eps: ['adam', 'adamw', 'rmsprop'],
-      alpha: ['rmsprop'],
-    };
-    const errs: RawError[] = [];
-    for (const [k, names] of Object.entries(users)) {
-      if (givenNonDefault(o, k, 'optimizer') && !names.includes(name)) errs.push({ path: ['optimizer', k], at: 'key', message: `not used by ${name} (only ${names.join(', ')})` });
-    }
-    if (exp.optimizer.nesterov && name === 'sgd' && exp.optimizer.momentum <= 0) {
-      errs.push({ path: ['optimizer', 'nesterov'], at: 'value', message: 'nesterov needs momentum > 0' });
-    }
+    const errs = unusedOptions(optimizers, 'optimizer', raw.optimizer, name, (names) => `not used by ${name} (only ${names.join(', ')})`);
+    for (const p of optimizers.find(name)?.check?.(exp.optimizer) ?? []) errs.push({ path: ['optimizer', p.key], at: 'value', message: p.message });
     return errs;
   },
 });
@@ -163,15 +151,10 @@ registerCheck({
   name: 'loss-and-schedule-fields',
   needs: ['loss', 'schedule', 'epochs'],
   run({ raw, exp }) {
-    const errs: RawError[] = [];
-    if (exp.loss.name === 'mse' && givenNonDefault(raw.loss, 'label_smoothing', 'loss')) {
-      errs.push({ path: ['loss', 'label_smoothing'], at: 'key', message: 'only used by cross_entropy' });
-    }
-    const s = raw.schedule && typeof raw.schedule === 'object' ? raw.schedule : {};
-    const users: Record<string, string> = { step_size: 'step', gamma: 'step', min_lr: 'cosine' };
-    for (const [k, name] of Object.entries(users)) {
-      if (givenNonDefault(s, k, 'schedule') && exp.schedule.name !== name) errs.push({ path: ['schedule', k], at: 'key', message: `only used by the ${name} schedule, not ${exp.schedule.name}` });
-    }
+    const errs = [
+      ...unusedOptions(losses, 'loss', raw.loss, exp.loss.name, (names) => `only used by ${names.join(', ')}`),
+      ...unusedOptions(schedules, 'schedule', raw.schedule, exp.schedule.name, (names) => `only used by the ${names.join(', ')} schedule${names.length > 1 ? 's' : ''}, not ${exp.schedule.name}`),
+    ];
     if (exp.schedule.warmup_epochs >= exp.epochs && exp.schedule.warmup_epochs > 0) {
       errs.push({ path: ['schedule', 'warmup_epochs'], at: 'value', message: `expected fewer warm-up epochs than epochs (${exp.epochs}), received ${exp.schedule.warmup_epochs}` });
     }

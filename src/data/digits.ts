@@ -36,7 +36,6 @@ export async function loadDigits(
   testFraction: number,
   verifyMd5 = true,
 ): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string }> {
-  if (!(testFraction > 0 && testFraction < 1)) throw new UserError(`dataset.test_fraction must be between 0 and 1 (exclusive), got ${testFraction}`);
   const file = path.join(root, DIGITS_FILE);
   if (!existsSync(file)) throw new UserError(`digits data not found: expected ${file} (the package ships it in ${DIGITS_DEFAULT_ROOT}; leave dataset.root unset to use that copy)`);
   const bytes = await readNamed(file);

@@ -22,16 +22,6 @@ interface FileEntry {
   label: number;
 }
 
-export function imageFolderShape(image_size: readonly number[] | null | undefined, channels: number | null | undefined): { h: number; w: number; c: number } {
-  const [h, w] = image_size ?? [];
-  if (!(Number.isInteger(h) && h! > 0 && Number.isInteger(w) && w! > 0)) {
-    throw new UserError(`dataset.image_size must be [height, width] of positive integers for image-folder, got ${JSON.stringify(image_size ?? null)}`);
-  }
-  const c = channels ?? 3;
-  if (c !== 1 && c !== 3) throw new UserError(`dataset.channels must be 1 or 3 for image-folder, got ${JSON.stringify(channels)}`);
-  return { h: h!, w: w!, c };
-}
-
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -169,12 +159,13 @@ export function stratifiedLimit(files: FileEntry[], n: number | null | undefined
 
 export async function loadImageFolder(
   root: string,
-  image_size: readonly number[] | null | undefined,
-  channels: number | null | undefined,
+  image_size: readonly number[],
+  channels: number,
   limits: { train?: number | null; test?: number | null; testFraction?: number | null },
   opts: LoadOptions,
 ): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string }> {
-  const { h, w, c } = imageFolderShape(image_size, channels);
+  const [h, w] = image_size as [number, number];
+  const c = channels;
   const scan = scanImageFolderSync(root, limits.testFraction);
   if ('error' in scan) throw new UserError(scan.error);
   for (const s of scan.skipped) opts.log?.(`${s.dir}: skipped ${s.count} file(s) that are not .png/.jpg/.jpeg`);

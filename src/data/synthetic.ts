@@ -7,21 +7,13 @@
  * by about 1.6 noise standard deviations on average, so single pixels are ambiguous while whole images are linearly
  * separable: a small model learns it within an epoch or two.
  */
-import { UserError } from '../errors.js';
 import { mixSeed, mulberry32, randNormal, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit } from './types.js';
 
-/** Defaults, as in schemas/experiment.schema.json. */
-export const SYNTHETIC_DEFAULTS = { shape: [8, 8, 1], classes: 4, train_size: 512, test_size: 128 } as const;
-
-export function syntheticInfo(shape: readonly number[] | null | undefined, classes: number | null | undefined): DatasetInfo {
-  shape ??= SYNTHETIC_DEFAULTS.shape;
-  const [h, w, c] = shape;
-  const ok = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
-  if (!(shape.length === 3 && ok(h) && ok(w) && ok(c))) throw new UserError(`dataset.shape must be [height, width, channels] of positive integers for synthetic, got ${JSON.stringify(shape)}`);
-  const k = classes ?? SYNTHETIC_DEFAULTS.classes;
-  if (!(ok(k) && k >= 2 && k <= 256)) throw new UserError(`dataset.classes must be an integer in 2..256 for synthetic, got ${JSON.stringify(classes)}`);
-  return { height: h, width: w, channels: c, classes: k, classNames: Array.from({ length: k }, (_, i) => `class_${i}`), maxValue: 255 };
+/** Static facts for a shape and a class count (checked against the schema's bounds by the dataset registry). */
+export function syntheticInfo(shape: readonly number[], classes: number): DatasetInfo {
+  const [h, w, c] = shape as [number, number, number];
+  return { height: h, width: w, channels: c, classes, classNames: Array.from({ length: classes }, (_, i) => `class_${i}`), maxValue: 255 };
 }
 
 export function makeSynthetic(
@@ -30,9 +22,6 @@ export function makeSynthetic(
   testSize: number,
   seed: number,
 ): { info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string } {
-  for (const [n, v] of [['train_size', trainSize], ['test_size', testSize]] as const) {
-    if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`dataset.${n} must be a non-negative integer for synthetic, got ${v}`);
-  }
   const size = info.height * info.width * info.channels;
   const meanRng = mulberry32(mixSeed(seed, STREAM.synthetic, 0));
   const means = new Float32Array(info.classes * size);

@@ -1,5 +1,6 @@
 /**
- * Optimizers with PyTorch's exact update rules (torch.optim.SGD, Adam, AdamW, RMSprop), written on tf ops.
+ * Optimizers with PyTorch's exact update rules (torch.optim.SGD, Adam, AdamW, RMSprop; one file each under
+ * src/train/optimizers/, see optimizer-registry.ts); this class keeps the step count and the slots and picks the path.
  * Our own rather than tf.train's: tfjs has no weight decay and no AdamW, places epsilon differently in RMSprop,
  * and does not expose its slots in a form we can checkpoint and restore exactly.
  *
@@ -13,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
 import { forgetArrayToken, loadNativeAddon, NATIVE_BACKEND_NAME } from '../backends/native.js';
+import { optimizers, type OptimizerKind } from './optimizer-registry.js';
 
 type OptimizerConfig = ResolvedExperiment['optimizer'];
 
@@ -33,79 +35,33 @@ export class Optimizer {
   private steps = 0;
   private readonly slots = new Map<string, tf.Variable>();
 
+  private readonly kind: OptimizerKind;
+  /** `config` with the registry's defaults under it (library callers may pass a partial config). */
+  private readonly c: OptimizerConfig;
+
   /** `inPlace: false` forces the tf-op path on every backend (tests compare the two). */
-  constructor(readonly config: OptimizerConfig, private readonly opts: { inPlace?: boolean } = {}) {}
+  constructor(readonly config: OptimizerConfig, private readonly opts: { inPlace?: boolean } = {}) {
+    this.kind = optimizers.get(config.name);
+    this.c = { ...optimizers.defaults(this.kind), ...config };
+  }
 
   /** Apply one update to `params` given their gradients, at learning rate `lr`. */
   step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
     this.steps += 1;
     if (this.opts.inPlace !== false && this.stepInPlace(params, grads, lr)) return;
-    const c = this.config;
-    const t = this.steps;
+    const x = { c: this.c, lr, t: this.steps };
     tf.tidy(() => {
-      params.forEach((p, i) => {
-        let g = grads[i]!;
-        const wd = c.weight_decay ?? 0;
-        switch (c.name) {
-          case 'sgd': {
-            if (wd) g = g.add(p.mul(wd));
-            const mu = c.momentum ?? 0;
-            if (mu) {
-              const buf = this.slot('momentum', p, i);
-              // PyTorch: buf = g on the first step, then buf = mu*buf + g (dampening 0)
-              const next = t === 1 ? g : buf.mul(mu).add(g);
-              buf.assign(next);
-              g = c.nesterov ? g.add(next.mul(mu)) : next;
-            }
-            p.assign(p.sub(g.mul(lr)));
-            break;
-          }
-          case 'adam':
-          case 'adamw': {
-            const [b1, b2] = (c.betas ?? [0.9, 0.999]) as [number, number];
-            const eps = c.eps ?? 1e-8;
-            let base: tf.Tensor = p;
-            if (c.name === 'adamw') base = p.mul(1 - lr * wd);
-            else if (wd) g = g.add(p.mul(wd));
-            const m = this.slot('m', p, i);
-            const v = this.slot('v', p, i);
-            m.assign(m.mul(b1).add(g.mul(1 - b1)));
-            v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
-            const mHat = m.div(1 - Math.pow(b1, t));
-            const denom = v.div(1 - Math.pow(b2, t)).sqrt().add(eps);
-            p.assign(base.sub(mHat.div(denom).mul(lr)));
-            break;
-          }
-          case 'rmsprop': {
-            const alpha = c.alpha ?? 0.99;
-            const eps = c.eps ?? 1e-8;
-            if (wd) g = g.add(p.mul(wd));
-            const sq = this.slot('square_avg', p, i);
-            sq.assign(sq.mul(alpha).add(g.square().mul(1 - alpha)));
-            let update = g.div(sq.sqrt().add(eps));
-            const mu = c.momentum ?? 0;
-            if (mu) {
-              const buf = this.slot('momentum', p, i);
-              buf.assign(buf.mul(mu).add(update));
-              update = buf;
-            }
-            p.assign(p.sub(update.mul(lr)));
-            break;
-          }
-          default:
-            throw new Error(`unknown optimizer ${(c as { name: string }).name}`);
-        }
-      });
+      params.forEach((p, i) => this.kind.update(tf, x, p, grads[i]!, (name) => this.slot(name, p, i)));
     });
   }
 
   /**
    * The in-place update on a JS-array backend; false (nothing touched) when the backend or a dtype does not allow
-   * it. Mirrors `step`'s tf ops one for one: `r(x)` is float32 rounding, as every tf op's output has.
+   * it. The kind's `updateInPlace` mirrors its tf ops one for one.
    */
   private stepInPlace(params: tf.Variable[], grads: tf.Tensor[], lr: number): boolean {
     const name = tf.getBackend();
-    if (name !== 'tudui-native' && name !== 'cpu') return false;
+    if (name !== NATIVE_BACKEND_NAME && name !== 'cpu') return false;
     const backend = tf.backend() as unknown as JsArrayBackend;
     if (typeof backend.refCount !== 'function' || !backend.data?.get) return false;
     const arrays = (t: tf.Tensor): Float32Array | undefined => {
@@ -129,52 +85,12 @@ export class Optimizer {
       forgetArrayToken(a);
       return a;
     };
-    const r = Math.fround;
-    const c = this.config;
-    const t = this.steps;
-    const wd = r(c.weight_decay ?? 0);
-    const lr32 = r(lr);
     // On tudui-native the same loops run in the addon (threaded, vectorised, bit-identical).
     const nat = name === NATIVE_BACKEND_NAME ? loadNativeAddon() : undefined;
     const native = typeof nat === 'object' ? nat : undefined;
+    const x = { c: this.c, lr, t: this.steps };
     params.forEach((param, idx) => {
-      const g = arrays(grads[idx]!)!;
-      switch (c.name) {
-        case 'sgd': {
-          const mu = r(c.momentum ?? 0);
-          if (native) {
-            const buf = mu ? own(this.slot('momentum', param, idx)) : null;
-            native.sgdUpdate(own(param), g, buf, Float32Array.of(lr32, wd, mu, t === 1 ? 1 : 0, c.nesterov ? 1 : 0));
-          } else if (!mu) sgdUpdate(own(param), g, lr32, wd);
-          else sgdMomentumUpdate(own(param), g, own(this.slot('momentum', param, idx)), lr32, wd, mu, t === 1, !!c.nesterov);
-          break;
-        }
-        case 'adam':
-        case 'adamw': {
-          const [b1, b2] = (c.betas ?? [0.9, 0.999]) as [number, number];
-          const adamw = c.name === 'adamw';
-          const m = own(this.slot('m', param, idx));
-          const v = own(this.slot('v', param, idx));
-          const scalars = [
-            lr32, adamw ? 0 : wd, adamw ? r(1 - lr * (c.weight_decay ?? 0)) : 1,
-            r(b1), r(b2), r(1 - b1), r(1 - b2), r(1 - Math.pow(b1, t)), r(1 - Math.pow(b2, t)), r(c.eps ?? 1e-8),
-          ] as const;
-          if (native) native.adamUpdate(own(param), g, m, v, Float32Array.from(scalars));
-          else adamUpdate(own(param), g, m, v, ...scalars);
-          break;
-        }
-        case 'rmsprop': {
-          const mu = r(c.momentum ?? 0);
-          const sq = own(this.slot('square_avg', param, idx));
-          const buf = mu ? own(this.slot('momentum', param, idx)) : undefined;
-          const scalars = [lr32, wd, r(c.alpha ?? 0.99), r(1 - (c.alpha ?? 0.99)), r(c.eps ?? 1e-8), mu] as const;
-          if (native) native.rmspropUpdate(own(param), g, sq, buf ?? null, Float32Array.from(scalars));
-          else rmspropUpdate(own(param), g, sq, buf, ...scalars);
-          break;
-        }
-        default:
-          throw new Error(`unknown optimizer ${(c as { name: string }).name}`);
-      }
+      this.kind.updateInPlace(x, own(param), arrays(grads[idx]!)!, (slot) => own(this.slot(slot, param, idx)), native);
     });
     return true;
   }
@@ -213,69 +129,5 @@ export class Optimizer {
   dispose(): void {
     for (const v of this.slots.values()) v.dispose();
     this.slots.clear();
-  }
-}
-
-// ------------------------------------------------------------------------------------------------ in-place updates
-// One small monomorphic function per rule, so V8 optimises each loop on its own (a single function with every rule
-// inside measured several times slower). Scalars arrive rounded to float32; `fround` rounds each intermediate as the
-// corresponding tf op's float32 output is rounded; the final store into the Float32Array rounds the last one.
-const fround = Math.fround;
-
-/** SGD without momentum: g += wd·p (when wd); p -= lr·g. */
-function sgdUpdate(p: Float32Array, g: Float32Array, lr: number, wd: number): void {
-  const n = p.length;
-  if (wd) for (let i = 0; i < n; i++) p[i] = p[i]! - fround(fround(g[i]! + fround(p[i]! * wd)) * lr);
-  else for (let i = 0; i < n; i++) p[i] = p[i]! - fround(g[i]! * lr);
-}
-
-/** SGD with momentum (dampening 0): buf = g on the first step, else mu·buf + g; nesterov: g + mu·buf. */
-function sgdMomentumUpdate(
-  p: Float32Array, g: Float32Array, buf: Float32Array, lr: number, wd: number, mu: number, first: boolean, nesterov: boolean,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = wd ? fround(g[i]! + fround(p[i]! * wd)) : g[i]!;
-    const next = first ? gi : fround(fround(buf[i]! * mu) + gi);
-    buf[i] = next;
-    p[i] = p[i]! - fround((nesterov ? fround(gi + fround(next * mu)) : next) * lr);
-  }
-}
-
-/** Adam / AdamW (`decay` = 1 − lr·wd for AdamW, else 1; `wd` only for Adam's L2 term). */
-function adamUpdate(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, wd: number, decay: number,
-  b1: number, b2: number, ib1: number, ib2: number, bc1: number, bc2: number, eps: number,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const pi = p[i]!;
-    const base = decay !== 1 ? fround(pi * decay) : pi;
-    const gi = wd ? fround(g[i]! + fround(pi * wd)) : g[i]!;
-    const mi = fround(fround(m[i]! * b1) + fround(gi * ib1));
-    const vi = fround(fround(v[i]! * b2) + fround(fround(gi * gi) * ib2));
-    m[i] = mi;
-    v[i] = vi;
-    const denom = fround(fround(Math.sqrt(fround(vi / bc2))) + eps);
-    p[i] = base - fround(fround(fround(mi / bc1) / denom) * lr);
-  }
-}
-
-/** RMSprop (centered: false): sq = α·sq + (1−α)·g²; u = g / (√sq + eps); with momentum buf = mu·buf + u. */
-function rmspropUpdate(
-  p: Float32Array, g: Float32Array, sq: Float32Array, buf: Float32Array | undefined, lr: number, wd: number,
-  alpha: number, ia: number, eps: number, mu: number,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = wd ? fround(g[i]! + fround(p[i]! * wd)) : g[i]!;
-    const s = fround(fround(sq[i]! * alpha) + fround(fround(gi * gi) * ia));
-    sq[i] = s;
-    let u = fround(gi / fround(fround(Math.sqrt(s)) + eps));
-    if (buf) {
-      u = fround(fround(buf[i]! * mu) + u);
-      buf[i] = u;
-    }
-    p[i] = p[i]! - fround(u * lr);
   }
 }

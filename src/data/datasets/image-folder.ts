@@ -1,0 +1,38 @@
+import { UserError } from '../../errors.js';
+import { pick } from '../../registry.js';
+import { imageFolderClassesSync, loadImageFolder, scanImageFolderSync } from '../image-folder.js';
+import type { DatasetKind } from './kind.js';
+import { DATASET_OPTIONS } from './options.js';
+import { expandRoot } from './roots.js';
+
+const NEEDS_ROOT = 'dataset.root is required for image-folder (a directory with train/<class>/ and test/<class>/)';
+
+export const imageFolder: DatasetKind = {
+  name: 'image-folder',
+  description: 'Images in root/train/<class>/ and root/test/<class>/ (png, jpeg), resized to image_size; classes from the directory names.',
+  // test_fraction has no default here: without it, root/test is the test split
+  options: pick(DATASET_OPTIONS, ['image_size', 'channels', 'test_fraction'], { test_fraction: undefined }),
+  info(c, cwd) {
+    if (!c.root) return undefined;
+    const classNames = imageFolderClassesSync(expandRoot(c.root, cwd));
+    if (!classNames) return undefined;
+    const [h, w] = c.image_size!;
+    return { height: h!, width: w!, channels: c.channels!, classes: classNames.length, classNames, maxValue: 255 };
+  },
+  trainSize(c, cwd) {
+    if (!c.root) return undefined;
+    const scan = scanImageFolderSync(expandRoot(c.root, cwd), c.test_fraction);
+    return 'error' in scan ? undefined : scan.train.length;
+  },
+  root(c, cwd) {
+    if (!c.root) throw new UserError(NEEDS_ROOT);
+    return expandRoot(c.root, cwd);
+  },
+  problems(c, cwd) {
+    if (!c.root) return [{ key: 'root', message: NEEDS_ROOT }];
+    const scan = scanImageFolderSync(expandRoot(c.root, cwd), c.test_fraction);
+    return 'error' in scan ? [{ key: 'root', message: scan.error }] : [];
+  },
+  load: (c, root, opts) =>
+    loadImageFolder(root, c.image_size!, c.channels!, { train: c.train_limit, test: c.test_limit, testFraction: c.test_fraction }, opts),
+};

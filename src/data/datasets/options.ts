@@ -1,0 +1,85 @@
+/**
+ * Every dataset option, declared once (JSON Schema in schema order; '{only}' and '{users}' name the datasets that
+ * use it). The shared ones (DATASET_SHARED) apply to every dataset; the dataset files pick the rest.
+ */
+import { nullablePosInt, posInt, type OptionSchema } from '../../registry.js';
+
+export const DATASET_OPTIONS = {
+  root: {
+    description:
+      "Directory of the dataset files; relative paths resolve against the working directory. Default 'data/<name>' (digits: the shipped copy when that does not exist). Required for image-folder (root/train/<class>/*, root/test/<class>/*).",
+    type: 'string',
+    minLength: 1,
+  },
+  download: { description: 'Download the dataset into root when it is missing ({users}).', type: 'boolean', default: true },
+  normalize: {
+    description: 'Per-channel normalisation after scaling to [0, 1]: (x - mean) / std. null: scale to [0, 1] only (like ToTensor()).',
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['mean', 'std'],
+        properties: {
+          mean: { description: 'Mean per channel.', type: 'array', items: { type: 'number' }, minItems: 1 },
+          std: { description: 'Standard deviation per channel.', type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1 },
+        },
+      },
+      { type: 'null' },
+    ],
+    default: null,
+  },
+  batch_size: posInt('Training mini-batch size.', 64),
+  eval_batch_size: posInt('Batch size for evaluation; default: batch_size.'),
+  shuffle: { description: 'Shuffle the training set every epoch (seeded by seed and epoch).', type: 'boolean', default: true },
+  drop_last: { description: 'Drop the last incomplete training batch.', type: 'boolean', default: false },
+  augment: {
+    description: 'Training-split augmentation, seeded.',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      random_crop: {
+        description: 'Random crop of the original size after zero padding on every side: { padding: int }, an integer padding as shorthand, or null for none.',
+        anyOf: [
+          { type: 'object', additionalProperties: false, required: ['padding'], properties: { padding: { description: 'Zero padding on each side before cropping.', type: 'integer', minimum: 0 } } },
+          { type: 'integer', minimum: 0 },
+          { type: 'null' },
+        ],
+        default: null,
+      },
+      horizontal_flip: { description: 'Flip images left-right with probability 0.5.', type: 'boolean', default: false },
+    },
+    default: { random_crop: null, horizontal_flip: false },
+  },
+  train_limit: nullablePosInt('Use only the first N training examples (quick runs); null: all.'),
+  test_limit: nullablePosInt('Use only the first N test examples; null: all.'),
+  image_size: {
+    description: '{only}: images are resized to [height, width].',
+    type: 'array',
+    items: { type: 'integer', minimum: 1 },
+    minItems: 2,
+    maxItems: 2,
+    default: [32, 32],
+  },
+  channels: { description: '{only}: 1 (greyscale) or 3 (RGB).', enum: [1, 3], default: 3 },
+  shape: {
+    description: '{only}: example shape [height, width, channels].',
+    type: 'array',
+    items: { type: 'integer', minimum: 1 },
+    minItems: 3,
+    maxItems: 3,
+    default: [8, 8, 1],
+  },
+  classes: { description: '{only}: number of classes (labels are stored as bytes).', type: 'integer', minimum: 2, maximum: 256, default: 4 },
+  train_size: posInt('{only}: number of training examples.', 512),
+  test_size: posInt('{only}: number of test examples.', 128),
+  test_fraction: {
+    description: 'digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).',
+    type: 'number',
+    exclusiveMinimum: 0,
+    exclusiveMaximum: 1,
+    default: 0.2,
+  },
+} satisfies Record<string, OptionSchema>;
+
+/** Options every dataset uses. */
+export const DATASET_SHARED = ['root', 'normalize', 'batch_size', 'eval_batch_size', 'shuffle', 'drop_last', 'augment', 'train_limit', 'test_limit'] as const;
