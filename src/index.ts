@@ -16,3 +16,6 @@ export { packageVersion } from './version.js';
 export { UserError, isUserError } from './errors.js';
 export { sweep } from './sweep/index.js';
 export type { SweepOptions, SweepResult } from './sweep/index.js';
+/** `tudui ls`, `show` and `compare` as functions returning data and text. */
+export * as inspect from './inspect/index.js';
+export { listRuns, formatRunList, runReport, formatRunReport, plotTag, followRun, compareRuns, formatComparison } from './inspect/index.js';

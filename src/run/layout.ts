@@ -392,9 +392,16 @@ export function describeHolder(info: LockInfo): string {
   return `pid ${info.pid} on ${info.host} since ${info.started_at}${info.command ? ` (${info.command})` : ''}`;
 }
 
-/** The status a run directory reports, reading a `running` one whose writer is gone (a stale lock, no pid) as `interrupted`. */
+/**
+ * The status a run directory reports, reading a `running` one whose writer is gone (a stale lock, no pid) as
+ * `interrupted`; undefined when it has no summary and no live writer.
+ */
 export function readStatus(runDir: string, summary = readSummary(runDir)): RunStatus | undefined {
-  if (!summary) return undefined;
+  if (!summary) {
+    // Between the lock and the first summary (backend and data loading) a live writer means running.
+    const lock = readLock(runDir);
+    return lock && !isStale(lock) ? 'running' : undefined;
+  }
   if (summary.status !== 'running') return summary.status;
   const lock = readLock(runDir);
   if (lock && !isStale(lock)) return 'running';
