@@ -1,0 +1,195 @@
+/**
+ * What the board's charts receive: TensorBoard's debiased exponential smoothing, seed groups as mean ± std, and
+ * decimation to the chart's pixel width. Decimation keeps, in each pixel-wide bucket, the minimum and the maximum (in
+ * the order they occurred), so no extreme is dropped; when every series has at most one point per pixel in the range
+ * the points are sent as they are (full resolution on zoom). All series of a chart share one x array (uPlot's aligned
+ * data); gaps are NaN.
+ */
+
+/** One series of a chart: x and y of the same length, x non-decreasing. */
+export interface XY {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+}
+
+/**
+ * TensorBoard's smoothing (vz_line_chart2 `resmoothDataset`): an exponential moving average started at 0 and
+ * divided by `1 - w^n` (debiased), non-finite values passed through, a constant series left as is.
+ */
+export function smooth(values: ArrayLike<number>, weight: number): Float64Array {
+  const out = new Float64Array(values.length);
+  let constant = true;
+  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) constant = false;
+  let last = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (constant || !Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n++;
+    out[i] = weight === 1 ? last : last / (1 - Math.pow(weight, n));
+  }
+  return out;
+}
+
+/** Mean and standard deviation (population) over series at each x that any of them has; `n` members there. */
+export function meanStd(members: XY[]): { x: Float64Array; mean: Float64Array; lo: Float64Array; hi: Float64Array; n: Uint32Array } {
+  const acc = new Map<number, { s: number; ss: number; n: number }>();
+  for (const m of members) {
+    for (let i = 0; i < m.x.length; i++) {
+      const v = m.y[i]!;
+      if (!Number.isFinite(v)) continue;
+      const a = acc.get(m.x[i]!) ?? { s: 0, ss: 0, n: 0 };
+      a.s += v;
+      a.ss += v * v;
+      a.n++;
+      acc.set(m.x[i]!, a);
+    }
+  }
+  const xs = [...acc.keys()].sort((a, b) => a - b);
+  const x = Float64Array.from(xs);
+  const mean = new Float64Array(xs.length);
+  const lo = new Float64Array(xs.length);
+  const hi = new Float64Array(xs.length);
+  const n = new Uint32Array(xs.length);
+  xs.forEach((k, i) => {
+    const a = acc.get(k)!;
+    const mu = a.s / a.n;
+    const sd = Math.sqrt(Math.max(0, a.ss / a.n - mu * mu));
+    mean[i] = mu;
+    lo[i] = mu - sd;
+    hi[i] = mu + sd;
+    n[i] = a.n;
+  });
+  return { x, mean, lo, hi, n };
+}
+
+export interface Decimated {
+  /** Shared x values. */
+  x: Float64Array;
+  /** One y array per input channel, aligned with x, NaN where a series has no point. */
+  ys: Float64Array[];
+  /** `raw`: every point in the range; `minmax`: two slots per pixel bucket holding its min and max. */
+  mode: 'raw' | 'minmax';
+  /** Points of each channel in the range before decimation. */
+  counts: number[];
+  range: [number, number] | null;
+}
+
+export interface DecimateOptions {
+  /** Buckets: the chart's plotting width in pixels. */
+  width: number;
+  /** Only points with lo ≤ x ≤ hi (a zoomed chart); default: everything. */
+  range?: [number, number] | null;
+  /** Drop values ≤ 0 (a log scale cannot show them). */
+  positive?: boolean;
+  /** Largest shared x × channels for raw mode (the union of many runs' wall times can be large). */
+  cellBudget?: number;
+}
+
+/** Index of the first x ≥ v (`after`: the first x > v); x non-decreasing. */
+function bound(x: ArrayLike<number>, v: number, after = false): number {
+  let lo = 0;
+  let hi = x.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x[mid]! < v || (after && x[mid]! === v)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Decimates channels (each an x/y series) onto one shared x array; see the module comment. */
+export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
+  const width = Math.max(1, Math.min(8192, Math.floor(opts.width)));
+  const keep = (v: number) => Number.isFinite(v) && (!opts.positive || v > 0);
+  // The index window of each channel in the range.
+  const windows = channels.map((c) => {
+    if (!opts.range) return [0, c.x.length] as const;
+    return [bound(c.x, opts.range[0]), bound(c.x, opts.range[1], true)] as const;
+  });
+  const counts = channels.map((c, k) => {
+    let n = 0;
+    for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) n++;
+    return n;
+  });
+  let lo = Infinity;
+  let hi = -Infinity;
+  channels.forEach((c, k) => {
+    const [a, b] = windows[k]!;
+    for (let i = a; i < b; i++) {
+      if (!keep(c.y[i]!)) continue;
+      lo = Math.min(lo, c.x[i]!);
+      hi = Math.max(hi, c.x[i]!);
+      break;
+    }
+    for (let i = b - 1; i >= a; i--) {
+      if (!keep(c.y[i]!)) continue;
+      lo = Math.min(lo, c.x[i]!);
+      hi = Math.max(hi, c.x[i]!);
+      break;
+    }
+  });
+  const range = opts.range ?? (lo <= hi ? ([lo, hi] as [number, number]) : null);
+  if (!(lo <= hi)) return { x: new Float64Array(0), ys: channels.map(() => new Float64Array(0)), mode: 'raw', counts, range };
+
+  if (Math.max(...counts) <= width) {
+    const xs = new Set<number>();
+    channels.forEach((c, k) => {
+      for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) xs.add(c.x[i]!);
+    });
+    if (xs.size * channels.length <= (opts.cellBudget ?? 4_000_000)) {
+      const x = Float64Array.from(xs).sort();
+      const at = new Map<number, number>();
+      x.forEach((v, i) => at.set(v, i));
+      const ys = channels.map((c, k) => {
+        const y = new Float64Array(x.length).fill(NaN);
+        for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) y[at.get(c.x[i]!)!] = c.y[i]!;
+        return y;
+      });
+      return { x, ys, mode: 'raw', counts, range };
+    }
+  }
+
+  // Min/max per bucket: bucket b covers [lo + b·dx, lo + (b+1)·dx); its two slots sit at ¼ and ¾ of it.
+  const span = hi - lo;
+  const buckets = span > 0 ? width : 1;
+  const dx = span > 0 ? span / buckets : 1;
+  const x = new Float64Array(2 * buckets);
+  for (let b = 0; b < buckets; b++) {
+    x[2 * b] = lo + (b + 0.25) * dx;
+    x[2 * b + 1] = lo + (b + 0.75) * dx;
+  }
+  if (span === 0) x.fill(lo);
+  const ys = channels.map((c, k) => {
+    const y = new Float64Array(2 * buckets).fill(NaN);
+    const minV = new Float64Array(buckets).fill(Infinity);
+    const maxV = new Float64Array(buckets).fill(-Infinity);
+    const minI = new Int32Array(buckets).fill(-1);
+    const maxI = new Int32Array(buckets).fill(-1);
+    const count = new Uint32Array(buckets);
+    for (let i = windows[k]![0]; i < windows[k]![1]; i++) {
+      const v = c.y[i]!;
+      if (!keep(v)) continue;
+      const b = Math.min(buckets - 1, Math.max(0, Math.floor((c.x[i]! - lo) / dx)));
+      count[b]!++;
+      if (v < minV[b]!) (minV[b] = v), (minI[b] = i);
+      if (v > maxV[b]!) (maxV[b] = v), (maxI[b] = i);
+    }
+    for (let b = 0; b < buckets; b++) {
+      if (count[b] === 0) continue;
+      if (count[b] === 1) {
+        y[2 * b] = minV[b]!;
+        continue;
+      }
+      const minFirst = minI[b]! <= maxI[b]!;
+      y[2 * b] = minFirst ? minV[b]! : maxV[b]!;
+      y[2 * b + 1] = minFirst ? maxV[b]! : minV[b]!;
+    }
+    return y;
+  });
+  return { x, ys, mode: 'minmax', counts, range };
+}
