@@ -10,6 +10,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   sweep: { summary: 'run a glob of experiments and parameter grids', load: async () => (await import('./commands/sweep.js')).command },
   resume: { summary: 'continue an interrupted run in its directory', load: async () => (await import('./commands/resume.js')).command },
   devices: { summary: 'list the compute backends this machine offers', load: async () => (await import('./commands/devices.js')).command },
+  ls: { summary: 'list runs and sweep members: status, metrics, speed (filter, sort, columns)', load: async () => (await import('./commands/ls.js')).command },
+  show: { summary: 'one run: config, metrics with sparklines, a chart, --follow', load: async () => (await import('./commands/show.js')).command },
+  compare: { summary: 'runs side by side, or a sweep grouped over seeds (mean ± std)', load: async () => (await import('./commands/compare.js')).command },
   board: { summary: 'look at runs and sweeps in the browser, live', load: async () => (await import('./commands/board.js')).command },
 };
 
