@@ -14,7 +14,7 @@
 //
 // The bundle's entry: `node .gpu/app/tudui.mjs <tudui command ...>` is the CLI with the CUDA and WebGPU providers
 // from src/backends/cuda.ts and webgpu.ts put in place of the inline ones; `node .gpu/app/tudui.mjs __gpu <what>`
-// runs the GPU checks (src/backends/webgpu-check.ts and a training-step benchmark, see GPU_ENTRY below).
+// runs the GPU checks (scripts/gpu-check-main.ts: test/helpers/webgpu-check.ts and a training-step benchmark).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,7 +53,7 @@ for (const p of [webgpuProvider, cudaProvider]) {
 }
 
 async function gpuMain(argv) {
-  const { gpuCheckMain } = await import('./src/backends/webgpu-check.ts');
+  const { gpuCheckMain } = await import('./scripts/gpu-check-main.ts');
   return gpuCheckMain(argv);
 }
 

@@ -18,7 +18,7 @@ if (!process.env.VK_DRIVER_FILES && !process.env.VK_ICD_FILENAMES && fs.existsSy
 type Tf = typeof TF;
 const tf = (await import('@tensorflow/tfjs')) as Tf;
 const { loadWebgpuBackend } = await import('../src/backends/webgpu.js');
-const { kernelCases, caseInputs, setFlag } = await import('../src/backends/webgpu-check.js');
+const { kernelCases, caseInputs, setFlag } = await import('./helpers/webgpu-check.js');
 
 let available = false;
 let reason = '';

@@ -1,5 +1,5 @@
 /**
- * Training kernels for @tensorflow/tfjs-backend-webgpu 4.22 that we replace. Found by src/backends/webgpu-check.ts
+ * Training kernels for @tensorflow/tfjs-backend-webgpu 4.22 that we replace. Found by test/helpers/webgpu-check.ts
  * (every training kernel against the pure-JS 'cpu' backend; run on Mesa's lavapipe and meant for real GPUs):
  *
  * - MaxPoolGrad: the package finds each window's arg-max with `if (value >= currentMax)`, i.e. the LAST of equal
