@@ -1,7 +1,7 @@
 /** SeededDropout: fresh masks each step, reproducible per (seed, step), inactive at inference, stock-loadable. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededDropout, setRandomStep } from '../src/model/layers/custom.js';
+import { seededDropout } from '../src/model/layers/custom.js';
 
 describe('dropout layer', () => {
   beforeAll(async () => {
@@ -9,8 +9,7 @@ describe('dropout layer', () => {
   });
 
   const mask = (layer: tf.layers.Layer, step: number) => {
-    setRandomStep(step);
-    const y = layer.apply(tf.ones([1, 256]), { training: true }) as tf.Tensor;
+    const y = layer.apply(tf.ones([1, 256]), { training: true, step }) as tf.Tensor;
     return Array.from(y.dataSync()).map((v) => (v === 0 ? 0 : 1));
   };
 
@@ -27,8 +26,7 @@ describe('dropout layer', () => {
 
   it('scales kept values by 1/(1-rate) in training and is the identity at inference', () => {
     const layer = seededDropout(tf)({ rate: 0.25, seed: 1, name: 'd_c' });
-    setRandomStep(0);
-    const y = Array.from((layer.apply(tf.ones([1, 64]), { training: true }) as tf.Tensor).dataSync());
+    const y = Array.from((layer.apply(tf.ones([1, 64]), { training: true, step: 0 }) as tf.Tensor).dataSync());
     expect(y.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6)).toBe(true);
     const z = Array.from((layer.apply(tf.ones([1, 64])) as tf.Tensor).dataSync());
     expect(z.every((v) => v === 1)).toBe(true);

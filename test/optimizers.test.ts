@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Optimizer } from '../src/train/optimizers.js';
+import { mulberry32 } from '../src/data/prng.js';
 import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
 import type { ResolvedExperiment } from '../src/config/index.js';
 
@@ -24,18 +25,10 @@ const CASES: Array<[string, Partial<Config>]> = [
   ['rmsprop momentum + weight decay', { name: 'rmsprop', lr: 0.001, momentum: 0.5, weight_decay: 0.02, alpha: 0.9 }],
 ];
 
-/** Deterministic values in [-1, 1) (mulberry32). */
+/** Deterministic values in [-1, 1) (the data pipeline's mulberry32). */
 function values(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => rng() * 2 - 1);
 }
 
 const SHAPES = [[3, 4], [7], [2, 3, 2, 5]];

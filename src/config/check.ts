@@ -5,6 +5,7 @@
  */
 import { findLayer, layerNames } from '../model/registry.js';
 import { didYouMean, show, type Seg } from './paths.js';
+import { checkBlocks, checkBlockUse, isBlockUse, RESIDUAL, type UseFrame } from './blocks.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -15,9 +16,15 @@ export interface RawError {
   message: string;
   /** A warning rather than an error (see ConfigError.warning). */
   warning?: boolean;
+  /** Inside block uses or repeats: the enclosing uses, innermost first (the message gets their lines). */
+  frames?: UseFrame[];
 }
 
 export class SchemaWalker {
+  /** The document being checked (its model.blocks are layer kinds too). */
+  doc: Json = {};
+  /** Blocks whose use is being checked, outermost first (a recursive block is reported once, statically). */
+  blockStack: string[] = [];
   constructor(readonly root: Json) {}
 
   deref(s: Json): Json {
@@ -35,6 +42,7 @@ export class SchemaWalker {
       errs.push({ path: [], at: 'value', message: `expected a map of experiment keys (name, dataset, model, ...), received ${show(value)}` });
       return errs;
     }
+    this.doc = value as Json;
     this.walk(value, this.root, [], errs);
     return errs;
   }
@@ -42,6 +50,8 @@ export class SchemaWalker {
   walk(value: unknown, schema: Json, path: Seg[], errs: RawError[]): void {
     const s = this.deref(schema);
     if (s.title === 'Layer') return this.layer(value, path, errs);
+    if (s.title === 'Blocks') return checkBlocks(this, value, path, errs, this.doc);
+    if (s.title === 'BlockLayer') return; // checked at each use, with the values substituted
     if (s.anyOf) {
       const branches = (s.anyOf as Json[]).map((b) => this.deref(b)).filter((b) => typeMatches(value, b));
       if (!branches.length) {
@@ -123,10 +133,17 @@ export class SchemaWalker {
   }
 
   /** A layer entry: determine the kind first, then check the options against that kind only. */
-  private layer(value: unknown, path: Seg[], errs: RawError[]): void {
-    const valid = `valid kinds: ${layerNames(true).join(', ')}`;
+  layer(value: unknown, path: Seg[], errs: RawError[]): void {
+    const blocks = this.doc.model?.blocks;
+    const nestedName = typeof value === 'string' ? value : value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 ? Object.keys(value)[0]! : undefined;
+    if (nestedName !== undefined && isBlockUse(nestedName, blocks)) return checkBlockUse(this, value, path, errs, blocks);
+    if (value === RESIDUAL) return void errs.push({ path, at: 'value', message: "residual needs its layers: '- residual: [ ... ]' or '- residual: { shortcut: conv, layers: [ ... ] }'" });
+    if (nestedName === RESIDUAL) {
+      return this.walk((value as Json)[RESIDUAL], this.root.$defs.layer_residual.properties[RESIDUAL], [...path, RESIDUAL], errs);
+    }
+    const kinds = [...layerNames(true), RESIDUAL, ...(blocks && typeof blocks === 'object' ? Object.keys(blocks).filter((b) => isBlockUse(b, blocks)) : [])];
     const unknown = (name: string, at: 'key' | 'value') =>
-      errs.push({ path, at, message: `unknown layer ${show(name)}${didYouMean(name, layerNames(true))}; ${valid}` });
+      errs.push({ path, at, message: `unknown layer ${show(name)}${didYouMean(name, kinds)}; valid kinds: ${kinds.join(', ')}` });
     if (typeof value === 'string') {
       const kind = findLayer(value);
       if (!kind) return void unknown(value, 'value');

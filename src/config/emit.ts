@@ -1,21 +1,21 @@
 /** Resolved experiment → YAML in the input language, and a stable hash of it. */
 import { createHash } from 'node:crypto';
 import { Document, isMap, isSeq, visit } from 'yaml';
-import { getLayer } from '../model/registry.js';
+import { layerToObject, stripLocs } from './blocks.js';
 import type { ResolvedExperiment } from './types.js';
 
 type Json = Record<string, unknown>;
 
 /** The resolved experiment as a plain object in the input language (layers as '- kind: {options}'), no source positions. */
 export function resolvedToObject(exp: ResolvedExperiment): Json {
-  const layers = exp.model.layers.map((l) => (Object.keys(getLayer(l.kind).options).length ? { [l.kind]: { ...l.options } } : l.kind));
+  const layers = exp.model.layers.map(layerToObject);
   const out: Json = { name: exp.name };
   if (exp.description !== undefined) out.description = exp.description;
   Object.assign(out, {
     seed: exp.seed,
     device: exp.device,
     dataset: exp.dataset,
-    model: { init: exp.model.init, layers },
+    model: { init: exp.model.init, ...(exp.model.blocks ? { blocks: exp.model.blocks } : {}), layers },
     loss: exp.loss,
     optimizer: exp.optimizer,
     schedule: exp.schedule,
@@ -63,6 +63,6 @@ function canonical(v: unknown): unknown {
 /** sha256 (hex) of the canonical JSON of the resolved experiment, ignoring source positions. */
 export function experimentHash(exp: ResolvedExperiment): string {
   const { model, ...rest } = exp;
-  const stripped = { ...rest, model: { ...model, layers: model.layers.map((l) => ({ kind: l.kind, options: l.options })) } };
+  const stripped = { ...rest, model: { ...model, layers: stripLocs(model.layers) } };
   return createHash('sha256').update(JSON.stringify(canonical(stripped))).digest('hex');
 }

@@ -10,6 +10,8 @@ import { formatPath, parsePath, show, startsWith, didYouMean, type Seg } from '.
 import { resolveExperiment } from './resolve.js';
 import { getSchema, getValidator } from './schema.js';
 import { runChecks } from './semantic.js';
+import { blockKeyPathError, framesText, RESIDUAL } from './blocks.js';
+import './blocks-checks.js';
 import { exactNode, locate, parseSource, posOf, type Source } from './source.js';
 import { findLayer } from '../model/registry.js';
 import type { Experiment } from './experiment.generated.js';
@@ -99,6 +101,11 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
   const convert = (r: RawError, at?: { path: Seg[]; at: 'key' | 'value' }): ConfigError => {
     const ov = findOverride(applied, r.path) ?? (exactNode(src, r.path) === undefined ? createdBy(applied, r.path) : undefined);
     const w = r.warning ? { warning: true } : {};
+    // Inside a block: the line of each use (and copy), after the line inside the block that the error points at.
+    if (r.frames?.length) {
+      const line = (p: Seg[]) => locate(src, p, 'key')?.line;
+      r = { ...r, message: `${r.message} (${framesText(r.frames, line, (b) => line(['model', 'blocks', b]))})` };
+    }
     if (ov) return { file, override: ov.text, path: formatPath(r.path), message: r.message, ...w };
     const p = locate(src, at?.path ?? r.path, at?.at ?? r.at);
     return { file, ...(p ?? { line: 1, col: 1 }), path: formatPath(r.path), message: r.message, ...w };
@@ -223,16 +230,23 @@ function pathError(path: Seg[], doc: Json): string | undefined {
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
     const here = formatPath(path.slice(0, i + 1));
+    if (s.title === 'BlockLayer') return undefined; // inside a block: checked with the values of each use
     if (s.title === 'Layer') {
       // model.layers[i] . <kind> . <option>
-      const entry = doc.model?.layers?.[path[i - 1] as number];
+      const entry = path.slice(0, i).reduce<any>((v, k) => v?.[k], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
       const written = entry && typeof entry === 'object' ? Object.keys(entry)[0] : entry;
+      if (seg === RESIDUAL && (written === undefined || written === RESIDUAL)) {
+        s = walker.deref(getSchema().$defs.layer_residual.properties[RESIDUAL]);
+        continue;
+      }
+      const inBlock = blockKeyPathError(String(seg), path[i + 1], written, formatPath(path.slice(0, i)), doc);
+      if (inBlock !== false) return inBlock;
       const kind = findLayer(String(seg));
       if (!kind) return `unknown layer '${seg}'${didYouMean(String(seg), [String(written)])}`;
       if (written !== undefined && findLayer(String(written))?.name !== kind.name) return `${formatPath(path.slice(0, i))} is a ${written} layer, not ${seg}`;
       const opt = path[i + 1];
       if (opt === undefined) return undefined;
-      if (!(String(opt) in kind.options)) return `unknown option '${opt}' of ${kind.name}${didYouMean(String(opt), Object.keys(kind.options))}`;
+      if (!(String(opt) in kind.options) && opt !== 'repeat') return `unknown option '${opt}' of ${kind.name}${didYouMean(String(opt), Object.keys(kind.options))}`;
       return undefined;
     }
     if (s.anyOf) {
@@ -248,6 +262,10 @@ function pathError(path: Seg[], doc: Json): string | undefined {
       s = walker.deref(s.items ?? {});
     } else {
       const props: Json = s.properties ?? {};
+      if (!(seg in props) && s.additionalProperties && typeof s.additionalProperties === 'object') {
+        s = walker.deref(s.additionalProperties); // e.g. model.blocks.<name>
+        continue;
+      }
       if (!(seg in props)) return `unknown key '${here}'${didYouMean(seg, Object.keys(props))}`;
       s = walker.deref(props[seg]);
     }

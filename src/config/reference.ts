@@ -1,5 +1,6 @@
 /** Renders docs/reference.md from the experiment schema (called by scripts/gen-schema.mjs). */
 import { layerKinds } from '../model/registry.js';
+import { nestedReference } from './blocks-reference.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,7 +34,7 @@ function fmtDefault(s: Json): string {
   return 'default' in s ? `\`${JSON.stringify(s.default)}\`` : '';
 }
 
-function table(schema: Json, obj: Json, prefix = ''): string[] {
+export function table(schema: Json, obj: Json, prefix = ''): string[] {
   const req = new Set<string>(obj.required ?? []);
   const rows = ['| key | type | default | description |', '| --- | --- | --- | --- |'];
   for (const [k, raw] of Object.entries<Json>(obj.properties ?? {})) {
@@ -137,8 +138,11 @@ export function renderReference(schema: Json): string {
     if (k.shorthand) forms.push(`\`- ${k.name}: <${k.shorthand}>\``);
     if (!k.required?.length) forms.push(`\`- ${k.name}\``);
     if (forms.length) out.push(`Shorthand: ${forms.join(', ')}.`, '');
-    if (Object.keys(def.properties).length) out.push(...table(schema, def), '');
+    // `repeat` is every entry's (see "Blocks, residuals and repeats"), not listed per kind.
+    const { repeat: _r, ...own } = def.properties as Json;
+    if (Object.keys(own).length) out.push(...table(schema, { ...def, properties: own }), '');
     else out.push('No options.', '');
   }
+  out.push(...nestedReference(schema));
   return out.join('\n');
 }

@@ -4,6 +4,7 @@ import { getLayer } from '../model/registry.js';
 import { losses } from '../train/loss-registry.js';
 import { optimizers } from '../train/optimizer-registry.js';
 import { schedules } from '../train/schedule-registry.js';
+import { resolveBlocks, resolveEntry } from './blocks.js';
 import type { Experiment } from './experiment.generated.js';
 import type { ResolvedDataset, ResolvedExperiment, ResolvedLayer, SourceLoc } from './types.js';
 
@@ -43,7 +44,7 @@ export function resolveLayer(entry: unknown): ResolvedLayer {
     if (k in given) options[k] = structuredClone(given[k]);
     else if (k in dflt) options[k] = dflt[k];
   }
-  return { kind: kind.name, options };
+  return typeof given.repeat === 'number' && given.repeat !== 1 ? { kind: kind.name, options, repeat: given.repeat } : { kind: kind.name, options };
 }
 
 export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i: number) => SourceLoc | undefined): ResolvedExperiment {
@@ -87,8 +88,9 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
   const sched: Json = typeof rawSched === 'string' ? { name: rawSched } : structuredClone(rawSched);
   const schedule = ordered(defs.schedule.properties, { ...schedules.defaults(schedules.find(sched.name)), ...sched }) as ResolvedExperiment['schedule'];
 
+  const blocks = resolveBlocks((input.model as Json | undefined)?.blocks);
   const layers = (input.model?.layers ?? []).map((entry, i) => {
-    const l = resolveLayer(entry);
+    const l = resolveEntry(entry, blocks);
     const loc = layerLoc?.(i);
     return loc ? { ...l, loc } : l;
   });
@@ -98,7 +100,7 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     seed: input.seed ?? top.seed.default,
     device: input.device ?? top.device.default,
     dataset: dataset as ResolvedDataset,
-    model: { init: input.model?.init ?? top.model.properties.init.default, layers },
+    model: { init: input.model?.init ?? top.model.properties.init.default, ...(blocks ? { blocks } : {}), layers },
     loss: loss as ResolvedExperiment['loss'],
     optimizer,
     schedule,

@@ -4,6 +4,7 @@
  */
 import { layerKinds } from '../model/registry.js';
 import type { LayerKind } from '../model/layer-kind.js';
+import { nestedSchema } from './blocks-schema.js';
 
 import { datasets } from '../data/registry.js';
 import { losses } from '../train/loss-registry.js';
@@ -22,7 +23,7 @@ export function layerOptionsSchema(kind: LayerKind): Json {
     description: kind.description,
     type: 'object',
     additionalProperties: false,
-    properties: kind.options,
+    properties: { ...kind.options, repeat: { $ref: '#/$defs/repeat' } },
   };
   if (kind.required?.length) s.required = kind.required;
   return s;
@@ -94,12 +95,13 @@ export function buildSchema(): Json {
   const loss = section(losses, 'Loss', 'Loss function, by name or as an object.', summaries(losses));
   const optimizer = section(optimizers, 'Optimizer', 'Optimizer and its hyper-parameters (PyTorch semantics).', 'Which optimizer.', ['lr']);
   const schedule = section(schedules, 'Schedule', 'Learning-rate schedule over epochs, by name or as an object.', summaries(schedules));
+  const nested = nestedSchema(kinds.flatMap((k) => [k.name, ...(k.aliases ?? [])]));
   const layerDef: Json = {
     title: 'Layer',
     description: `One layer: a single-key map '<kind>: <options>', '<kind>: <value>' (shorthand) or a bare '<kind>'. Kinds: ${kinds
       .flatMap((k) => [k.name, ...(k.aliases ?? [])])
-      .join(', ')}.`,
-    anyOf: [{ description: 'A kind without required options, with its defaults.', enum: bare }, ...entries],
+      .join(', ')}; also 'residual' and the blocks of model.blocks. Any entry takes 'repeat: N' among its options.`,
+    anyOf: [{ description: 'A kind without required options, with its defaults.', enum: bare }, nested.bareBranch, ...entries, ...nested.layerBranches],
   };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -119,12 +121,13 @@ export function buildSchema(): Json {
       dataset: { $ref: '#/$defs/dataset' },
       model: {
         title: 'Model',
-        description: 'The network: a sequence of layers.',
+        description: 'The network: a sequence of layers, residual blocks and uses of the blocks defined in blocks.',
         type: 'object',
         additionalProperties: false,
         required: ['layers'],
         properties: {
           init: { description: "Weight initialisation: torch (PyTorch defaults: U(±1/√fan_in) for weights and biases), glorot (uniform, zero biases) or he (normal, zero biases).", enum: ['torch', 'glorot', 'he'], default: 'torch' },
+          blocks: nested.blocksProperty,
           layers: { description: 'Layers in order; the input shape comes from the dataset.', type: 'array', minItems: 1, items: { $ref: '#/$defs/layer' } },
         },
       },
@@ -171,6 +174,6 @@ export function buildSchema(): Json {
         default: null,
       },
     },
-    $defs: { dataset, loss, optimizer, schedule, layer: layerDef, ...defs },
+    $defs: { dataset, loss, optimizer, schedule, layer: layerDef, ...defs, ...nested.defs },
   };
 }

@@ -15,6 +15,7 @@ import { schedules } from '../train/schedule-registry.js';
 import type { Seg } from './paths.js';
 import type { ResolvedExperiment } from './types.js';
 import { getSchema } from './schema.js';
+import { isNested } from './blocks.js';
 
 /** Whether a key was written with a value other than its schema default (irrelevant defaults are harmless). */
 function givenNonDefault(obj: Json | undefined, key: string, def: string): boolean {
@@ -166,6 +167,7 @@ registerCheck({
   name: 'shapes',
   needs: ['dataset', 'model', 'loss'],
   run({ raw, exp, cwd }) {
+    if (isNested(exp.model)) return []; // blocks, residuals, repeats: the 'nested-shapes' check (blocks-checks.ts)
     const info = inputInfo(exp.dataset, cwd);
     let shape = info.shape;
     const layers = exp.model.layers;

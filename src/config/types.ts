@@ -3,6 +3,7 @@
  * (`Experiment`, `Dataset`, ...) are generated from schemas/experiment.schema.json into experiment.generated.ts.
  */
 import type { Checkpoint, Dataset, Experiment, Loss, Model, Optimizer, Schedule } from './experiment.generated.js';
+import type { ResolvedBlock } from './blocks.js';
 
 export type { Experiment } from './experiment.generated.js';
 
@@ -22,6 +23,8 @@ export interface ResolvedLayer {
   options: Record<string, unknown>;
   /** Source position of the layer entry, when it came from a file. */
   loc?: SourceLoc;
+  /** `repeat: N` (N > 1): N copies with their own weights (src/config/blocks.ts). */
+  repeat?: number;
 }
 
 export interface ResolvedDataset {
@@ -60,7 +63,9 @@ export interface ResolvedExperiment {
   seed: number;
   device: NonNullable<Experiment['device']>;
   dataset: ResolvedDataset;
-  model: { init: NonNullable<Model['init']>; layers: ResolvedLayer[] };
+  /** `layers` as written, resolved: block uses as { kind: block name, options: its params }, residuals as
+   *  { kind: 'residual', options: { shortcut, layers } }; `blocks` only when given (see src/config/blocks.ts). */
+  model: { init: NonNullable<Model['init']>; blocks?: Record<string, ResolvedBlock>; layers: ResolvedLayer[] };
   loss: ResolvedLoss;
   optimizer: ResolvedOptimizer;
   schedule: ResolvedSchedule;

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
 import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
-import { setRandomStep } from '../model/layers/custom.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { setTraining } from '../run/phase.js';
 import { appendMetric } from '../run/metrics.js';
@@ -213,8 +212,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         startBatch,
       })) {
         lr = learningRate(exp, state.global_step, stepsPerEpoch);
-        setRandomStep(state.global_step);
-        const loss = await trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr);
+        const loss = await trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr, state.global_step);
         state.global_step += 1;
         state.batch_in_epoch = batch.index + 1;
         if (!Number.isFinite(loss)) {
@@ -375,12 +373,14 @@ export async function trainStep(
   inputShape: number[],
   classes: number,
   lr: number,
+  /** The global step: random layers derive this step's masks from it (SeededDropout). */
+  step = 0,
 ): Promise<number> {
   const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
   const y = tf.tensor1d(batch.y, 'int32');
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+      const logits = model.apply(x, { training: true, step }) as tf.Tensor2D;
       return perExampleLoss(exp.loss, logits, y, classes).mean() as tf.Scalar;
     }, params);
     const loss = (await value.data())[0]!;

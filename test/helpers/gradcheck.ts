@@ -141,17 +141,8 @@ export async function compareBackends(
   return { ok: bad.length === 0, outputs, message };
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible test inputs. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible test inputs: the data pipeline's mulberry32. */
+export { mulberry32 as rng } from '../../src/data/prng.js';
 
 /** Host tensor with values uniform in [lo, hi). */
 export function randomHost(shape: number[], rand: () => number, lo = -1, hi = 1): HostTensor {

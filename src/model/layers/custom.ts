@@ -4,26 +4,13 @@
  * SeededDropout: tf.layers.dropout with a `seed` draws the *same* mask at every step (tf.dropout seeds a fresh
  * generator with it on each call), and without a seed it uses Math.random, which no run can reproduce. This layer
  * derives each step's mask seed from its own seed and the global training step, so masks differ between steps yet a
- * run, and a resumed run, reproduce them exactly. It serialises as a plain `Dropout`, so checkpoints stay loadable by
- * stock tf.loadLayersModel.
+ * run, and a resumed run, reproduce them exactly. The step comes with each call (`apply(x, { training: true, step })`,
+ * as the loop's trainStep passes it; absent: 0), not from shared state. It serialises as a plain `Dropout`, so
+ * checkpoints stay loadable by stock tf.loadLayersModel.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { fusedDropoutMask } from '../../backends/fused-kernels.js';
-
-/** The global step the training loop is on; read by the random layers. */
-const randomState = { step: 0 };
-
-export function setRandomStep(step: number): void {
-  randomState.step = step;
-}
-
-function mix(a: number, b: number): number {
-  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d) >>> 0;
-  h ^= h >>> 15;
-  return h >>> 0;
-}
+import { stepSeed } from '../../data/prng.js';
 
 type DropoutFactory = (args: { rate: number; seed: number; name: string }) => tfjs.layers.Layer;
 const factories = new WeakMap<object, DropoutFactory>();
@@ -41,10 +28,10 @@ export function seededDropout(tf: typeof tfjs): DropoutFactory {
       this.seed = args.seed;
       this.supportsMasking = true;
     }
-    override call(inputs: tfjs.Tensor | tfjs.Tensor[], kwargs: { training?: boolean }): tfjs.Tensor {
+    override call(inputs: tfjs.Tensor | tfjs.Tensor[], kwargs: { training?: boolean; step?: number }): tfjs.Tensor {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       if (!kwargs.training || this.rate === 0) return tf.clone(x);
-      const seed = mix(this.seed, randomState.step);
+      const seed = stepSeed(this.seed, kwargs.step ?? 0);
       // One kernel for tf.dropout's mask where the backend has it (the same mask, bit for bit), then the product.
       const mask = x.dtype === 'float32' ? fusedDropoutMask(tf, x.shape, this.rate, seed) : undefined;
       if (!mask) return tf.dropout(x, this.rate, undefined, seed);

@@ -1,5 +1,6 @@
 /** Helpers shared by the layer kinds: option schemas, pairs, padding arithmetic, initialisers. No tfjs at run time. */
 import type * as tfjs from '@tensorflow/tfjs';
+import { deriveSeed } from '../../data/prng.js';
 import type { BuildContext, OptionSchema, Shape, ShapeResult } from '../layer-kind.js';
 import type { FusedActivation } from '../../backends/fused-kernels.js';
 import { fastActivation } from './activation-layer.js';
@@ -93,17 +94,6 @@ export function tfPadding(
   return { pre: [tf.layers.zeroPadding2d({ padding: [p[0], p[1]], name: `${name}_pad` })], padding: 'valid' };
 }
 
-/** A 32-bit mix of a seed and a salt, so kernel and bias initialisers of one layer get distinct seeds. */
-export function deriveSeed(seed: number, salt: number): number {
-  let x = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(salt + 1, 0x85ebca6b)) >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d) >>> 0;
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b) >>> 0;
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
 /** Kernel and bias initialisers for a layer with the given fan-in, per the experiment's `model.init`. */
 export function initializers(
   tf: typeof tfjs,
@@ -142,3 +132,5 @@ export function activationKind(name: string, description: string, activation: Fu
     ],
   };
 }
+
+export { deriveSeed };
