@@ -44,5 +44,5 @@ export function seedExperiment(overrides: string[] = []): ResolvedExperiment {
 
 /** The seed network as tf.layers (built with the given tfjs namespace, on its active backend). */
 export function buildSeedNet(tf: typeof tfjs, exp: ResolvedExperiment = seedExperiment()): tfjs.Sequential {
-  return buildModel(tf, exp, SEED_INPUT_SHAPE);
+  return buildModel(tf, exp, SEED_INPUT_SHAPE) as tfjs.Sequential; // the seed net is a flat list
 }
