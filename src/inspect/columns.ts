@@ -86,7 +86,7 @@ export function parseColumn(spec: string, runs: RunRecord[] = []): Column {
   if (s === '') throw new UserError('an empty column spec', `columns are separated by commas: -c "status, best test_accuracy, =optimizer.lr"`);
   if (s.startsWith('=')) {
     const key = s.slice(1).trim();
-    if (!/^[A-Za-z_][\w-]*(\.[\w-]+|\[\d+\])*$/.test(key)) throw new UserError(`column ${JSON.stringify(spec)}: ${JSON.stringify(key)} is not a config key path like optimizer.lr`);
+    if (!/^[A-Za-z_][\w-]*(\.[\w-]+|\[\d+\])*$/.test(key)) throw new UserError(`column ${JSON.stringify(s)}: ${JSON.stringify(key)} is not a config key path like optimizer.lr`);
     return {
       header: `=${key}`,
       value: (r) => toCell(r.config().get(key)),
@@ -103,7 +103,7 @@ export function parseColumn(spec: string, runs: RunRecord[] = []): Column {
     if (/^[A-Za-z_][\w./-]*$/.test(s)) return { ...metricColumn('last', s), header: s };
   }
   throw new UserError(
-    `unknown column ${JSON.stringify(spec)}`,
+    `unknown column ${JSON.stringify(s)}`,
     `a column is one of ${Object.keys(BUILTINS).join(', ')}; =key.path (a config value); or [${REDUCERS.join('|')}] TAG (a metric, e.g. best test_accuracy)`,
   );
 }

@@ -118,7 +118,7 @@ export function formatRunReport(r: RunReport): string {
 }
 
 /**
- * One tag as a terminal chart `width` × `height` characters (axis labels included). A series longer than the plot is
+ * One tag as a terminal chart of `width` × `height` characters (axis labels and the line under it included). A series longer than the plot is
  * averaged per column: every point counts, none is dropped.
  */
 export function plotTag(points: MetricPoint[], tag: string, size: { width: number; height: number }): string {
@@ -129,11 +129,11 @@ export function plotTag(points: MetricPoint[], tag: string, size: { width: numbe
   }
   const labels = 11;
   const width = Math.max(10, size.width - labels - 2);
-  const height = Math.max(3, size.height);
+  const height = Math.max(4, size.height);
   const ys = stretch(resample(ps.map((p) => p.value), width), width);
   const finite = ys.filter(Number.isFinite);
   if (finite.length === 0) throw new UserError(`tag '${tag}' has no finite value to plot (${ps.length} points, all NaN or infinite)`);
-  const chart = plot(ys.map((y) => (Number.isFinite(y) ? y : NaN)), { height: height - 1, format: (x: number) => formatNumber(x).padStart(labels - 1).slice(-(labels - 1)) + ' ' });
+  const chart = plot(ys.map((y) => (Number.isFinite(y) ? y : NaN)), { height: height - 2, format: (x: number) => formatNumber(x).padStart(labels - 1).slice(-(labels - 1)) + ' ' });
   const xLabel = `${tag}: ${ps.length} points, ${EPOCH_TAGS.has(tag) ? 'epoch' : 'step'} ${ps[0]!.step} … ${ps[ps.length - 1]!.step}${ps.length > width ? ` (mean of ~${Math.ceil(ps.length / width)} points per column)` : ''}`;
   return `${chart}\n${' '.repeat(labels)}${xLabel}`;
 }
