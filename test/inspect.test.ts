@@ -6,10 +6,11 @@
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareRuns, followRun, formatComparison, formatRunList, formatRunReport, listRuns, plotTag, runReport } from '../src/inspect/index.js';
 import * as layout from '../src/run/layout.js';
-import { runDirs, snapshot, startTudui, summaryOf, tudui, waitFor } from './helpers/run-dir.js';
+import { BIN, runDirs, snapshot, startTudui, summaryOf, tudui, waitFor } from './helpers/run-dir.js';
 
 const EXPERIMENT = `
 name: look
@@ -242,6 +243,18 @@ describe('looking at runs: ls, show, compare', () => {
     const shown = tudui(['show', kdir, '--follow'], work);
     expect(shown.stdout).toMatch(/\nstatus +interrupted: its writer is gone/);
     expect(shown.stdout).toMatch(/\nnot following: the run is interrupted\n$/);
+  });
+
+  it('ls, show and compare never load TensorFlow', () => {
+    const log = join(work, 'modules.txt');
+    const hook = join(import.meta.dirname, 'fixtures', 'config', 'record-modules.mjs');
+    for (const args of [['ls'], ['show', a], ['show', a, '--plot', 'train_loss'], ['compare', sweepDir]]) {
+      const r = spawnSync(process.execPath, ['--import', hook, BIN, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, TUDUI_MODULE_LOG: log } });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const mods = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(mods.some((m) => m.includes('/dist/inspect/'))).toBe(true); // the hook saw the commands' modules...
+    expect(mods.filter((m) => m.includes('@tensorflow'))).toEqual([]); // ...and no TensorFlow
   });
 
   it('a sweep member not started yet lists as pending', () => {
