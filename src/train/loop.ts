@@ -11,7 +11,7 @@ import { buildModel, formatSummary, summarize } from '../model/compile.js';
 import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { setTraining } from '../run/phase.js';
 import { appendMetric } from '../run/metrics.js';
-import { CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint } from '../run/layout.js';
+import { CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint, type RunStatus } from '../run/layout.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../errors.js';
 import { perExampleLoss } from './loss.js';
@@ -46,7 +46,7 @@ export interface TrainOptions {
 export type { EpochMetrics };
 
 export interface TrainResult {
-  status: 'completed' | 'interrupted' | 'diverged';
+  status: Extract<RunStatus, 'completed' | 'interrupted' | 'diverged'>;
   /** Why it did not complete, one line. */
   reason?: string;
   /** Where a run that did not complete stopped. */
