@@ -12,6 +12,14 @@ export { readStatus, readSummary, readMetrics, MetricsTail, readManifest, findRu
 export type { RunSummary, RunStatus, OutcomeStatus, MetricPoint, EpochMetrics, Manifest as SweepManifest, SummaryRow as SweepSummaryRow, SweepSummary } from './run/layout.js';
 /** Loads TensorFlow.js when called (the module imports it). */
 export const loadCheckpointModel = async (dir: string) => (await import('./run/checkpoint.js')).loadCheckpointModel(dir);
+/** A checkpoint (or a run directory: its best checkpoint) ready to classify pictures; loads TensorFlow.js when called. */
+export const loadModel = async (dir: string, opts?: { cwd?: string }) => (await import('./infer/load.js')).loadModel(dir, opts);
+/** `tudui eval` as a function: a checkpoint's metrics and confusion matrix on a split; loads TensorFlow.js when called. */
+export const evaluateCheckpoint = async (dir: string, opts?: import('./infer/evaluate-checkpoint.js').EvalOptions) => (await import('./infer/evaluate-checkpoint.js')).evaluateCheckpoint(dir, opts);
+export type { LoadedModel, ClassScore } from './infer/load.js';
+export type { EvalReport, EvalOptions } from './infer/evaluate-checkpoint.js';
+export type { ImageInput, RawImage } from './infer/preprocess.js';
+export type { InferenceMetadata } from './run/checkpoint-files.js';
 export { packageVersion } from './version.js';
 export { UserError, isUserError } from './errors.js';
 export { sweep } from './sweep/index.js';

@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { decodeImage } from './decode-image.js';
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
 import type { DatasetInfo, ImageSplit, LoadOptions } from './types.js';
 
@@ -255,7 +256,6 @@ function writeCache(file: string, split: Omit<ImageSplit, 'split'>): void {
 async function decodeAll(
   files: FileEntry[], h: number, w: number, c: number, concurrency: number, signal?: AbortSignal, progress?: (done: number) => void,
 ): Promise<Omit<ImageSplit, 'split'>> {
-  const { default: sharp } = await import('sharp');
   const size = h * w * c;
   const images = new Uint8Array(files.length * size);
   const labels = new Uint8Array(files.length);
@@ -268,31 +268,7 @@ async function decodeAll(
       // Aborted (Ctrl-C): stop decoding; the caller has stopped waiting and discards what was decoded.
       if (signal?.aborted) throw new Error('image decoding aborted');
       const { file, label } = files[i]!;
-      let data: Buffer;
-      let got: number;
-      try {
-        const r = await sharp(file, { failOn: 'error' })
-          .resize(w, h, { fit: 'fill' })
-          .toColourspace('srgb')
-          .removeAlpha()
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        data = r.data;
-        got = r.info.channels;
-        if (r.info.width !== w || r.info.height !== h) throw new Error(`decoded to ${r.info.width}×${r.info.height}`);
-      } catch (e) {
-        throw new UserError(`cannot decode image ${file}: ${(e as Error).message}`);
-      }
-      const o = i * size;
-      if (got === c) images.set(data.subarray(0, size), o);
-      else if (got === 1 && c === 3) for (let p = 0; p < h * w; p++) images.fill(data[p]!, o + 3 * p, o + 3 * p + 3);
-      else if (got >= 3 && c === 1) {
-        // PIL's convert('L') (what torchvision's Grayscale does): ITU-R 601-2 luma on the gamma-encoded values
-        for (let p = 0; p < h * w; p++) {
-          images[o + p] = (data[p * got]! * 19595 + data[p * got + 1]! * 38470 + data[p * got + 2]! * 7471 + 0x8000) >>> 16;
-        }
-      }
-      else throw new Error(`${file}: sharp returned ${got} channels, wanted ${c}`);
+      images.set(await decodeImage(file, h, w, c), i * size);
       labels[i] = label;
       progress?.(++done);
     }

@@ -6,11 +6,80 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import type { ResolvedExperiment } from '../config/types.js';
+import type { DatasetInfo } from '../data/types.js';
 import { CHECKPOINT_FILES, readJson, readState, type Checksums, type TrainingState } from './layout.js';
 
 // The types and readers of a checkpoint's files are the run directory's (layout.ts); re-exported for the writers.
 export { readJson, readState, type Checksums, type TrainingState };
 export const CHECKSUMS = CHECKPOINT_FILES.checksums;
+
+/**
+ * What inference needs, saved in each checkpoint's `model.json` as `userDefinedMetadata.tudui` (tfjs keeps it:
+ * `model.getUserDefinedMetadata()` after `tf.loadLayersModel`). An input picture of 8-bit values p becomes the
+ * model's input x (NHWC, `input.shape`) as: resize to [h, w] (`resize`), convert colour (`colour`), then per value
+ * raw = round(p · max_value / 255) (the dataset's own levels: 0..16 for digits) and
+ * x = (raw · value_scale − mean[c]) / std[c] (no mean/std when `normalize` is null), in float32.
+ */
+export interface InferenceMetadata {
+  format: 1;
+  input: {
+    shape: [number, number, number];
+    layout: 'NHWC';
+    channels: number;
+    max_value: number;
+    /** 1 / max_value: 1/16 for digits, 1/255 for 8-bit images. */
+    value_scale: number;
+    normalize: { mean: number[]; std: number[] } | null;
+    resize: 'fill';
+    colour: 'luma' | 'srgb';
+  };
+  /** What the last layer gives: logits (softmax them for probabilities) or probabilities (a softmax layer). */
+  output: 'logits' | 'probabilities';
+  classes: string[];
+  /** The dataset it was trained on; `root` is the absolute directory it was read from. */
+  dataset: { name: string; root: string; source: string };
+  config_hash: string;
+  tudui_version: string;
+  /** The resolved experiment (without source positions): the model rebuilds from it exactly. */
+  experiment: ResolvedExperiment;
+}
+
+export function inferenceMetadata(
+  exp: ResolvedExperiment,
+  info: DatasetInfo,
+  data: { root: string; source: string },
+  configHash: string,
+  version: string,
+): InferenceMetadata {
+  const layers = exp.model.layers.map((l) => ({ kind: l.kind, options: l.options }));
+  return {
+    format: 1,
+    input: {
+      shape: [info.height, info.width, info.channels],
+      layout: 'NHWC',
+      channels: info.channels,
+      max_value: info.maxValue,
+      value_scale: 1 / info.maxValue,
+      normalize: exp.dataset.normalize,
+      resize: 'fill',
+      colour: info.channels === 1 ? 'luma' : 'srgb',
+    },
+    output: layers[layers.length - 1]?.kind === 'softmax' ? 'probabilities' : 'logits',
+    classes: [...info.classNames],
+    dataset: { name: exp.dataset.name, root: data.root, source: data.source },
+    config_hash: configHash,
+    tudui_version: version,
+    experiment: structuredClone({ ...exp, model: { ...exp.model, layers } }),
+  };
+}
+
+/** The inference metadata of a checkpoint's model.json; undefined for checkpoints written before it existed. */
+export function readInferenceMetadata(dir: string): InferenceMetadata | undefined {
+  const json = readJson<{ userDefinedMetadata?: { tudui?: Partial<InferenceMetadata> } }>(join(dir, 'model.json'));
+  const meta = json.userDefinedMetadata?.tudui;
+  return meta?.format === 1 && meta.input && meta.experiment ? (meta as InferenceMetadata) : undefined;
+}
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

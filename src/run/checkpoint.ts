@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { removeStaleTemps, symlinkAtomic, writeDirAtomic } from '../fs/atomic.js';
 import { BEST, checkpointName, LAST, linkTarget } from './layout.js';
-import { CHECKSUMS, checkCheckpoint, readJson, readState, sha256, type Checksums, type TrainingState } from './checkpoint-files.js';
+import { CHECKSUMS, checkCheckpoint, readJson, readState, sha256, type Checksums, type InferenceMetadata, type TrainingState } from './checkpoint-files.js';
 
-export { CHECKSUMS, checkCheckpoint, readState, type TrainingState } from './checkpoint-files.js';
+export { CHECKSUMS, checkCheckpoint, inferenceMetadata, readInferenceMetadata, readState, type InferenceMetadata, type TrainingState } from './checkpoint-files.js';
 import type { OptimizerState } from '../train/optimizers.js';
 import type { MetricPoint } from './metrics.js';
 
@@ -43,12 +43,13 @@ function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
-/** Write a checkpoint directory atomically and return its path. */
+/** Write a checkpoint directory atomically and return its path; `inference` makes it self-describing. */
 export async function saveCheckpoint(
   checkpointsDir: string,
   model: tf.LayersModel,
   optimizer: OptimizerState,
   state: TrainingState,
+  inference?: InferenceMetadata,
 ): Promise<string> {
   const artifacts = await modelArtifacts(model);
   const opt = await tf.io.encodeWeights(optimizer.slots);
@@ -60,7 +61,7 @@ export async function saveCheckpoint(
     convertedBy: null,
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-    userDefinedMetadata: { tudui: { epoch: state.epoch, global_step: state.global_step, metrics: state.metrics } },
+    userDefinedMetadata: { tudui: { epoch: state.epoch, global_step: state.global_step, metrics: state.metrics, ...inference } },
   };
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true }); // a re-run of the same step after a resume
   const files: Record<string, string | Uint8Array> = {
@@ -96,16 +97,22 @@ function readModelFiles(dir: string): { json: tf.io.ModelJSON; weightSpecs: tf.i
 /** Read a checkpoint's model with tf.loadLayersModel from its files (for inference and inspection). */
 export async function loadCheckpointModel(dir: string): Promise<tf.LayersModel> {
   const { json, weightSpecs, weightData } = readModelFiles(dir);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  const { userDefinedMetadata } = json as { userDefinedMetadata?: Record<string, unknown> };
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, ...(userDefinedMetadata ? { userDefinedMetadata } : {}) }));
+}
+
+/** A checkpoint's weights in manifest order (the order of `model.weights` of the model they were saved from). */
+export function readCheckpointWeights(dir: string): tf.Tensor[] {
+  const { weightSpecs, weightData } = readModelFiles(dir);
+  const named = tf.io.decodeWeights(weightData, weightSpecs);
+  return weightSpecs.map((s) => named[s.name]!);
 }
 
 /** Everything needed to continue training; the caller rebuilds the model from its config and sets `weights`. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const problem = checkCheckpoint(dir);
   if (problem) throw new UserError(`checkpoint ${dir} is damaged: ${problem}`);
-  const { weightSpecs, weightData } = readModelFiles(dir);
-  const named = tf.io.decodeWeights(weightData, weightSpecs);
-  const weights = weightSpecs.map((s) => named[s.name]!);
+  const weights = readCheckpointWeights(dir);
   const optJson = readJson<{ steps: number; weights: tf.io.WeightsManifestEntry[] }>(join(dir, 'optimizer.json'));
   const optData = readFileSync(join(dir, 'optimizer.bin'));
   const slots = tf.io.decodeWeights(new Uint8Array(optData).buffer, optJson.weights);

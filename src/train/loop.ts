@@ -6,14 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
-import { batches, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
+import { batches, expandRoot, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
-import { loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
+import { inferenceMetadata, loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
+import { packageVersion } from '../version.js';
 import { setTraining } from '../run/phase.js';
 import { appendMetric } from '../run/metrics.js';
 import { CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint, type RunStatus } from '../run/layout.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../errors.js';
+import { evaluateSplit } from './evaluate.js';
 import { perExampleLoss } from './loss.js';
 import { Optimizer } from './optimizers.js';
 import { learningRate } from './schedule.js';
@@ -165,8 +167,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     commit((state.pending ?? []).filter((p) => !logged.has(`${p.tag}@${p.step}`)));
   }
   if (opts.configText !== undefined) events?.text('config', opts.configText, state.global_step);
+  // Each checkpoint says how to feed its model (src/infer, `tudui predict`, plain tfjs): shapes, scaling, classes.
+  const inference = inferenceMetadata(exp, info, { root: expandRoot(exp.dataset.root, opts.cwd), source: data.source }, opts.configHash, packageVersion());
   const checkpoint = async (s: TrainingState): Promise<string> => {
-    const dir = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), { ...s, pending });
+    const dir = await saveCheckpoint(checkpointsDir, model, optimizer.getState(), { ...s, pending }, inference);
     commit(pending);
     pending = [];
     return dir;
@@ -259,7 +263,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // --- Evaluate ------------------------------------------------------------------------------------------------
       opts.progress.evaluating();
       const e0 = performance.now();
-      const { loss: testLoss, accuracy: testAccuracy } = await evaluate(model, exp, data.test, info, inputShape, classes);
+      const { loss: testLoss, accuracy: testAccuracy } = await evaluateSplit(model, exp, data.test, info);
       const evalSeconds = (performance.now() - e0) / 1000;
       if (!Number.isFinite(testLoss)) {
         // A model whose test loss is not finite is not a result: stop before it becomes a checkpoint or "best".
@@ -391,37 +395,4 @@ export async function trainStep(
   } finally {
     tf.dispose([x, y]);
   }
-}
-
-/** Mean per-example test loss and accuracy over the whole test split. */
-export async function evaluate(
-  model: tf.LayersModel,
-  exp: ResolvedExperiment,
-  split: ImageSplit,
-  info: DatasetInfo,
-  inputShape: number[],
-  classes: number,
-): Promise<{ loss: number; accuracy: number }> {
-  let lossSum = 0;
-  let correct = 0;
-  for (const batch of batches(split, info, {
-    batchSize: exp.dataset.eval_batch_size,
-    shuffle: false,
-    dropLast: false,
-    seed: exp.seed,
-    epoch: 0,
-    normalize: exp.dataset.normalize,
-    augment: null,
-  })) {
-    const [loss, hits] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.size, inputShape[0]!, inputShape[1]!, inputShape[2]!]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      return [perExampleLoss(exp.loss, logits, y, classes).sum(), logits.argMax(1).equal(y).sum()];
-    });
-    lossSum += (await loss.data())[0]!;
-    correct += (await hits.data())[0]!;
-    tf.dispose([loss, hits]);
-  }
-  return { loss: lossSum / split.count, accuracy: correct / split.count };
 }
