@@ -163,6 +163,11 @@ describe('looking at runs: ls, show, compare', () => {
     const bad = tudui(['show', a, '--plot', 'accuracy'], work);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no points for tag 'accuracy'\n {2}hint: tags in this run: train_loss, lr, test_loss, test_accuracy, train_loss_epoch, throughput\n$/);
+    const parent = tudui(['show', join(runs, 'look')], work);
+    expect(parent.stdout).toMatch(new RegExp(`^run +${diverged} \\(the newest of the 3 runs under .*look\\)\\nname +look\\nstatus +diverged: loss became NaN`));
+    const json = JSON.parse(tudui(['show', a, '--json'], work).stdout);
+    expect(json).toMatchObject({ dir: a, status: 'completed', checkpoints: { kept: ['epoch-0001', 'epoch-0002', 'epoch-0003'], last: 'epoch-0003' } });
+    expect(json.metrics.find((m: { tag: string }) => m.tag === 'train_loss').points).toBe(9);
     const sweep = tudui(['show', sweepDir], work);
     expect(sweep.code).toBe(1);
     expect(sweep.stderr).toMatch(/is a sweep directory, not a run\n {2}hint: compare its members with: tudui compare /);
