@@ -98,6 +98,11 @@ export function loadExperimentText(file: string, text: string, opts: LoadOptions
     return p ? { file, ...p } : undefined;
   });
   const experiment = rawErrors.experiment;
+  // Where dataset.root was written, for errors found while loading the data (none when --set gave it).
+  if (experiment && exactNode(src, ['dataset', 'root']) !== undefined && !findOverride(applied, ['dataset', 'root'])) {
+    const p = locate(src, ['dataset', 'root'], 'value');
+    if (p) Object.defineProperty(experiment.dataset, 'loc', { value: { root: { file, ...p } }, enumerable: false });
+  }
   const convert = (r: RawError, at?: { path: Seg[]; at: 'key' | 'value' }): ConfigError => {
     const ov = findOverride(applied, r.path) ?? (exactNode(src, r.path) === undefined ? createdBy(applied, r.path) : undefined);
     const w = r.warning ? { warning: true } : {};

@@ -50,6 +50,11 @@ export interface ResolvedDataset {
   test_size?: number;
   /** digits only. */
   test_fraction?: number;
+  /**
+   * Where options were written, when they came from a file (not from --set): data errors name `root`'s place.
+   * Not enumerable, so copies, hashes, comparisons and the emitted YAML never see it (it is not configuration).
+   */
+  readonly loc?: { root?: SourceLoc };
 }
 
 export type ResolvedLoss = { name: 'cross_entropy'; label_smoothing: number } | { name: 'mse' };

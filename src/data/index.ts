@@ -2,7 +2,7 @@
  * Data layer entry point (docs/DESIGN.md, "Data contract"). Loads datasets as NHWC bytes and batches them into
  * normalised float32. Never imports @tensorflow/*: the training loop turns batches into tensors.
  */
-import { UserError } from '../errors.js';
+import { isUserError, UserError } from '../errors.js';
 import { optionValueProblem } from '../registry.js';
 import { DATASET_OPTIONS } from './datasets/options.js';
 import { rootOrDefault } from './datasets/roots.js';
@@ -114,7 +114,15 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
   const cwd = opts.cwd ?? process.cwd();
   const t0 = performance.now();
   const { kind, c } = resolve(cfg);
-  let ds = await kind.load(c, rootOf(kind, c, cwd), { ...opts, cwd });
+  let ds: LoadedDataset;
+  try {
+    ds = await kind.load(c, rootOf(kind, c, cwd), { ...opts, cwd });
+  } catch (e) {
+    // A bad file under root (a corrupt image, a truncated batch): the message names the file; point at the setting too.
+    const at = cfg.loc?.root;
+    if (!at || !isUserError(e)) throw e;
+    throw new UserError(`${at.file}:${at.line}:${at.col}: dataset.root: ${e.message}`, e.hint);
+  }
   ds = { ...ds, train: limit(ds.train, c.train_limit ?? undefined, ds.info), test: limit(ds.test, c.test_limit ?? undefined, ds.info) };
   if (ds.train.count === 0) throw new UserError(`dataset ${cfg.name} (${ds.source}) has no training examples`);
   opts.log?.(

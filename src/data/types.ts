@@ -38,6 +38,8 @@ export interface DatasetConfig {
   train_size?: number | null;
   test_size?: number | null;
   test_fraction?: number | null;
+  /** Where `root` was written (config file position): errors while loading name it. */
+  loc?: { root?: { file: string; line: number; col: number } };
 }
 
 /** Compile-time check that the config layer's resolved dataset can be passed wherever a DatasetConfig is expected. */
