@@ -12,8 +12,8 @@
 // scripts/gpu-check.sh unpacks app.tar.xz into .gpu/ of the repo copy, so the bundle's relative paths
 // (../../schemas, ../../data/digits, ../package.json) resolve as they do from dist/.
 //
-// The bundle's entry: `node .gpu/app/tudui.mjs <tudui command ...>` is the CLI with the CUDA and WebGPU providers
-// from src/backends/cuda.ts and webgpu.ts put in place of the inline ones; `node .gpu/app/tudui.mjs __gpu <what>`
+// The bundle's entry: `node .gpu/app/tudui.mjs <tudui command ...>` is the CLI (every provider of
+// src/backends/index.ts, the CUDA and WebGPU ones included); `node .gpu/app/tudui.mjs __gpu <what>`
 // runs the GPU checks (scripts/gpu-check-main.ts: test/helpers/webgpu-check.ts and a training-step benchmark).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,16 +41,6 @@ const log = (s) => process.stderr.write(`bundle: ${s}\n`);
 // --- 1. the JavaScript -------------------------------------------------------------------------------------------
 const GPU_ENTRY = `
 import { main } from './src/cli/main.ts';
-import { PROVIDERS } from './src/backends/index.ts';
-import { cudaProvider } from './src/backends/cuda.ts';
-import { webgpuProvider } from './src/backends/webgpu.ts';
-
-// Our GPU providers in place of the inline ones (same names), CUDA first then WebGPU, ahead of the CPU ones.
-for (const p of [webgpuProvider, cudaProvider]) {
-  const i = PROVIDERS.findIndex((q) => q.name === p.name || (p === cudaProvider && q.name === 'tensorflow-gpu'));
-  if (i >= 0) PROVIDERS.splice(i, 1);
-  PROVIDERS.unshift(p);
-}
 
 async function gpuMain(argv) {
   const { gpuCheckMain } = await import('./scripts/gpu-check-main.ts');

@@ -107,10 +107,8 @@ export async function gpuCheckMain(argv: string[]): Promise<number> {
       const info = await loadWebgpuBackend(tf);
       description = `webgpu on ${info.adapter}`;
     } else if (backend === 'cuda') {
-      const { cudaProvider } = await import('../src/backends/cuda.js');
-      const r = await cudaProvider.load({ tf });
-      if (!r.ok) throw new Error(r.reason);
-      description = r.description;
+      const { loadCudaProvider } = await import('../src/backends/cuda.js');
+      description = (await loadCudaProvider({ tf })).description;
     } else if (backend === 'wasm') {
       const { loadWasmBackend } = await import('../src/backends/wasm.js');
       const info = await loadWasmBackend(tf);

@@ -1,10 +1,10 @@
 /** The native Mean and Tile kernels (batch-norm moments and gradient, global average pooling) against tfjs's cpu backend. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { nativeUnavailable } from './helpers/backend-compare.js';
 
-const addon = loadNativeAddon();
-const reason = typeof addon === 'string' ? addon : '';
+const reason = nativeUnavailable();
 
 function run(backend: string, shape: number[], axes: number[], keepDims: boolean) {
   tf.setBackend(backend);

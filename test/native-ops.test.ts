@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME, nativeKernelStats, resetNativeKernelStats } from '../src/backends/native.js';
+import { loadNativeBackend, NATIVE_BACKEND_NAME, nativeKernelStats, resetNativeKernelStats } from '../src/backends/native.js';
 import { loadExperiment } from '../src/config/index.js';
 import { datasetInfo } from '../src/data/index.js';
 import { buildModel } from '../src/model/compile.js';
@@ -20,11 +20,10 @@ import type { FusedActivation } from '../src/backends/fused-kernels.js';
 import { perExampleLoss } from '../src/train/loss.js';
 import { trainStep } from '../src/train/loop.js';
 import { Optimizer } from '../src/train/optimizers.js';
-import { compare, on, randArray, size, valueAndGrads } from './helpers/backend-compare.js';
+import { compare, nativeUnavailable, on, randArray, size, valueAndGrads } from './helpers/backend-compare.js';
 import { seededDropout } from '../src/model/layers/custom.js';
 
-const addon = loadNativeAddon();
-const reason = typeof addon === 'string' ? addon : '';
+const reason = nativeUnavailable();
 const suiteName = reason ? `tudui-native element-wise kernels (SKIPPED: ${reason})` : 'tudui-native element-wise kernels';
 const ODD = [3, 5, 7, 2];
 const BATCH1 = [1, 4, 4, 3];
@@ -190,7 +189,7 @@ describe(suiteName, () => {
 
   // Every network of `npm run bench` (scripts/bench.mjs), at a small batch: the same kernels as at full size.
   const zoo = ['experiments/cifar10-sgd.yaml', 'experiments/cifar10-adamw-augment.yaml', 'bench/zoo/resnet9-noskip.yaml',
-    'experiments/fashion-mnist-cnn.yaml', 'experiments/mnist-mlp.yaml', 'experiments/digits-cnn.yaml'];
+    'experiments/cifar10-resnet.yaml', 'experiments/fashion-mnist-cnn.yaml', 'experiments/mnist-mlp.yaml', 'experiments/digits-cnn.yaml'];
   it.skipIf(!!reason)('evaluation after a training step sees the updated weights (the reorder cache is invalidated)', async () => {
     await tf.setBackend(NATIVE_BACKEND_NAME);
     const r = loadExperiment('experiments/cifar10-sgd.yaml', { overrides: ['dataset.batch_size=4', 'dataset.root=.'] });

@@ -5,14 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
 import { buildSeedNet, seedExperiment } from '../src/model/seed-net.js';
 import { trainStep } from '../src/train/loop.js';
 import { Optimizer } from '../src/train/optimizers.js';
-import { compare, expectClose, on, randArray, rng, size, valueAndGrads } from './helpers/backend-compare.js';
+import { compare, expectClose, nativeUnavailable, on, randArray, rng, size, valueAndGrads } from './helpers/backend-compare.js';
 
-const addon = loadNativeAddon();
-const reason = typeof addon === 'string' ? addon : '';
+const reason = nativeUnavailable();
 const suiteName = reason ? `tudui-native backend (SKIPPED: ${reason})` : 'tudui-native backend';
 
 describe(suiteName, () => {

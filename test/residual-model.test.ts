@@ -5,10 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
 import { loadExperimentText, type ResolvedExperiment } from '../src/config/index.js';
 import { buildModel, summarize } from '../src/model/compile.js';
-import { randArray, size } from './helpers/backend-compare.js';
+import { nativeUnavailable, randArray, size } from './helpers/backend-compare.js';
 
 const RESNET = [
   'name: tiny-resnet',
@@ -94,8 +94,7 @@ describe('residual models (cpu backend)', () => {
   });
 });
 
-const addon = loadNativeAddon();
-const reason = typeof addon === 'string' ? addon : '';
+const reason = nativeUnavailable();
 
 describe(reason ? `residual models on tudui-native (SKIPPED: ${reason})` : 'residual models on tudui-native', () => {
   beforeAll(async () => {

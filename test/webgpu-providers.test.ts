@@ -1,6 +1,9 @@
 /** The GPU providers' error reporting, without a GPU: dlopen parsing, library search, reasons. */
 import { describe, expect, it } from 'vitest';
-import { parseDlopenError, findSharedLibrary, cudaPreflight, cudaProvider, CUDA_LIBRARIES } from '../src/backends/cuda.js';
+import { parseDlopenError, findSharedLibrary, cudaPreflight, CUDA_LIBRARIES } from '../src/backends/cuda.js';
+import { PROVIDERS } from '../src/backends/index.js';
+
+const cudaProvider = PROVIDERS.find((p) => p.name === 'tfjs-node-gpu')!;
 
 describe('cuda provider', () => {
   it('names the missing library from a dlopen error', () => {

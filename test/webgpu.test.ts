@@ -55,8 +55,8 @@ describe(`webgpu kernels vs cpu${available ? ` on ${adapter}` : ` (skipped: ${re
   });
 
   it.skipIf(!available)('the provider names the adapter it runs on', async () => {
-    const { webgpuProvider } = await import('../src/backends/webgpu.js');
-    const r = await webgpuProvider.load({ tf });
+    const { PROVIDERS } = await import('../src/backends/index.js');
+    const r = await PROVIDERS.find((p) => p.name === 'webgpu')!.load({ tf });
     // Already loaded in this process with allowSoftware, so the provider reuses it: it must say what it runs on.
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.description).toContain(adapter);

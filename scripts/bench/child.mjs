@@ -25,8 +25,7 @@ async function activate(tf, backend, o, root) {
   switch (backend) {
     case 'tudui-native': {
       const m = await distModule(root, 'backends/native.js');
-      const r = await m.loadNativeBackend(tf, o.threads ? { threads: o.threads } : {});
-      if (r !== true) throw new Error(r);
+      await m.loadNativeBackend(tf, o.threads ? { threads: o.threads } : {});
       if (!(await tf.setBackend('tudui-native'))) throw new Error('tudui-native failed to initialise');
       const stats = typeof m.nativeKernelStats === 'function' && typeof m.resetNativeKernelStats === 'function'
         ? { read: m.nativeKernelStats, reset: m.resetNativeKernelStats }

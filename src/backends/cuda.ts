@@ -9,14 +9,13 @@
  *      We check the libraries ourselves *before* importing (the same search dlopen does: LD_LIBRARY_PATH, the
  *      ld.so cache, the default directories) and, after importing, ask the backend whether it really created a GPU
  *      device (`isUsingGpuDevice`, set by the binding from the TFE context's device list).
- * It never falls back to the CPU: a provider that is not on a GPU answers `{ ok: false, reason }`.
+ * It never falls back to the CPU: a provider that is not on a GPU throws BackendUnavailable (src/backends/provider.ts).
  */
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackendProvider, ProviderContext, ProviderResult } from './index.js';
-import { firstLine } from './load-errors.js';
+import { BackendUnavailable, firstLine, type LoadedBackend, type ProviderContext } from './provider.js';
 
 const require = createRequire(import.meta.url);
 const SPEC = '@tensorflow/tfjs-node-gpu';
@@ -168,85 +167,78 @@ function tfjsNodeImported(): boolean {
   return Object.keys(require.cache).some((k) => /[\\/]@tensorflow[\\/]tfjs-node[\\/]/.test(k));
 }
 
-async function loadCuda({ tf }: ProviderContext): Promise<ProviderResult> {
+/** The 'tfjs-node-gpu' provider's loader (src/backends/index.ts): on a GPU, or BackendUnavailable saying why not. */
+export async function loadCudaProvider({ tf }: ProviderContext): Promise<LoadedBackend> {
   const install = `npm install ${SPEC}@${tf.version.tfjs}`;
   let entry: string;
   try {
     entry = require.resolve(SPEC);
   } catch {
-    return { ok: false, reason: `${SPEC} is not installed`, install };
+    throw new BackendUnavailable(`${SPEC} is not installed`, install);
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return { ok: false, reason: `${SPEC} supports only Linux x64 (this is ${process.platform}-${process.arch})` };
+    throw new BackendUnavailable(`${SPEC} supports only Linux x64 (this is ${process.platform}-${process.arch})`);
   }
   const pkgDir = path.resolve(path.dirname(entry), '..');
   try {
     const ours = require.resolve('@tensorflow/tfjs-core');
     const theirs = createRequire(entry).resolve('@tensorflow/tfjs-core');
     if (ours !== theirs) {
-      return { ok: false, reason: `${SPEC} resolves its own @tensorflow/tfjs-core (${theirs}) instead of ours (${ours})`, install };
+      throw new BackendUnavailable(`${SPEC} resolves its own @tensorflow/tfjs-core (${theirs}) instead of ours (${ours})`, install);
     }
-  } catch {
-    // reported by the import below
+  } catch (e) {
+    if (e instanceof BackendUnavailable) throw e;
+    // its tfjs-core could not be resolved: reported by the import below
   }
   if (!imported && tfjsNodeImported()) {
-    return { ok: false, reason: `not probed: @tensorflow/tfjs-node (CPU) is already loaded in this process` };
+    throw new BackendUnavailable(`not probed: @tensorflow/tfjs-node (CPU) is already loaded in this process`);
   }
   const { gpus, missing } = cudaPreflight([path.join(pkgDir, 'deps', 'lib')]);
   if (gpus && gpus.length === 0) {
-    return { ok: false, reason: 'no NVIDIA GPU/driver visible (/proc/driver/nvidia/gpus is empty or missing)' };
+    throw new BackendUnavailable('no NVIDIA GPU/driver visible (/proc/driver/nvidia/gpus is empty or missing)');
   }
   if (missing.length) {
     // Importing now would make libtensorflow log "Could not load dynamic library" and run on the CPU.
-    return { ok: false, reason: `${SPEC} cannot use the GPU: missing ${describeMissing(missing)} (${INSTALL_HINT})` };
+    throw new BackendUnavailable(`${SPEC} cannot use the GPU: missing ${describeMissing(missing)} (${INSTALL_HINT})`);
   }
   const libtf = path.join(pkgDir, 'deps', 'lib', 'libtensorflow.so.2');
   if (!fs.existsSync(libtf)) {
-    return {
-      ok: false,
-      reason: `${SPEC} is installed but its libtensorflow was never downloaded (${libtf} missing: its install script did not run)`,
-      install: `npm rebuild ${SPEC}`,
-    };
+    throw new BackendUnavailable(
+      `${SPEC} is installed but its libtensorflow was never downloaded (${libtf} missing: its install script did not run)`,
+      `npm rebuild ${SPEC}`,
+    );
   }
   if (!imported) {
     try {
       await import(SPEC);
     } catch (e) {
       const d = parseDlopenError(e instanceof Error ? e.message : String(e));
-      return { ok: false, reason: `${SPEC} is installed but failed to load: ${d.message}` };
+      throw new BackendUnavailable(`${SPEC} is installed but failed to load: ${d.message}`);
     }
     imported = true;
   }
   if (!tf.findBackendFactory('tensorflow')) {
-    return { ok: false, reason: `${SPEC} loaded but did not register 'tensorflow' into our @tensorflow/tfjs-core` };
+    throw new BackendUnavailable(`${SPEC} loaded but did not register 'tensorflow' into our @tensorflow/tfjs-core`);
   }
+  let ok: boolean;
   try {
-    if (!(await tf.setBackend('tensorflow'))) return { ok: false, reason: `backend 'tensorflow' failed to initialise` };
+    ok = await tf.setBackend('tensorflow');
   } catch (e) {
-    return { ok: false, reason: `backend 'tensorflow' failed to initialise: ${parseDlopenError(String(e)).message}` };
+    throw new BackendUnavailable(`backend 'tensorflow' failed to initialise: ${parseDlopenError(String(e)).message}`);
   }
+  if (!ok) throw new BackendUnavailable(`backend 'tensorflow' failed to initialise`);
   const backend = tf.backend() as { isUsingGpuDevice?: boolean };
   if (backend.isUsingGpuDevice !== true) {
     // Leave the process on a backend that is not silently CPU libtensorflow.
     await tf.setBackend('cpu').catch(() => false);
-    return {
-      ok: false,
-      reason:
-        `${SPEC} loaded but libtensorflow created no GPU device (it falls back to the CPU silently; look for ` +
+    throw new BackendUnavailable(
+      `${SPEC} loaded but libtensorflow created no GPU device (it falls back to the CPU silently; look for ` +
         `"Could not load dynamic library" in its log above, or a driver too old for CUDA 11.2)`,
-    };
+    );
   }
   const version = (tf.version as Record<string, string>)['tfjs-node'] ?? '';
   return {
-    ok: true,
     backend: 'tensorflow',
     description: `libtensorflow via ${SPEC}${version ? ` ${version}` : ''} (CUDA)${gpus?.length ? ` on ${gpus.join(', ')}` : ''}`,
   };
 }
-
-/** Provider for src/backends/index.ts PROVIDERS (replaces the inline 'tfjs-node-gpu' entry). */
-export const cudaProvider: BackendProvider = {
-  name: 'tfjs-node-gpu',
-  kind: 'gpu',
-  load: loadCuda,
-};

@@ -6,7 +6,9 @@
  *   gpu: tfjs-node-gpu (CUDA, cuda.ts), webgpu (Dawn, webgpu.ts)
  *   cpu: tfjs-node (libtensorflow), tudui-native (our addon, src/backends/native.ts), wasm (XNNPACK + our training
  *        kernels, multi-threaded in Node, see wasm.ts), cpu (pure JS, always there)
- * To add a backend, add a provider here (or push one onto PROVIDERS before calling selectBackend).
+ * To add a backend, give its module a loader that resolves with `{ backend, description }` once the backend is
+ * active and throws BackendUnavailable when it cannot be used here (provider.ts), and add
+ * `defineProvider(name, kind, loader)` here (or push one onto PROVIDERS before calling selectBackend).
  *
  * tfjs-node and tfjs-node-gpu register a backend named 'tensorflow' into whatever @tensorflow/tfjs-core *they*
  * resolve. We use @tensorflow/tfjs everywhere, so before loading them we check that they resolve the same
@@ -15,11 +17,11 @@
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { firstLine, isModuleNotFound } from './load-errors.js';
+import { activate, BackendUnavailable, defineProvider, firstLine, isModuleNotFound } from './provider.js';
+import type { BackendProvider, DeviceKind, LoadedBackend, ProviderContext, Tf } from './provider.js';
 
-export type Tf = typeof TF;
+export type { BackendProvider, DeviceKind, ProviderContext, ProviderResult, Tf } from './provider.js';
 export type Device = 'auto' | 'cpu' | 'gpu';
-export type DeviceKind = 'gpu' | 'cpu';
 
 export interface SelectOptions {
   /** Where to print the choice (and, for auto, why better candidates were skipped). Default: nothing printed. */
@@ -43,140 +45,70 @@ export interface SelectedBackend {
   description: string;
 }
 
-export interface ProviderContext {
-  tf: Tf;
-  threads?: number;
-}
-
-export type ProviderResult =
-  | { ok: true; backend: string; description: string }
-  | { ok: false; reason: string; /** what the user can run to get it */ install?: string };
-
-export interface BackendProvider {
-  /** Provider name as shown to users (also `tudui devices`). */
-  name: string;
-  kind: DeviceKind;
-  /** Load, register and activate the backend (tf.setBackend); or say why not. Must not throw for "unavailable". */
-  load(ctx: ProviderContext): Promise<ProviderResult>;
-}
-
 const require = createRequire(import.meta.url);
 
 /** Which tfjs-node flavour (if any) this process has loaded: both register 'tensorflow' and cannot coexist. */
 let tensorflowLoadedBy: string | undefined;
 
-async function activate(tf: Tf, name: string): Promise<string | undefined> {
-  try {
-    const ok = await tf.setBackend(name);
-    return ok ? undefined : `backend '${name}' failed to initialise`;
-  } catch (e) {
-    return `backend '${name}' failed to initialise: ${firstLine(e)}`;
-  }
-}
-
-async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node'): Promise<ProviderResult> {
+async function loadTfjsNode(tf: Tf, spec: '@tensorflow/tfjs-node'): Promise<LoadedBackend> {
   const install = `npm install ${spec}`;
   let entry: string;
   try {
     entry = require.resolve(spec);
   } catch {
-    return { ok: false, reason: `${spec} is not installed`, install };
+    throw new BackendUnavailable(`${spec} is not installed`, install);
   }
   if (!tensorflowLoadedBy && spec === '@tensorflow/tfjs-node' && (await import('./cuda.js')).tfjsNodeGpuImported()) {
     tensorflowLoadedBy = '@tensorflow/tfjs-node-gpu';
   }
   if (tensorflowLoadedBy && tensorflowLoadedBy !== spec) {
-    return { ok: false, reason: `not probed: ${tensorflowLoadedBy} already loaded libtensorflow in this process` };
+    throw new BackendUnavailable(`not probed: ${tensorflowLoadedBy} already loaded libtensorflow in this process`);
   }
   try {
     const ours = require.resolve('@tensorflow/tfjs-core');
     const theirs = createRequire(entry).resolve('@tensorflow/tfjs-core');
     if (ours !== theirs) {
-      return {
-        ok: false,
-        reason: `${spec} resolves its own @tensorflow/tfjs-core (${theirs}) instead of ours (${ours}); install the version matching @tensorflow/tfjs ${tf.version.tfjs}`,
-        install: `${install}@${tf.version.tfjs}`,
-      };
+      throw new BackendUnavailable(
+        `${spec} resolves its own @tensorflow/tfjs-core (${theirs}) instead of ours (${ours}); install the version matching @tensorflow/tfjs ${tf.version.tfjs}`,
+        `${install}@${tf.version.tfjs}`,
+      );
     }
-  } catch {
+  } catch (e) {
+    if (e instanceof BackendUnavailable) throw e;
     // its tfjs-core could not be resolved from its folder: the import below reports it
   }
   if (!tensorflowLoadedBy) {
     try {
       await import(spec);
     } catch (e) {
-      if (isModuleNotFound(e, spec)) return { ok: false, reason: `${spec} is not installed`, install };
-      return { ok: false, reason: `${spec} is installed but failed to load: ${firstLine(e)}` };
+      if (isModuleNotFound(e, spec)) throw new BackendUnavailable(`${spec} is not installed`, install);
+      throw new BackendUnavailable(`${spec} is installed but failed to load: ${firstLine(e)}`);
     }
     tensorflowLoadedBy = spec;
   }
   if (!tf.findBackendFactory('tensorflow')) {
-    return { ok: false, reason: `${spec} loaded but did not register 'tensorflow' into our @tensorflow/tfjs-core (two copies of tfjs-core?)` };
+    throw new BackendUnavailable(`${spec} loaded but did not register 'tensorflow' into our @tensorflow/tfjs-core (two copies of tfjs-core?)`);
   }
-  const err = await activate(tf, 'tensorflow');
-  if (err) return { ok: false, reason: err };
+  await activate(tf, 'tensorflow');
   const version = (tf.version as Record<string, string>)['tfjs-node'] ?? '';
-  return { ok: true, backend: 'tensorflow', description: `libtensorflow via ${spec}${version ? ` ${version}` : ''}` };
+  return { backend: 'tensorflow', description: `libtensorflow via ${spec}${version ? ` ${version}` : ''}` };
 }
 
+/** Each provider's loader lives with its backend and is imported only when the provider is tried. */
 export const PROVIDERS: BackendProvider[] = [
   // CUDA via tfjs-node-gpu: src/backends/cuda.ts (library preflight, no silent CPU fallback).
-  { name: 'tfjs-node-gpu', kind: 'gpu', load: async (ctx) => (await import('./cuda.js')).cudaProvider.load(ctx) },
+  defineProvider('tfjs-node-gpu', 'gpu', async (ctx) => (await import('./cuda.js')).loadCudaProvider(ctx)),
   // WebGPU via Dawn: src/backends/webgpu.ts.
-  { name: 'webgpu', kind: 'gpu', load: async (ctx) => (await import('./webgpu.js')).webgpuProvider.load(ctx) },
-  {
-    name: 'tfjs-node',
-    kind: 'cpu',
-    load: ({ tf }) => loadTfjsNode(tf, '@tensorflow/tfjs-node'),
-  },
-  {
-    name: 'tudui-native',
-    kind: 'cpu',
-    async load({ tf, threads }) {
-      let mod: typeof import('./native.js');
-      try {
-        mod = await import('./native.js');
-      } catch (e) {
-        return { ok: false, reason: `the tudui-native module failed to load: ${firstLine(e)}` };
-      }
-      let r: true | string;
-      try {
-        r = await mod.loadNativeBackend(tf, threads === undefined ? {} : { threads });
-      } catch (e) {
-        return { ok: false, reason: `the tudui-native addon failed to load: ${firstLine(e)}` };
-      }
-      if (r !== true) return { ok: false, reason: r };
-      const err = await activate(tf, 'tudui-native');
-      if (err) return { ok: false, reason: err };
-      const info = mod.nativeInfo();
-      return { ok: true, backend: 'tudui-native', description: `tudui-native (oneDNN addon)${info ? `: ${info}` : ''}` };
-    },
-  },
-  {
-    name: 'wasm',
-    kind: 'cpu',
-    async load({ tf, threads }) {
-      try {
-        const { loadWasmBackend } = await import('./wasm.js');
-        const info = await loadWasmBackend(tf, threads === undefined ? {} : { threads });
-        return {
-          ok: true,
-          backend: 'wasm',
-          description: `WebAssembly/XNNPACK (${info.build}, ${info.threads} thread${info.threads === 1 ? '' : 's'}) with tudui training kernels`,
-        };
-      } catch (e) {
-        return { ok: false, reason: `wasm failed to load: ${firstLine(e)}` };
-      }
-    },
-  },
-  {
-    name: 'cpu',
-    kind: 'cpu',
-    async load({ tf }) {
-      const err = await activate(tf, 'cpu');
-      return err ? { ok: false, reason: err } : { ok: true, backend: 'cpu', description: 'pure JavaScript (slow)' };
-    },
-  },
+  defineProvider('webgpu', 'gpu', async (ctx) => (await import('./webgpu.js')).loadWebgpuProvider(ctx)),
+  defineProvider('tfjs-node', 'cpu', ({ tf }) => loadTfjsNode(tf, '@tensorflow/tfjs-node')),
+  // Our oneDNN addon: src/backends/native.ts.
+  defineProvider('tudui-native', 'cpu', async (ctx) => (await import('./native.js')).loadNativeProvider(ctx)),
+  // XNNPACK, multi-threaded, with our training kernels: src/backends/wasm.ts.
+  defineProvider('wasm', 'cpu', async (ctx) => (await import('./wasm.js')).loadWasmProvider(ctx)),
+  defineProvider('cpu', 'cpu', async ({ tf }) => {
+    await activate(tf, 'cpu');
+    return { backend: 'cpu', description: 'pure JavaScript (slow)' };
+  }),
 ];
 
 async function loadTf(): Promise<Tf> {

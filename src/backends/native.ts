@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
 import { registerFusedGradients } from './fused-kernels.js';
+import { activate, BackendUnavailable, firstLine, type LoadedBackend, type ProviderContext } from './provider.js';
 import { ArrayPool, type PoolBackend } from './native-arrays.js';
 import { makeBlasKernels } from './native-blas.js';
 import { makeConvKernels } from './native-conv.js';
@@ -87,16 +88,16 @@ export function nativeAddonPath(): string {
 let addon: NativeAddon | undefined;
 let addonError: string | undefined;
 
-/** Load the addon (once); the addon, or one line saying why it is unavailable. */
-export function loadNativeAddon(): NativeAddon | string {
+/** Loads the addon (once); throws BackendUnavailable (one line: why) when it is not built or does not load. */
+export function loadNativeAddon(): NativeAddon {
   if (addon) return addon;
-  if (addonError) return addonError;
+  if (addonError) throw new BackendUnavailable(addonError);
   const file = nativeAddonPath();
   if (!fs.existsSync(file)) {
     addonError =
       `the tudui-native addon is not built (${path.relative(process.cwd(), file) || file} missing; ` +
       'install libdnnl-dev, then run `npm run build:native`)';
-    return addonError;
+    throw new BackendUnavailable(addonError);
   }
   try {
     // OpenMP's default is to spin while waiting for work. Between our kernels the main thread runs JS (the cpu
@@ -110,9 +111,8 @@ export function loadNativeAddon(): NativeAddon | string {
     addon = require(file) as NativeAddon;
     return addon;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    addonError = `the tudui-native addon failed to load: ${msg.split('\n')[0]}`;
-    return addonError;
+    addonError = `the tudui-native addon failed to load: ${firstLine(e)}`;
+    throw new BackendUnavailable(addonError);
   }
 }
 
@@ -246,18 +246,17 @@ export interface NativeLoadOptions {
 }
 
 /**
- * Register the 'tudui-native' backend (does not activate it): true, or one line saying why it can't.
- * Idempotent. Call `tf.setBackend('tudui-native')` afterwards.
+ * Registers the 'tudui-native' backend (does not activate it; idempotent) and resolves with true; throws
+ * BackendUnavailable saying why it can't. Call `tf.setBackend('tudui-native')` afterwards.
  */
-export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): Promise<true | string> {
+export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): Promise<true> {
   const nat = loadNativeAddon();
-  if (typeof nat === 'string') return nat;
   if (opts.threads !== undefined && opts.threads > 0) nat.setNumThreads(opts.threads);
   if (tf.findBackendFactory(NATIVE_BACKEND_NAME)) return true;
   const cpuFactory = tf.findBackendFactory('cpu');
-  if (!cpuFactory) return "tfjs's cpu backend is not registered";
+  if (!cpuFactory) throw new BackendUnavailable("tfjs's cpu backend is not registered");
   const cpuKernels = tf.getKernelsForBackend('cpu');
-  if (cpuKernels.length === 0) return "tfjs's cpu backend has no kernels";
+  if (cpuKernels.length === 0) throw new BackendUnavailable("tfjs's cpu backend has no kernels");
   const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k]));
   const pool = process.env.TUDUI_NATIVE_RECYCLE === '0' ? undefined : new ArrayPool();
   let fellBack = false;
@@ -297,4 +296,12 @@ export async function loadNativeBackend(tf: Tf, opts: NativeLoadOptions = {}): P
     return backend;
   }, 0);
   return true;
+}
+
+/** The 'tudui-native' provider's loader (src/backends/index.ts). */
+export async function loadNativeProvider({ tf, threads }: ProviderContext): Promise<LoadedBackend> {
+  await loadNativeBackend(tf, threads === undefined ? {} : { threads });
+  await activate(tf, NATIVE_BACKEND_NAME);
+  const info = nativeInfo();
+  return { backend: NATIVE_BACKEND_NAME, description: `tudui-native (oneDNN addon)${info ? `: ${info}` : ''}` };
 }

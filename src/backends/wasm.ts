@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type * as TF from '@tensorflow/tfjs';
+import { activate, type LoadedBackend, type ProviderContext } from './provider.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 type Tf = typeof TF;
@@ -108,11 +109,12 @@ async function instantiateThreaded(threads: number): Promise<EmscriptenModule> {
 
 /**
  * Registers (once per process) the 'wasm' backend configured for Node and our training kernels, and makes it the
- * active backend. The thread count is fixed by the first call: XNNPACK's pool cannot be resized in-process.
+ * active backend; BackendUnavailable when it does not initialise. The thread count is fixed by the first call:
+ * XNNPACK's pool cannot be resized in-process.
  */
 export async function loadWasmBackend(tf: Tf, opts: WasmLoadOptions = {}): Promise<WasmInfo> {
   if (loaded && tf.findBackend('wasm')) {
-    await tf.setBackend('wasm');
+    await activate(tf, 'wasm');
     return loaded;
   }
   const wasmPkg = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
@@ -129,8 +131,7 @@ export async function loadWasmBackend(tf: Tf, opts: WasmLoadOptions = {}): Promi
     tf.registerBackend('wasm', async () => new BackendWasm(await instantiateThreaded(requested)), 2);
   }
   registerWasmTrainingKernels(tf);
-  const ok = await tf.setBackend('wasm');
-  if (!ok) throw new Error('the wasm backend failed to initialise');
+  await activate(tf, 'wasm');
   if (threaded) {
     // XNNPACK's pool threads live in worker_threads that Emscripten ref()s while they run; they would keep Node
     // alive forever after training ends. They only ever wait for work from us, so let the process exit.
@@ -145,4 +146,13 @@ export async function loadWasmBackend(tf: Tf, opts: WasmLoadOptions = {}): Promi
     build: threaded ? 'threaded-simd' : simd ? 'simd' : 'plain',
   };
   return loaded;
+}
+
+/** The 'wasm' provider's loader (src/backends/index.ts). */
+export async function loadWasmProvider({ tf, threads }: ProviderContext): Promise<LoadedBackend> {
+  const info = await loadWasmBackend(tf, threads === undefined ? {} : { threads });
+  return {
+    backend: 'wasm',
+    description: `WebAssembly/XNNPACK (${info.build}, ${info.threads} thread${info.threads === 1 ? '' : 's'}) with tudui training kernels`,
+  };
 }

@@ -20,10 +20,9 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import type * as TF from '@tensorflow/tfjs';
-import type { BackendProvider, ProviderContext, ProviderResult } from './index.js';
 import { findSharedLibrary } from './cuda.js';
+import { activate, BackendUnavailable, firstLine, isModuleNotFound, type LoadedBackend, type ProviderContext } from './provider.js';
 import { registerWebgpuTrainingKernels } from './webgpu-kernels.js';
-import { firstLine, isModuleNotFound } from './load-errors.js';
 
 type Tf = typeof TF;
 const require = createRequire(import.meta.url);
@@ -73,15 +72,6 @@ export interface WebgpuInfo {
   kernels: string[];
 }
 
-export class WebgpuUnavailable extends Error {
-  constructor(
-    message: string,
-    readonly install?: string,
-  ) {
-    super(message);
-  }
-}
-
 let loaded: WebgpuInfo | undefined;
 let gpuPromise: Promise<{ gpu: GpuLike; via: string }> | undefined;
 
@@ -110,8 +100,8 @@ async function getGpu(dawnOptions: string[]): Promise<{ gpu: GpuLike; via: strin
     try {
       mod = (await import(DAWN_SPEC)) as typeof mod;
     } catch (e) {
-      if (isModuleNotFound(e, DAWN_SPEC)) throw new WebgpuUnavailable(`the '${DAWN_SPEC}' package (Dawn for Node) is not installed`, `npm install ${DAWN_SPEC}`);
-      throw new WebgpuUnavailable(`the '${DAWN_SPEC}' package (Dawn) failed to load: ${firstLine(e)}`);
+      if (isModuleNotFound(e, DAWN_SPEC)) throw new BackendUnavailable(`the '${DAWN_SPEC}' package (Dawn for Node) is not installed`, `npm install ${DAWN_SPEC}`);
+      throw new BackendUnavailable(`the '${DAWN_SPEC}' package (Dawn) failed to load: ${firstLine(e)}`);
     }
     // Mesa's WSI layers complain on stderr when this is unset; we render nothing, any writable directory will do.
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = os.tmpdir();
@@ -153,7 +143,7 @@ function probeInChild(dawnOptions: string[]): void {
     process.stdout.write(a ? 'adapter' : 'none');
     process.exit(0);`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status === 0 && r.stdout === 'none') throw new WebgpuUnavailable(`Dawn (webgpu ${packageVersion(DAWN_SPEC)}) found no WebGPU adapter${vulkanHint()}`);
+  if (r.status === 0 && r.stdout === 'none') throw new BackendUnavailable(`Dawn (webgpu ${packageVersion(DAWN_SPEC)}) found no WebGPU adapter${vulkanHint()}`);
   probed = true; // an adapter exists, or the probe itself failed: either way, let the in-process path decide
 }
 
@@ -184,11 +174,11 @@ function describeAdapter(info: AdapterInfoLike): string {
 
 /**
  * Makes navigator.gpu, picks an adapter, registers and activates the 'webgpu' backend, registers our kernels.
- * Throws WebgpuUnavailable (message = the reason) when WebGPU cannot be used here.
+ * Throws BackendUnavailable (message = the reason) when WebGPU cannot be used here.
  */
 export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): Promise<WebgpuInfo> {
   if (loaded && tf.findBackend('webgpu')) {
-    if (!(await tf.setBackend('webgpu'))) throw new WebgpuUnavailable(`backend 'webgpu' failed to initialise`);
+    await activate(tf, 'webgpu');
     return loaded;
   }
   const allowSoftware = opts.allowSoftware ?? process.env.TUDUI_WEBGPU_ALLOW_SOFTWARE === '1';
@@ -199,14 +189,14 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
-    throw new WebgpuUnavailable(`requesting a WebGPU adapter failed: ${firstLine(e)}${vulkanHint()}`);
+    throw new BackendUnavailable(`requesting a WebGPU adapter failed: ${firstLine(e)}${vulkanHint()}`);
   }
-  if (!adapter) throw new WebgpuUnavailable(`${via} found no WebGPU adapter${vulkanHint()}`);
+  if (!adapter) throw new BackendUnavailable(`${via} found no WebGPU adapter${vulkanHint()}`);
   const info: AdapterInfoLike = adapter.info ?? {};
   const software = !!(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
   const name = describeAdapter(info);
   if (software && !allowSoftware) {
-    throw new WebgpuUnavailable(`the only WebGPU adapter is a software (CPU) one: ${name}; set TUDUI_WEBGPU_ALLOW_SOFTWARE=1 to use it anyway${vulkanHint()}`);
+    throw new BackendUnavailable(`the only WebGPU adapter is a software (CPU) one: ${name}; set TUDUI_WEBGPU_ALLOW_SOFTWARE=1 to use it anyway${vulkanHint()}`);
   }
 
   let mod: { WebGPUBackend: new (device: unknown, info?: unknown) => TF.KernelBackend };
@@ -215,13 +205,13 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
     // it with the same @tensorflow/tfjs-core as everything else.
     mod = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as typeof mod;
   } catch (e) {
-    if (isModuleNotFound(e, BACKEND_SPEC)) throw new WebgpuUnavailable(`${BACKEND_SPEC} is not installed`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
-    throw new WebgpuUnavailable(`${BACKEND_SPEC} failed to load: ${firstLine(e)}`);
+    if (isModuleNotFound(e, BACKEND_SPEC)) throw new BackendUnavailable(`${BACKEND_SPEC} is not installed`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
+    throw new BackendUnavailable(`${BACKEND_SPEC} failed to load: ${firstLine(e)}`);
   }
-  if (typeof mod.WebGPUBackend !== 'function') throw new WebgpuUnavailable(`${BACKEND_SPEC} does not export WebGPUBackend`);
+  if (typeof mod.WebGPUBackend !== 'function') throw new BackendUnavailable(`${BACKEND_SPEC} does not export WebGPUBackend`);
   const theirVersion = packageVersion(BACKEND_SPEC);
   if (theirVersion !== '?' && theirVersion !== tf.version.tfjs) { // '?': bundled (scripts/bundle.mjs), same build
-    throw new WebgpuUnavailable(`${BACKEND_SPEC} ${theirVersion} does not match @tensorflow/tfjs ${tf.version.tfjs}`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
+    throw new BackendUnavailable(`${BACKEND_SPEC} ${theirVersion} does not match @tensorflow/tfjs ${tf.version.tfjs}`, `npm install ${BACKEND_SPEC}@${tf.version.tfjs}`);
   }
 
   const chosen = adapter;
@@ -244,13 +234,7 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   };
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu'); // the package's own factory, if it registered one
   tf.registerBackend('webgpu', factory, 0);
-  let ok = false;
-  try {
-    ok = await tf.setBackend('webgpu');
-  } catch (e) {
-    throw new WebgpuUnavailable(`backend 'webgpu' failed to initialise on ${name}: ${firstLine(e)}`);
-  }
-  if (!ok) throw new WebgpuUnavailable(`backend 'webgpu' failed to initialise on ${name}`);
+  await activate(tf, 'webgpu', ` on ${name}`);
   // Smoke test: one dispatch and a read back, so a broken device is reported here and not mid-training.
   try {
     const t = tf.tidy(() => tf.add(tf.tensor1d([1, 2, 3, 4]), tf.scalar(1)));
@@ -258,7 +242,7 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
     t.dispose();
     if (v[0] !== 2 || v[3] !== 5) throw new Error(`1+1 gave ${v[0]}`);
   } catch (e) {
-    throw new WebgpuUnavailable(`the WebGPU device on ${name} does not compute correctly: ${firstLine(e)}`);
+    throw new BackendUnavailable(`the WebGPU device on ${name} does not compute correctly: ${firstLine(e)}`);
   }
   const kernels = opts.trainingKernels === false ? [] : registerWebgpuTrainingKernels(tf);
   loaded = {
@@ -272,21 +256,11 @@ export async function loadWebgpuBackend(tf: Tf, opts: WebgpuLoadOptions = {}): P
   return loaded;
 }
 
-/** Provider for src/backends/index.ts PROVIDERS (replaces the inline 'webgpu' entry). */
-export const webgpuProvider: BackendProvider = {
-  name: 'webgpu',
-  kind: 'gpu',
-  async load({ tf }: ProviderContext): Promise<ProviderResult> {
-    try {
-      const info = await loadWebgpuBackend(tf);
-      return {
-        ok: true,
-        backend: 'webgpu',
-        description: `WebGPU via ${info.via} on ${info.adapter}${info.software ? ' (software adapter: CPU speed)' : ''}${info.kernels.length ? `, tudui kernels: ${info.kernels.join(', ')}` : ''}`,
-      };
-    } catch (e) {
-      if (e instanceof WebgpuUnavailable) return { ok: false, reason: e.message, ...(e.install ? { install: e.install } : {}) };
-      return { ok: false, reason: `webgpu failed: ${firstLine(e)}` };
-    }
-  },
-};
+/** The 'webgpu' provider's loader (src/backends/index.ts). */
+export async function loadWebgpuProvider({ tf }: ProviderContext): Promise<LoadedBackend> {
+  const info = await loadWebgpuBackend(tf);
+  return {
+    backend: 'webgpu',
+    description: `WebGPU via ${info.via} on ${info.adapter}${info.software ? ' (software adapter: CPU speed)' : ''}${info.kernels.length ? `, tudui kernels: ${info.kernels.join(', ')}` : ''}`,
+  };
+}

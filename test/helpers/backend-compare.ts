@@ -1,8 +1,18 @@
 /** Helpers for comparing a backend's kernels with tfjs's pure-JS 'cpu' backend (values and gradients). */
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_BACKEND_NAME } from '../../src/backends/native.js';
+import { loadNativeAddon, NATIVE_BACKEND_NAME } from '../../src/backends/native.js';
 import { mulberry32 } from '../../src/data/prng.js';
+
+/** Why the tudui-native addon cannot be used here ('' when it can): the native suites skip with it in their name. */
+export function nativeUnavailable(): string {
+  try {
+    loadNativeAddon();
+    return '';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 
 /** Deterministic pseudo-random numbers: the data pipeline's mulberry32. */
 export const rng = mulberry32;
