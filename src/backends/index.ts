@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { NATIVE_BACKEND_NAME } from './js-array-backends.js';
 import { activate, BackendUnavailable, defineProvider, firstLine, isModuleNotFound } from './provider.js';
 import type { BackendProvider, DeviceKind, LoadedBackend, ProviderContext, Tf } from './provider.js';
 
@@ -102,7 +103,7 @@ export const PROVIDERS: BackendProvider[] = [
   defineProvider('webgpu', 'gpu', async (ctx) => (await import('./webgpu.js')).loadWebgpuProvider(ctx)),
   defineProvider('tfjs-node', 'cpu', ({ tf }) => loadTfjsNode(tf, '@tensorflow/tfjs-node')),
   // Our oneDNN addon: src/backends/native.ts.
-  defineProvider('tudui-native', 'cpu', async (ctx) => (await import('./native.js')).loadNativeProvider(ctx)),
+  defineProvider(NATIVE_BACKEND_NAME, 'cpu', async (ctx) => (await import('./native.js')).loadNativeProvider(ctx)),
   // XNNPACK, multi-threaded, with our training kernels: src/backends/wasm.ts.
   defineProvider('wasm', 'cpu', async (ctx) => (await import('./wasm.js')).loadWasmProvider(ctx)),
   defineProvider('cpu', 'cpu', async ({ tf }) => {

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
 import { registerFusedGradients } from './fused-kernels.js';
+import { NATIVE_BACKEND_NAME } from './js-array-backends.js';
 import { activate, BackendUnavailable, firstLine, type LoadedBackend, type ProviderContext } from './provider.js';
 import { ArrayPool, type PoolBackend } from './native-arrays.js';
 import { makeBlasKernels } from './native-blas.js';
@@ -37,13 +38,13 @@ import { makeOpKernels } from './native-ops.js';
 import { makePoolingKernels } from './native-pooling.js';
 
 export { arrayToken, forgetArrayToken } from './native-arrays.js';
+export { NATIVE_BACKEND_NAME } from './js-array-backends.js';
 
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
 type KernelConfig = TF.KernelConfig;
 type NamedAttrMap = TF.NamedAttrMap;
 
-export const NATIVE_BACKEND_NAME = 'tudui-native';
 
 /** The addon's functions (native/src/*.cc, one file per family). All synchronous; outputs are preallocated by the caller. */
 export interface NativeAddon {

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
+import { isJsArrayBackend } from '../backends/js-array-backends.js';
 import { forgetArrayToken, loadNativeAddon, NATIVE_BACKEND_NAME } from '../backends/native.js';
 import { optimizers, type OptimizerKind } from './optimizer-registry.js';
 
@@ -61,7 +62,7 @@ export class Optimizer {
    */
   private stepInPlace(params: tf.Variable[], grads: tf.Tensor[], lr: number): boolean {
     const name = tf.getBackend();
-    if (name !== NATIVE_BACKEND_NAME && name !== 'cpu') return false;
+    if (!isJsArrayBackend(name)) return false;
     const backend = tf.backend() as unknown as JsArrayBackend;
     if (typeof backend.refCount !== 'function' || !backend.data?.get) return false;
     const arrays = (t: tf.Tensor): Float32Array | undefined => {

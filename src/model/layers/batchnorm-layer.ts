@@ -15,8 +15,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { fusedBatchNorm as fusedBatchNormKernel } from '../../backends/fused-kernels.js';
-
-const JS_ARRAY_BACKENDS = new Set(['cpu']);
+import { isJsArrayBackend } from '../../backends/js-array-backends.js';
 
 export interface BatchNormArgs {
   /** PyTorch convention (0.1 by default). */
@@ -137,7 +136,7 @@ export function fusedBatchNorm(tf: typeof tfjs): Factory {
       const c = x.shape[x.shape.length - 1]!;
       const { y, mean, variance } =
         fusedBatchNormKernel(tf, x, gamma, beta, this.eps) ??
-        (JS_ARRAY_BACKENDS.has(tf.getBackend()) ? this.trainFused(x, gamma, beta, c) : this.trainComposed(x, gamma, beta));
+        (isJsArrayBackend(tf.getBackend()) ? this.trainFused(x, gamma, beta, c) : this.trainComposed(x, gamma, beta));
       // Running statistics (PyTorch: unbiased variance); not part of the loss, so no gradient flows through them.
       const rows = x.size / c;
       const m = this.momentum;
