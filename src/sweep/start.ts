@@ -2,7 +2,8 @@
  * A new sweep: plan and validate every member, then create the sweep directory (locked), its manifest and the
  * members' work list. Nothing is created when the plan is invalid.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { createRunDir } from '../run/run-dir.js';
 import { acquireLock, type Lock } from '../run/lock.js';
@@ -14,6 +15,8 @@ import { invalid, type SweepOptions, type SweepResult, type Work } from './types
 
 export interface OpenSweep {
   sweepDir: string;
+  /** The topmost directory this call created for it (removed again if the launch is refused); undefined on resume. */
+  created?: string;
   manifest: Manifest;
   work: Work[];
   rankBy: RankMetric;
@@ -29,7 +32,11 @@ export function startSweep(patterns: string[], opts: SweepOptions, beforeCreate:
   if (plan.errors.length > 0) return invalid(plan.errors);
   beforeCreate(); // the launcher's own checks (e.g. Slurm on PATH) come after validation and before anything is written
   const name = safeName(opts.name ?? defaultSweepName(plan.files));
+  const parent = resolve(cwd, opts.runsDir ?? 'runs', name);
+  let created: string | undefined;
+  for (let d = parent; !existsSync(d) && d !== dirname(d); d = dirname(d)) created = d;
   const sweepDir = createRunDir(resolve(cwd, opts.runsDir ?? 'runs'), name);
+  created ??= sweepDir;
   const lock = acquireLock(sweepDir, { what: `sweep directory ${sweepDir}` });
   const now = new Date().toISOString();
   const manifest: Manifest = {
@@ -62,5 +69,5 @@ export function startSweep(patterns: string[], opts: SweepOptions, beforeCreate:
     })),
   };
   writeManifest(sweepDir, manifest);
-  return { sweepDir, manifest, rankBy, lock, work: manifest.members.map((member) => ({ member, resume: false })) };
+  return { sweepDir, created, manifest, rankBy, lock, work: manifest.members.map((member) => ({ member, resume: false })) };
 }

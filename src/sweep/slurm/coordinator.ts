@@ -4,8 +4,8 @@
  * Ctrl-C (the sweep's abort signal) cancels the pending tasks, asks the running ones to checkpoint (SIGINT to their
  * process) and cancels the array once they stopped. `detach` returns right after the submission.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../errors.js';
 import { liveList } from '../live-list.js';
@@ -57,7 +57,7 @@ export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<Swe
   const active = (mem: SlurmMember) => mem.slurm !== undefined && isActive(states.get(mem.slurm.job_id, mem.index));
   const toSubmit = open.work.filter((w) => !active(w.member as SlurmMember));
   let jobId: string | undefined;
-  if (toSubmit.length > 0) jobId = submitArray(sweepDir, m, launch, toSubmit, Boolean(opts.resume), open.lock.release);
+  if (toSubmit.length > 0) jobId = submitArray(sweepDir, m, launch, toSubmit, open);
   m.launcher = launch;
   m.status = 'running';
   writeManifest(sweepDir, m as never);
@@ -71,7 +71,7 @@ export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<Swe
   return undefined;
 }
 
-function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, work: Work[], resuming: boolean, releaseLock: () => void): string {
+function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, work: Work[], open: OpenSweep): string {
   const dir = join(sweepDir, SLURM_DIR);
   mkdirSync(dir, { recursive: true });
   const script = join(dir, `array-${launch.submissions.length + 1}.sh`);
@@ -79,20 +79,20 @@ function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, wo
   writeFileSync(script, batchScript({ sweepDir, node, bin: binPath(), setup: launch.options.setup ?? [], verbose: launch.verbose }));
   chmodSync(script, 0o755);
   const indexes = work.map((w) => w.member.index);
+  const args = sbatchOptions(launch.options, sweepDir, m.name, indexes, launch.concurrency, m.cwd);
   let jobId: string;
   try {
-    jobId = submit(sbatchOptions(launch.options, sweepDir, m.name, indexes, launch.concurrency, m.cwd), script);
+    jobId = submit(args, script);
   } catch (e) {
     // A refused submission changes nothing: a new sweep directory goes, a resumed one keeps its manifest.
-    if (resuming) rmSync(script, { force: true });
+    if (!open.created) rmSync(script, { force: true });
     else {
-      releaseLock();
-      rmSync(sweepDir, { recursive: true, force: true });
-      removeEmptyParent(dirname(sweepDir));
+      open.lock.release();
+      rmSync(open.created, { recursive: true, force: true });
     }
     throw e;
   }
-  launch.submissions.push({ job_id: jobId, members: indexes, submitted_at: new Date().toISOString(), script });
+  launch.submissions.push({ job_id: jobId, members: indexes, submitted_at: new Date().toISOString(), script, args });
   for (const w of work) {
     const mem = w.member as SlurmMember;
     mem.slurm = { job_id: jobId, resume: w.resume };
@@ -103,14 +103,6 @@ function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, wo
     mem.error = null;
   }
   return jobId;
-}
-
-function removeEmptyParent(dir: string): void {
-  try {
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
-  } catch {
-    // not ours to remove
-  }
 }
 
 /** Slurm's view of the jobs, asked once per poll per job; tasks missing from it are timed to tell lag from gone. */

@@ -16,6 +16,8 @@ export interface Submission {
   members: number[];
   submitted_at: string;
   script: string;
+  /** The sbatch options it was submitted with. */
+  args: string[];
 }
 
 export interface SlurmLaunch {
