@@ -1,4 +1,5 @@
 /** Options declared as data; a tiny parser so the CLI needs no dependency to start. */
+import { closestName } from '../config/paths.js';
 import { UserError } from '../errors.js';
 
 export interface OptionSpec {
@@ -77,22 +78,8 @@ export function parseArgs(argv: string[], specs: OptionSpec[]): ParsedArgs {
 }
 
 function suggestOption(name: string, specs: OptionSpec[]): string {
-  const close = specs.map((s) => s.name).find((n) => n.startsWith(name) || name.startsWith(n) || levenshtein(n, name) <= 2);
+  const close = closestName(name, specs.map((s) => s.name));
   return close ? ` (did you mean --${close}?)` : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length]!;
 }
 
 export function formatOptions(specs: OptionSpec[]): string {

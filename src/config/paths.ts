@@ -39,15 +39,21 @@ export function startsWith(path: readonly Seg[], prefix: readonly Seg[]): boolea
   return prefix.length <= path.length && prefix.every((p, i) => p === path[i]);
 }
 
-/** " (did you mean 'x'?)" when a candidate is close enough, else ''. */
-export function didYouMean(word: string, candidates: readonly string[]): string {
-  if (!candidates.length) return '';
+/** The candidate `word` was probably meant to be (same letters in another case, or close in edit distance), if any. */
+export function closestName(word: string, candidates: readonly string[]): string | undefined {
+  if (!candidates.length) return undefined;
   const same = candidates.find((c) => c.toLowerCase() === word.toLowerCase());
-  if (same !== undefined && same !== word) return ` (did you mean '${same}'?)`;
+  if (same !== undefined && same !== word) return same;
   const c = closest(word, candidates as string[]);
   const d = distance(word.toLowerCase(), c.toLowerCase());
   const ok = d <= Math.max(2, Math.floor(c.length / 3)) || c.startsWith(word) || word.startsWith(c);
-  return ok && d < Math.max(word.length, c.length) ? ` (did you mean '${c}'?)` : '';
+  return ok && d < Math.max(word.length, c.length) ? c : undefined;
+}
+
+/** " (did you mean 'x'?)" when a candidate is close enough, else ''. The one did-you-mean rule (the CLI's options too). */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const c = closestName(word, candidates);
+  return c === undefined ? '' : ` (did you mean '${c}'?)`;
 }
 
 /** A value as quoted in messages: strings in single quotes, the rest as compact JSON. */

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Device } from '../config/devices.js';
 import { experimentHash, formatError, loadExperiment, resolvedToObject, resolvedToYaml, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { isUserError, UserError } from '../errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
@@ -49,7 +50,7 @@ export interface RunOptions {
   /** Use exactly this run directory (sweeps name their members); created if missing. */
   runDir?: string;
   /** Overrides the experiment's `device`. */
-  device?: 'auto' | 'cpu' | 'gpu';
+  device?: Device;
   /** Use exactly this backend (`tudui devices` names them), and this many CPU threads. */
   backend?: string;
   threads?: number;

@@ -3,6 +3,7 @@
  * process per member (`worker.js`, over IPC) when several run at once or isolation is asked for. A child that dies
  * (out of memory, a native crash) fails only its own member; its error is kept in the run directory.
  */
+import type { Device } from '../config/devices.js';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ export interface MemberJob {
   runDir: string;
   /** Continue from the run directory's last checkpoint. */
   resume: boolean;
-  device?: 'auto' | 'cpu' | 'gpu';
+  device?: Device;
   cwd: string;
 }
 

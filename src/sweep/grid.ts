@@ -3,6 +3,7 @@
  * Read straight from the YAML (with positions), so structural errors point at the grid itself; the values become
  * `key.path=value` overrides (JSON, which is YAML flow syntax) that the config layer validates per member.
  */
+import { KEY_PATH_RE } from '../config/paths.js';
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 
@@ -45,8 +46,6 @@ export function formatSweepError(e: SweepFileError): string {
   return `${e.file}:${e.line}:${e.col}: error: ${e.message}`;
 }
 
-const KEY_PATH = /^[A-Za-z_$][\w-]*(\.[\w-]+|\[\d+\])*$/;
-
 /** The grid of one file: its axes (empty when it has no `sweep:`), or positioned errors. */
 export function readGrid(file: string, source?: string): { axes: GridAxis[]; errors: SweepFileError[] } {
   let text: string;
@@ -67,7 +66,7 @@ export function readGrid(file: string, source?: string): { axes: GridAxis[]; err
   const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'sweep');
   if (!pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return { axes: [], errors };
   const badKey = (keyNode: Node, key: string): boolean => {
-    if (!isScalar(keyNode) || !KEY_PATH.test(key)) at(keyNode, `sweep key ${JSON.stringify(key || String(keyNode))} is not a key path like optimizer.lr`);
+    if (!isScalar(keyNode) || !KEY_PATH_RE.test(key)) at(keyNode, `sweep key ${JSON.stringify(key || String(keyNode))} is not a key path like optimizer.lr`);
     else if (key === 'sweep' || key.startsWith('sweep.')) at(keyNode, 'a sweep cannot vary the sweep itself');
     else if (key === 'name') at(keyNode, 'sweep members cannot vary `name`: members are named after what varies');
     else return false;

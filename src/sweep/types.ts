@@ -1,4 +1,5 @@
 /** The sweep's public options and result, and the unit of work its launchers share. */
+import type { Device } from '../config/devices.js';
 import type { SlurmOptions } from './slurm/options.js';
 import type { Manifest, ManifestMember } from './manifest.js';
 import type { SummaryRow } from './report.js';
@@ -26,7 +27,7 @@ export interface SweepOptions {
   /** Continue the sweep in this directory instead of starting one (patterns and `set` are then not used). */
   resume?: string;
   /** Overrides every member's `device`. */
-  device?: 'auto' | 'cpu' | 'gpu';
+  device?: Device;
   /** Where members run: this machine (default) or a Slurm job array (`slurm`: see {@link SlurmOptions}). */
   launcher?: 'local' | 'slurm';
   /** Slurm submission options (with `launcher: 'slurm'`; a resumed sweep keeps the ones it was started with). */

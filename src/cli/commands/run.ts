@@ -3,11 +3,11 @@ import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
 import { runOutput } from '../output.js';
+import { DEVICES, type Device } from '../../config/devices.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
 import { isTraining } from '../../run/phase.js';
 
-const DEVICES = ['auto', 'cpu', 'gpu'] as const;
 
 /** First Ctrl-C: stop after the current step and checkpoint. Second: exit at once (files are written atomically). */
 export function interruptController(log: (s: string) => void): { signal: AbortSignal; dispose(): void } {
@@ -49,10 +49,10 @@ export function backendOptions(options: Record<string, unknown>): { backend?: st
   return r;
 }
 
-export function deviceOption(value: unknown): (typeof DEVICES)[number] | undefined {
+export function deviceOption(value: unknown): Device | undefined {
   if (value === undefined) return undefined;
-  if (!DEVICES.includes(value as (typeof DEVICES)[number])) throw new UserError(`--device expects one of ${DEVICES.join(', ')}, received '${String(value)}'`);
-  return value as (typeof DEVICES)[number];
+  if (!DEVICES.includes(value as Device)) throw new UserError(`--device expects one of ${DEVICES.join(', ')}, received '${String(value)}'`);
+  return value as Device;
 }
 
 /** --trace (or TUDUI_TRACE=1): set by main for every command. */

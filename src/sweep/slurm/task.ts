@@ -7,6 +7,7 @@
  * task (`SLURM_RESTART_COUNT` > 0) continues from that checkpoint. INT and TERM (the coordinator's Ctrl-C, scancel)
  * checkpoint without requeueing.
  */
+import type { Device } from '../../config/devices.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,7 +91,7 @@ export async function runSlurmTask(sweepDirArg: string, opts: TaskOptions = {}):
       overrides: member.overrides,
       runDir,
       resume,
-      ...(manifest.device ? { device: manifest.device as 'auto' | 'cpu' | 'gpu' } : {}),
+      ...(manifest.device ? { device: manifest.device as Device } : {}),
       cwd: manifest.cwd,
       out,
       signal: controller.signal,
