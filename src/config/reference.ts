@@ -1,5 +1,10 @@
 /** Renders docs/reference.md from the experiment schema (called by scripts/gen-schema.mjs). */
+import { datasets } from '../data/registry.js';
 import { layerKinds } from '../model/registry.js';
+import type { Kind, Registry } from '../registry.js';
+import { losses } from '../train/loss-registry.js';
+import { optimizers } from '../train/optimizer-registry.js';
+import { schedules } from '../train/schedule-registry.js';
 import { nestedReference } from './blocks-reference.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -45,6 +50,16 @@ export function table(schema: Json, obj: Json, prefix = ''): string[] {
   return rows;
 }
 
+/** One line per registered kind: its description and the options it uses beyond the shared ones. */
+function kindList<K extends Kind>(reg: Registry<K>): string[] {
+  const lines = reg.kinds().map((k) => {
+    const own = Object.keys(k.options);
+    const text = k.description ? `: ${k.description.replace(/\.$/, '')}` : '';
+    return `- \`${k.name}\`${text}${own.length ? ` (options: ${own.map((o) => `\`${o}\``).join(', ')})` : ''}.`;
+  });
+  return [...lines, ''];
+}
+
 export function renderReference(schema: Json): string {
   const out: string[] = [
     '# Experiment file reference',
@@ -86,16 +101,12 @@ export function renderReference(schema: Json): string {
   const section = (title: string, def: string, prefix: string, extra: string[] = []) => {
     out.push(`## ${title}`, '', String(schema.$defs[def].description), '', ...extra, ...table(schema, schema.$defs[def], prefix), '');
   };
-  section('dataset', 'dataset', 'dataset.', [
-    'Input shape and classes: cifar10 32×32×3, 10 classes; mnist and fashion-mnist 28×28×1, 10; digits (UCI 8×8 greyscale, shipped) 8×8×1, 10;',
-    'synthetic from `shape` and `classes`; image-folder from `image_size` and `channels`, classes from the directories under `root/train`.',
-    '',
-  ]);
+  section('dataset', 'dataset', 'dataset.', kindList(datasets));
   out.push('### dataset.augment', '', ...table(schema, schema.$defs.dataset.properties.augment, 'dataset.augment.'), '');
   out.push('### model', '', ...table(schema, schema.properties.model, 'model.'), '');
-  section('loss', 'loss', 'loss.', ['Shorthand: `loss: cross_entropy`.', '']);
-  section('optimizer', 'optimizer', 'optimizer.');
-  section('schedule', 'schedule', 'schedule.', ['Shorthand: `schedule: cosine`.', '']);
+  section('loss', 'loss', 'loss.', ['Shorthand: `loss: cross_entropy`.', '', ...kindList(losses)]);
+  section('optimizer', 'optimizer', 'optimizer.', kindList(optimizers));
+  section('schedule', 'schedule', 'schedule.', ['Shorthand: `schedule: cosine`.', '', ...kindList(schedules)]);
   out.push('### log', '', ...table(schema, schema.properties.log, 'log.'), '');
   out.push('### checkpoint', '', ...table(schema, schema.properties.checkpoint, 'checkpoint.'), '');
   out.push(
