@@ -22,7 +22,10 @@ import { activate, BackendUnavailable, defineProvider, firstLine, isModuleNotFou
 import type { BackendProvider, DeviceKind, LoadedBackend, ProviderContext, Tf } from './provider.js';
 
 export type { BackendProvider, DeviceKind, ProviderContext, ProviderResult, Tf } from './provider.js';
-export type Device = 'auto' | 'cpu' | 'gpu';
+/** The experiment's `device:` (declared once, with the CLI's --device, in src/config/devices.ts). */
+import type { Device } from '../config/devices.js';
+
+export type { Device };
 
 export interface SelectOptions {
   /** Where to print the choice (and, for auto, why better candidates were skipped). Default: nothing printed. */
