@@ -7,7 +7,8 @@
  */
 import type { ResolvedDataset } from '../config/types.js';
 
-export type DatasetName = 'cifar10' | 'mnist' | 'fashion-mnist' | 'digits' | 'image-folder' | 'synthetic';
+/** The registered datasets' names (the schema's enum, generated from src/data/registry.ts). */
+export type { DatasetName } from '../config/types.js';
 
 export interface NormalizeConfig {
   mean: readonly number[];
