@@ -5,10 +5,46 @@
  * reductions), native-ops.ts (element-wise, normalisation, data movement, the fused kernels).
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { NativeAddon } from './native.js';
 
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
+
+/** The addon's functions (native/src/*.cc, one file per family). All synchronous; outputs are preallocated by the caller. */
+export interface NativeAddon {
+  // conv.cc (native-conv.ts)
+  convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array): void;
+  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
+  // pooling.cc (native-pooling.ts)
+  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  // blas.cc (native-blas.ts; addBias also for the fused matmul's bias)
+  matMul(a: Float32Array, b: Float32Array, c: Float32Array, geom: Int32Array): void;
+  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  addBias(y: Float32Array, bias: Float32Array | null, rows: number, cols: number, relu: boolean): void;
+  // tudui_native.cc (module glue)
+  info(): string;
+  setNumThreads(n: number): number;
+  // eltwise.cc (native-ops.ts)
+  eltwise(alg: number, x: Float32Array, y: Float32Array, alpha: number, beta: number): void;
+  eltwiseGrad(alg: number, v: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number, beta: number): void;
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
+  softmaxXent(logits: Float32Array, labels: Int32Array, loss: Float32Array, probs: Float32Array, rows: number, cols: number, smoothing: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
+  copyBox(src: Float32Array, dst: Float32Array, geom: Int32Array, fill: number): void;
+  /** tf.dropout's multiplier from alea state [c, s0, s1, s2] (native-ops.ts). */
+  dropoutMask(state: Float64Array, keep: number, mask: Float32Array): void;
+  // in-place optimizer updates (src/train/optimizers.ts); scalars as float32.
+  sgdUpdate(p: Float32Array, g: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
+  adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scalars: Float32Array): void;
+  rmspropUpdate(p: Float32Array, g: Float32Array, square: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
+  // batchnorm.cc (native-ops.ts). Training: mean and variance are written (the batch's); inference: they are read.
+  batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, dims: Int32Array, eps: number, training: boolean): void;
+  batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, eps: number): void;
+}
 
 /** The parts of MathBackendCPU the kernels use. */
 export interface CpuBackend {

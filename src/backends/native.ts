@@ -33,12 +33,13 @@ import { activate, BackendUnavailable, firstLine, type LoadedBackend, type Provi
 import { ArrayPool, type PoolBackend } from './native-arrays.js';
 import { makeBlasKernels } from './native-blas.js';
 import { makeConvKernels } from './native-conv.js';
-import { f32, single, sizeOf, type CpuBackend, type KernelArgs, type KernelContext, type KernelImpl } from './native-kernel.js';
+import { f32, single, sizeOf, type CpuBackend, type KernelArgs, type KernelContext, type KernelImpl, type NativeAddon } from './native-kernel.js';
 import { makeOpKernels } from './native-ops.js';
 import { makePoolingKernels } from './native-pooling.js';
 
 export { arrayToken, forgetArrayToken } from './native-arrays.js';
 export { NATIVE_BACKEND_NAME } from './js-array-backends.js';
+export type { NativeAddon } from './native-kernel.js';
 
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
@@ -46,38 +47,6 @@ type KernelConfig = TF.KernelConfig;
 type NamedAttrMap = TF.NamedAttrMap;
 
 
-/** The addon's functions (native/src/*.cc, one file per family). All synchronous; outputs are preallocated by the caller. */
-export interface NativeAddon {
-  convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array): void;
-  convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
-  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
-  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
-  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  matMul(a: Float32Array, b: Float32Array, c: Float32Array, geom: Int32Array): void;
-  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
-  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
-  addBias(y: Float32Array, bias: Float32Array | null, rows: number, cols: number, relu: boolean): void;
-  info(): string;
-  setNumThreads(n: number): number;
-  // native/src/eltwise.cc (used by native-ops.ts)
-  eltwise(alg: number, x: Float32Array, y: Float32Array, alpha: number, beta: number): void;
-  eltwiseGrad(alg: number, v: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number, beta: number): void;
-  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, log: boolean): void;
-  softmaxXent(logits: Float32Array, labels: Int32Array, loss: Float32Array, probs: Float32Array, rows: number, cols: number, smoothing: number): void;
-  /** Training: mean and variance are written (the batch's); inference: they are read. */
-  batchNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, dims: Int32Array, eps: number, training: boolean): void;
-  batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, eps: number): void;
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
-  copyBox(src: Float32Array, dst: Float32Array, geom: Int32Array, fill: number): void;
-  /** tf.dropout's multiplier from alea state [c, s0, s1, s2] (native-ops.ts). */
-  dropoutMask(state: Float64Array, keep: number, mask: Float32Array): void;
-  // In-place optimizer updates (src/train/optimizers.ts); scalars as float32.
-  sgdUpdate(p: Float32Array, g: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
-  adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scalars: Float32Array): void;
-  rmspropUpdate(p: Float32Array, g: Float32Array, square: Float32Array, momentum: Float32Array | null, scalars: Float32Array): void;
-}
 
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
 export function nativeAddonPath(): string {
