@@ -27,21 +27,8 @@ if (why) console.warn(`slurm tests skipped: ${why}`);
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sweep');
 // About half a second per epoch here: long enough to signal a member mid-run.
-const SLOW = (name: string, epochs = 4) => `
-name: ${name}
-seed: 2
-device: cpu
-dataset: { name: synthetic, shape: [16, 16, 3], classes: 4, train_size: 1024, test_size: 256, batch_size: 32 }
-model:
-  layers:
-    - conv2d: { filters: 16, kernel_size: 3, padding: 1 }
-    - relu
-    - maxpool2d: 2
-    - flatten
-    - linear: 4
-optimizer: { name: sgd, lr: 0.02, momentum: 0.9 }
-epochs: ${epochs}
-`;
+const SLOW_GRID = readFileSync(join(FIXTURES, 'slow', 'slow-grid.yaml'), 'utf8').replace('train_size: 2048', 'train_size: 1024');
+const SLOW = (name: string, epochs = 4) => SLOW_GRID.replace(/^sweep:[\s\S]*$/m, '').replace('name: slow-grid', `name: ${name}`).replace('epochs: 4', `epochs: ${epochs}`);
 
 let work: string;
 const jobs: string[] = [];

@@ -13,23 +13,7 @@ const BIN = join(ROOT, 'bin', 'tudui.js');
 const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
 
 // Long enough per epoch (about a second here) that the interrupt lands inside the first member.
-const GRID = `
-name: slow-grid
-seed: 2
-device: cpu
-dataset: { name: synthetic, shape: [16, 16, 3], classes: 4, train_size: 2048, test_size: 256, batch_size: 32 }
-model:
-  layers:
-    - conv2d: { filters: 16, kernel_size: 3, padding: 1 }
-    - relu
-    - maxpool2d: 2
-    - flatten
-    - linear: 4
-optimizer: { name: sgd, lr: 0.02, momentum: 0.9 }
-epochs: 4
-sweep:
-  optimizer.lr: [0.02, 0.01]
-`;
+const GRID = readFileSync(join(ROOT, 'test', 'fixtures', 'sweep', 'slow', 'slow-grid.yaml'), 'utf8');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
