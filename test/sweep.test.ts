@@ -270,3 +270,25 @@ describe('tudui sweep with an invalid member', () => {
     expect(existsSync(join(work, 'invalid-runs'))).toBe(false);
   });
 });
+
+describe('tudui sweep: warnings and option checks', () => {
+  it('prints the config warnings validate prints, word for word, and still runs', () => {
+    const file = join(work, 'exp-warn.yaml');
+    writeFileSync(file, readFileSync(join(FIXTURES, 'ok.yaml'), 'utf8').replace('    - linear: { units: 2 }\n', '    - linear: { units: 2 }\n    - softmax\n').replace('epochs: 2', 'epochs: 1'));
+    const v = tudui(['validate', 'exp-warn.yaml']);
+    const warnings = v.stderr.split('\n').filter((l) => l.includes(': warning: '));
+    expect(warnings.length, v.stdout + v.stderr).toBeGreaterThan(0);
+    const r = tudui(['sweep', 'exp-warn.yaml', '--runs-dir', 'warn-runs', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const w of warnings) expect(r.stderr).toContain(w + '\n');
+  });
+
+  it('checks --concurrency once, where the option is declared', () => {
+    for (const bad of ['0', '1.5']) {
+      const r = tudui(['sweep', 'exp/ok.yaml', '--runs-dir', 'conc-runs', '--concurrency', bad]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tudui: error: --concurrency expects a whole number ≥ 1, received ${bad}\n`);
+    }
+    expect(existsSync(join(work, 'conc-runs'))).toBe(false);
+  });
+});
