@@ -193,9 +193,12 @@ describe.skipIf(why !== undefined)('tudui sweep --launcher slurm (real cluster)'
   });
 
   it('--detach submits and exits; --status and --resume work later from another shell', async () => {
-    const d = tudui(['sweep', 'exp/grid.yaml', '--runs-dir', 'detached', '--launcher', 'slurm', '-j', '1', '--detach']);
+    // a GPU per member where the cluster has (fake) GPUs: --gres=gpu:1 reaches the job
+    const gpus = /gpu:\d/.test(spawnSync('sinfo', ['-h', '-o', '%G'], { encoding: 'utf8' }).stdout);
+    const d = tudui(['sweep', 'exp/grid.yaml', '--runs-dir', 'detached', '--launcher', 'slurm', '-j', '1', '--detach', ...(gpus ? ['--gpus', '1'] : [])]);
     expect(d.code, d.stdout + d.stderr).toBe(0);
     const job = /^job (\d+)$/m.exec(d.stdout)![1]!;
+    if (gpus) expect(spawnSync('scontrol', ['-o', 'show', 'job', job], { encoding: 'utf8' }).stdout).toMatch(/TresPerNode=gres:gpu:1/);
     const dir = onlyDir(join(work, 'detached', 'tiny-grid'));
     expect(d.stdout).toContain(`tudui sweep --status ${dir}`);
     expect(existsSync(join(dir, 'tudui.lock'))).toBe(false); // nobody holds the sweep

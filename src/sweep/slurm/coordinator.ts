@@ -191,6 +191,7 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
     { renderer: opts.renderer ?? 'auto', concurrency: Math.max(1, work.length), sweepDir, notStarted: () => 'interrupted' },
   );
   await Promise.all([poll(), listed]);
+  if (stopAt !== undefined) for (const j of jobs()) cancel(j); // whatever the array still holds (a late requeue)
   if (launchError) {
     m.status = 'interrupted';
     writeManifest(sweepDir, m as never);
