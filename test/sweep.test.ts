@@ -137,6 +137,16 @@ describe('tudui sweep over several files, one broken at run time, one grid', () 
     expect(csv.find((l) => l.includes('lr=1e-3,dataset.batch_size=32'))).toMatch(/^\d,"tiny-grid,optimizer\.lr=1e-3,dataset\.batch_size=32",completed,/);
   });
 
+  it('--status prints every member with its result, read-only', () => {
+    const before = readFileSync(join(sweepDir, 'sweep.json'), 'utf8');
+    const r = tudui(['sweep', '--status', sweepDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/tiny-broken\s+failed\s+loss became/);
+    expect(r.stdout).toMatch(/tiny-ok\s+completed\s+test acc \d+\.\d\d%/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('5 completed, 1 failed');
+    expect(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')).toBe(before);
+  });
+
   it('writes TensorBoard HPARAMS records: a session per member, and no experiment record (TensorBoard derives one)', () => {
     // One experiment definition per logdir whatever it holds: TensorBoard derives it from the sessions (an experiment
     // record per sweep would give it two to pick from when two sweeps share a logdir; tensorboard-live.test.ts).

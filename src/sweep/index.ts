@@ -22,7 +22,7 @@ export { readGrid, expandGrid, expandSweep, type GridAxis, type GridPoint, type 
 export { readManifest, type Manifest, type ManifestMember, type MemberStatus } from './manifest.js';
 export { RANK_METRICS, type RankMetric, type SummaryRow } from './report.js';
 export { safeName, uniqueNames } from './naming.js';
-export { sweepStatus, type SweepStatus } from './slurm/status.js';
+export { sweepStatus, type SweepStatus } from './status.js';
 export { runSlurmTask } from './slurm/task.js';
 export type { SlurmOptions } from './slurm/options.js';
 export type { SweepOptions, SweepResult } from './types.js';

@@ -64,12 +64,13 @@ export async function liveList(members: ManifestMember[], work: Work[], run: Run
 }
 
 /** One epoch as the list shows it. */
-export function epochLine(m: Pick<EpochMetrics, 'epoch' | 'train_loss' | 'test_loss' | 'test_accuracy'>): string {
-  return `epoch ${m.epoch}: loss ${fmt(m.train_loss)}, test loss ${fmt(m.test_loss)}, test acc ${(m.test_accuracy * 100).toFixed(2)}%`;
+export function epochLine(m: Pick<EpochMetrics, 'epoch' | 'train_loss' | 'test_loss' | 'test_accuracy' | 'val_loss' | 'val_accuracy'>): string {
+  const [split, loss, acc] = m.val_loss !== undefined ? ['val', m.val_loss, m.val_accuracy] : ['test', m.test_loss, m.test_accuracy];
+  return `epoch ${m.epoch}: loss ${fmt(m.train_loss)}, ${split} loss ${fmt(loss ?? NaN)}, ${split} acc ${((acc ?? NaN) * 100).toFixed(2)}%`;
 }
 
 /** A completed member's final metrics and time, from its summary. */
-function describe(runDir: string): string {
+export function describe(runDir: string): string {
   try {
     const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { final?: { test_accuracy?: number; test_loss?: number } | null; durations?: { total_s?: number } };
     const acc = s.final?.test_accuracy;

@@ -3,11 +3,12 @@
  * members' run directories and (for a Slurm sweep) the scheduler.
  */
 import { join, resolve } from 'node:path';
-import { readStatus } from '../../run/layout.js';
-import { readManifest, type MemberStatus } from '../manifest.js';
-import { slurmManifest } from './record.js';
-import { JobStates } from './coordinator.js';
-import { viewMember } from './state.js';
+import { readStatus } from '../run/layout.js';
+import { readManifest, type MemberStatus } from './manifest.js';
+import { describe } from './live-list.js';
+import { JobStates } from './slurm/coordinator.js';
+import { slurmManifest } from './slurm/record.js';
+import { viewMember } from './slurm/state.js';
 
 export interface SweepStatus {
   sweepDir: string;
@@ -17,6 +18,11 @@ export interface SweepStatus {
   counts: Partial<Record<MemberStatus, number>>;
   /** The table as the CLI prints it. */
   text: string;
+}
+
+/** What an ended member shows: its final metrics, or its error. */
+function ended(runDir: string, status: MemberStatus, error: string | null | undefined): string {
+  return status === 'completed' ? describe(runDir) : (error?.split('\n')[0] ?? status);
 }
 
 export function sweepStatus(dir: string, cwd = process.cwd()): SweepStatus {
@@ -29,11 +35,11 @@ export function sweepStatus(dir: string, cwd = process.cwd()): SweepStatus {
       // a single look: a task Slurm no longer lists has ended (its record, if any, says how)
       const state = states.get(job, mem.index);
       const v = viewMember(sweepDir, mem, state, true);
-      return { index: mem.index, label: mem.label, status: v.status, line: v.final ? (v.error?.split('\n')[0] ?? v.status) : v.line };
+      return { index: mem.index, label: mem.label, status: v.status, line: v.final ? ended(join(sweepDir, mem.run_dir), v.status, v.error) : v.line };
     }
     const run = readStatus(join(sweepDir, mem.run_dir));
     const status: MemberStatus = mem.status === 'running' && run !== 'running' ? 'interrupted' : mem.status;
-    return { index: mem.index, label: mem.label, status, line: mem.error?.split('\n')[0] ?? status };
+    return { index: mem.index, label: mem.label, status, line: ended(join(sweepDir, mem.run_dir), status, mem.error) };
   });
   const counts: SweepStatus['counts'] = {};
   for (const x of members) counts[x.status] = (counts[x.status] ?? 0) + 1;
