@@ -220,9 +220,16 @@ describe('looking at runs: ls, show, compare', () => {
   });
 
   it('a running run shows as running, show --follow prints its new points until it ends; a killed one reads as interrupted', async () => {
+    /** The run directory of a run started in the background, once it has finished its first epoch. */
+    const afterFirstEpoch = async (p: ReturnType<typeof startTudui>, parent: string) => {
+      let exited = false;
+      void p.done.then(() => (exited = true));
+      await waitFor(() => exited || (runDirs(parent).length === 1 && (layout.readSummary(runDirs(parent)[0]!)?.epochs_completed ?? 0) >= 1), 180_000);
+      if (exited) throw new Error(`the run ended before it was looked at:\n${p.output()}`);
+      return runDirs(parent)[0]!;
+    };
     const long = startTudui(['run', 'look.yaml', '--runs-dir', 'live', '--set', 'epochs=60', '-q'], work);
-    await waitFor(() => runDirs(join(work, 'live', 'look')).length === 1 && layout.readSummary(runDirs(join(work, 'live', 'look'))[0]!)?.epochs_completed === 1, 60_000);
-    const dir = runDirs(join(work, 'live', 'look'))[0]!;
+    const dir = await afterFirstEpoch(long, join(work, 'live', 'look'));
     expect(tsv(tudui(['ls', 'live', '-c', 'status'], work).stdout)).toEqual([{ status: 'running' }]);
     const follow = startTudui(['show', dir, '--follow'], work);
     const [run, followed] = await Promise.all([long.done, follow.done]);
@@ -238,10 +245,9 @@ describe('looking at runs: ls, show, compare', () => {
 
     // A writer killed mid-run leaves `running` in its summary and a lock with a dead pid: it lists as interrupted.
     const killed = startTudui(['run', 'look.yaml', '--runs-dir', 'killed', '--set', 'epochs=400', '-q'], work);
-    await waitFor(() => runDirs(join(work, 'killed', 'look')).length === 1 && (layout.readSummary(runDirs(join(work, 'killed', 'look'))[0]!)?.epochs_completed ?? 0) >= 1, 60_000);
+    const kdir = await afterFirstEpoch(killed, join(work, 'killed', 'look'));
     killed.child.kill('SIGKILL');
     await killed.done;
-    const kdir = runDirs(join(work, 'killed', 'look'))[0]!;
     expect(summaryOf(kdir).status).toBe('running');
     const row = tsv(tudui(['ls', 'killed', '-c', 'status,epochs'], work).stdout);
     expect(row[0]!.status).toBe('interrupted');
@@ -297,6 +303,21 @@ describe('looking at runs: ls, show, compare', () => {
     const points = lines.slice(3).map((l) => JSON.parse(l));
     expect(seen.slice(0, -1).map((l) => /step (\d+) +(\w+) /.exec(l)!.slice(1).join(' '))).toEqual(points.map((p) => `${p.step} ${p.tag}`));
     expect(seen[seen.length - 1]).toBe('status: completed');
+  });
+});
+
+describe('terminal charts', () => {
+  const point = (step: number, value: number, tag = 'train_loss') => ({ tag, value, step, epoch: 1, wall_time: 1 });
+  it('a long series is averaged per column; a constant one is a flat line at its value; non-finite points are counted, not drawn', () => {
+    const big = Array.from({ length: 50_000 }, (_, i) => point(i + 1, Math.sin(i / 2000)));
+    const chart = plotTag(big, 'train_loss', { width: 50, height: 8 }).split('\n');
+    expect(chart).toHaveLength(8);
+    expect(chart[7]).toMatch(/50000 points, step 1 … 50000 \(mean of ~\d+ points per column\)$/);
+    const flat = plotTag([1, 2, 3].map((i) => point(i, 0.05, 'lr')), 'lr', { width: 40, height: 5 }).split('\n');
+    expect(flat.find((l) => l.includes('─'))).toMatch(/^ +0\.05 +┼─+ *$/);
+    const nan = plotTag([point(1, 1), point(2, NaN), point(3, 3)], 'train_loss', { width: 40, height: 6 });
+    expect(nan).toMatch(/3 points, step 1 … 3, 1 not finite \(not drawn\)$/);
+    expect(() => plotTag([point(1, NaN)], 'train_loss', { width: 40, height: 6 })).toThrow(/no finite value to plot/);
   });
 });
 

@@ -133,8 +133,19 @@ export function plotTag(points: MetricPoint[], tag: string, size: { width: numbe
   const ys = stretch(resample(ps.map((p) => p.value), width), width);
   const finite = ys.filter(Number.isFinite);
   if (finite.length === 0) throw new UserError(`tag '${tag}' has no finite value to plot (${ps.length} points, all NaN or infinite)`);
-  const chart = plot(ys.map((y) => (Number.isFinite(y) ? y : NaN)), { height: height - 2, format: (x: number) => formatNumber(x).padStart(labels - 1).slice(-(labels - 1)) + ' ' });
-  const xLabel = `${tag}: ${ps.length} points, ${EPOCH_TAGS.has(tag) ? 'epoch' : 'step'} ${ps[0]!.step} … ${ps[ps.length - 1]!.step}${ps.length > width ? ` (mean of ~${Math.ceil(ps.length / width)} points per column)` : ''}`;
+  // asciichart draws no gaps: a column without a finite value repeats the one before it (the label says how many).
+  let held = finite[0]!;
+  const drawn = ys.map((y) => (Number.isFinite(y) ? (held = y) : held));
+  const min = Math.min(...finite);
+  const max = Math.max(...finite);
+  const label = (x: number) => formatNumber(x).padStart(labels - 1).slice(-(labels - 1)) + ' ';
+  // A constant series is one flat row labelled with its value (asciichart would label it with the value rounded).
+  const chart = min === max ? plot(drawn, { format: () => label(min) }) : plot(drawn, { min, max, height: height - 2, format: label });
+  const gaps = ps.filter((p) => !Number.isFinite(p.value)).length;
+  const xLabel =
+    `${tag}: ${ps.length} points, ${EPOCH_TAGS.has(tag) ? 'epoch' : 'step'} ${ps[0]!.step} … ${ps[ps.length - 1]!.step}` +
+    (ps.length > width ? ` (mean of ~${Math.ceil(ps.length / width)} points per column)` : '') +
+    (gaps ? `, ${gaps} not finite (not drawn)` : '');
   return `${chart}\n${' '.repeat(labels)}${xLabel}`;
 }
 
