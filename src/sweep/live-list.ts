@@ -4,9 +4,9 @@
  * module turns the outcome into the list's marks (completed with its final metrics, failed with its error, skipped
  * when interrupted or cancelled).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
+import { readSummary } from '../run/layout.js';
 import type { EpochMetrics } from '../train/loop.js';
 import type { ManifestMember } from './manifest.js';
 import type { SweepOptions, Work } from './types.js';
@@ -71,17 +71,14 @@ export function epochLine(m: Pick<EpochMetrics, 'epoch' | 'train_loss' | 'test_l
 
 /** A completed member's final metrics and time, from its summary. */
 export function describe(runDir: string): string {
-  try {
-    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { final?: { test_accuracy?: number; test_loss?: number } | null; durations?: { total_s?: number } };
-    const acc = s.final?.test_accuracy;
-    const loss = s.final?.test_loss;
-    const t = s.durations?.total_s;
-    return [acc !== undefined ? `test acc ${(acc * 100).toFixed(2)}%` : '', loss !== undefined ? `test loss ${fmt(loss)}` : '', t !== undefined ? `${t.toFixed(1)}s` : '']
-      .filter(Boolean)
-      .join(', ');
-  } catch {
-    return 'completed';
-  }
+  const s = readSummary(runDir);
+  if (!s) return 'completed';
+  const acc = s.final?.test_accuracy;
+  const loss = s.final?.test_loss;
+  const t = s.durations?.total_s;
+  return [acc !== undefined ? `test acc ${(acc * 100).toFixed(2)}%` : '', loss !== undefined ? `test loss ${fmt(loss)}` : '', t !== undefined ? `${t.toFixed(1)}s` : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 function fmt(v: number): string {

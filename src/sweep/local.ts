@@ -2,8 +2,9 @@
  * Running a sweep's members on this machine: up to `concurrency` at once (a child process each, or in this
  * process), each one's state kept in the manifest and its TensorBoard session records written around it.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EVENT_FILE_PREFIX, readSummary } from '../run/layout.js';
 import { childProcess, inProcess, type Executor } from './executor.js';
 import { writeSessionEnd, writeSessionStart } from './hparams.js';
 import { epochLine, liveList, plainOutput } from './live-list.js';
@@ -74,17 +75,13 @@ export async function runLocal(open: OpenSweep, opts: SweepOptions): Promise<voi
 
 /** The run's own total time (resumed runs add their earlier attempts), from its summary. */
 export function readSeconds(runDir: string): number | null {
-  try {
-    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { durations?: { total_s?: number } };
-    return typeof s.durations?.total_s === 'number' ? s.durations.total_s : null;
-  } catch {
-    return null;
-  }
+  const t = readSummary(runDir)?.durations?.total_s;
+  return typeof t === 'number' ? t : null;
 }
 
 export function hasSessionStart(runDir: string): boolean {
   try {
-    return readdirSync(runDir).some((f) => f.startsWith('events.out.tfevents.'));
+    return readdirSync(runDir).some((f) => f.startsWith(EVENT_FILE_PREFIX));
   } catch {
     return false;
   }

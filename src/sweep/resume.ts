@@ -3,12 +3,11 @@
  * members are skipped (also those whose run finished after the manifest was last written); an unfinished member
  * with a checkpoint continues from it; failed members and the rest start fresh. Everything to run is validated first.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatError, loadExperiment } from '../config/index.js';
 import { UserError } from '../errors.js';
 import { acquireLock } from '../run/lock.js';
-import { readStatus } from '../run/layout.js';
+import { hasCheckpoint, readStatus } from '../run/layout.js';
 import { readManifest, type Manifest, type ManifestMember } from './manifest.js';
 import { checkRankBy, DEFAULT_RANK_BY } from './report.js';
 import type { OpenSweep } from './start.js';
@@ -47,7 +46,7 @@ export function memberStart(sweepDir: string, member: ManifestMember): 'done' | 
   const runDir = join(sweepDir, member.run_dir);
   if (member.status !== 'completed' && member.status !== 'failed' && readStatus(runDir) === 'completed') member.status = 'completed';
   if (member.status === 'completed') return 'done';
-  return member.status !== 'failed' && existsSync(join(runDir, 'checkpoints', 'last')) ? 'resume' : 'fresh';
+  return member.status !== 'failed' && hasCheckpoint(runDir) ? 'resume' : 'fresh';
 }
 
 export function countLine(manifest: Manifest, work: Work[]): string {
