@@ -133,7 +133,7 @@ describe('errors point at the line inside the block and the line of the use', ()
     });
     expect(errorsOf(src)).toEqual([
       "b.yaml:8:47: error: model.blocks.cbr.layers[0].conv2d.kernel_size: unknown parameter '$k'; block 'cbr' declares $f, $stride (in its params)",
-      "b.yaml:9:11: error: model.blocks.cbr.layers[1]: unknown layer 'batchnom' (did you mean 'batchnorm'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, residual, cbr, relu, loop",
+      "b.yaml:9:11: error: model.blocks.cbr.layers[1]: unknown layer 'batchnom' (did you mean 'batchnorm'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, scale, residual, cbr, relu, loop",
       "b.yaml:10:20: error: model.blocks.cbr.layers[2].dropout: '$stride/2': '$name' replaces a whole value, e.g. 'filters: $f'",
       "b.yaml:11:5: error: model.blocks.relu: block name 'relu' shadows the built-in layer kind relu; rename the block (e.g. 'my_relu')",
       "b.yaml:12:23: error: model.blocks.loop.params.repeat: 'repeat' is reserved: every use accepts 'repeat: N' already",
@@ -146,7 +146,7 @@ describe('errors point at the line inside the block and the line of the use', ()
     expect(errorsOf(src)).toEqual([
       "b.yaml:12:20: error: model.layers[0].cbr.strid: unknown parameter of block 'cbr' (did you mean 'stride'?); its parameters: f, stride (and repeat)",
       "b.yaml:13:7: error: model.layers[1]: block 'cbr' needs parameter f (write 'cbr: { f: ... }')",
-      "b.yaml:14:7: error: model.layers[2]: unknown layer 'cbx' (did you mean 'cbr'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, residual, cbr",
+      "b.yaml:14:7: error: model.layers[2]: unknown layer 'cbx' (did you mean 'cbr'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, scale, residual, cbr",
     ]);
   });
 

@@ -36,7 +36,7 @@ describe('tudui validate', () => {
       '8:9: error: epochs: expected a positive integer, received 2.5',
     ]],
     ['unknown-layer.yaml', [
-      "5:7: error: model.layers[0]: unknown layer 'conv3d' (did you mean 'conv2d'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, residual",
+      "5:7: error: model.layers[0]: unknown layer 'conv3d' (did you mean 'conv2d'?); valid kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, scale, residual",
       "8:20: error: optimizer.name: expected one of 'sgd', 'adam', 'adamw', 'rmsprop', received 'adm' (did you mean 'adam'?)",
     ]],
     ['linear-without-flatten.yaml', ["8:7: error: model.layers[3].linear: linear expects a flat input, received shape 8×8×32; add '- flatten' before it"]],

@@ -47,7 +47,7 @@ describe('layer registry', () => {
   it('registers every kind, aliases resolve, misses list the valid names', () => {
     expect(layerNames()).toEqual([
       'conv2d', 'maxpool2d', 'avgpool2d', 'global_avgpool2d', 'flatten', 'linear', 'relu', 'leaky_relu', 'gelu',
-      'sigmoid', 'tanh', 'softmax', 'dropout', 'batchnorm',
+      'sigmoid', 'tanh', 'softmax', 'dropout', 'batchnorm', 'scale',
     ]);
     expect(getLayer('dense')).toBe(getLayer('linear'));
     expect(findLayer('conv3d')).toBeUndefined();

@@ -27,6 +27,7 @@ const RESNET = [
   '    - cbr: { f: 8, repeat: 2 }',
   '    - global_avgpool2d',
   '    - linear: 4',
+  '    - scale: 0.5',
   'loss: { name: cross_entropy, label_smoothing: 0.1 }',
   'optimizer: { name: sgd, lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 0.0005 }',
   'epochs: 1',

@@ -8,9 +8,9 @@ export type BlockLayer = (string | {
 
 })
 /**
- * One layer: a single-key map '<kind>: <options>', '<kind>: <value>' (shorthand) or a bare '<kind>'. Kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm; also 'residual' and the blocks of model.blocks. Any entry takes 'repeat: N' among its options.
+ * One layer: a single-key map '<kind>: <options>', '<kind>: <value>' (shorthand) or a bare '<kind>'. Kinds: conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, linear, dense, relu, leaky_relu, gelu, sigmoid, tanh, softmax, dropout, batchnorm, scale; also 'residual' and the blocks of model.blocks. Any entry takes 'repeat: N' among its options.
  */
-export type Layer = (("global_avgpool2d" | "flatten" | "relu" | "leaky_relu" | "gelu" | "sigmoid" | "tanh" | "softmax" | "dropout" | "batchnorm") | string | Conv2DLayer | Maxpool2DLayer | Avgpool2DLayer | GlobalAvgpool2DLayer | FlattenLayer | LinearLayer | DenseLayer | ReluLayer | LeakyReluLayer | GeluLayer | SigmoidLayer | TanhLayer | SoftmaxLayer | DropoutLayer | BatchnormLayer | ResidualLayer | BlockUse)
+export type Layer = (("global_avgpool2d" | "flatten" | "relu" | "leaky_relu" | "gelu" | "sigmoid" | "tanh" | "softmax" | "dropout" | "batchnorm") | string | Conv2DLayer | Maxpool2DLayer | Avgpool2DLayer | GlobalAvgpool2DLayer | FlattenLayer | LinearLayer | DenseLayer | ReluLayer | LeakyReluLayer | GeluLayer | SigmoidLayer | TanhLayer | SoftmaxLayer | DropoutLayer | BatchnormLayer | ScaleLayer | ResidualLayer | BlockUse)
 /**
  * Stack N copies of this entry, each with its own weights.
  */
@@ -560,6 +560,25 @@ momentum?: number
  * Added to the variance for numerical stability.
  */
 eps?: number
+repeat?: Repeat
+}
+/**
+ * Multiply the input by a constant factor (no parameters), e.g. 0.125 on the logits of a ResNet-9.
+ */
+export interface ScaleLayer {
+/**
+ * Options of scale, or a value of 'factor' as shorthand.
+ */
+scale: (ScaleOptions | number)
+}
+/**
+ * Multiply the input by a constant factor (no parameters), e.g. 0.125 on the logits of a ResNet-9.
+ */
+export interface ScaleOptions {
+/**
+ * The constant multiplier.
+ */
+factor: number
 repeat?: Repeat
 }
 /**
