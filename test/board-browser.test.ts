@@ -39,6 +39,7 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
   let browser: Browser;
   let page: Page;
   let realRun: string;
+  let sweepDir: string;
   let before: Record<string, string>;
   const errors: string[] = [];
   const big = points({ steps: 6000, stepsPerEpoch: 1000, epochs: 6, loss: (s) => (s === 4321 ? 9 : s === 1234 ? 0.001 : 1 + Math.sin(s / 40) * 0.5) });
@@ -49,6 +50,13 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     const r = tudui(['run', join(ROOT, 'experiments', 'digits-cnn.yaml'), '--set', 'epochs=2'], tmp);
     expect(r.code, r.stderr).toBe(0);
     realRun = r.stdout.match(/run directory (\S+)/)![1]!;
+    const grid = readFileSync(join(ROOT, 'experiments', 'sweeps', 'digits-mlp-grid.yaml'), 'utf8')
+      .replace(/^epochs: .*$/m, 'epochs: 2')
+      .replace(/^sweep:[\s\S]*$/m, 'sweep:\n  optimizer.lr: [0.3, 0.03]\n  seed: [0, 1]\n');
+    writeFileSync(join(tmp, 'grid.yaml'), grid);
+    const sw = tudui(['sweep', 'grid.yaml', '--in-process'], tmp);
+    expect(sw.code, sw.stderr).toBe(0);
+    sweepDir = sw.stdout.match(/sweep directory: (\S+)/)![1]!;
     const bigDir = writeRun(join(dir, 'big', 'r1'), 'big', { steps: 6000, stepsPerEpoch: 1000, epochs: 6 });
     writeFileSync(join(bigDir, 'metrics.jsonl'), big.map(line).join(''));
     for (const odd of ['we ird #1', '%2e%2e', 'ü&?=x;', '<b>x</b>']) writeRun(join(dir, 'odd', odd), odd, { lr: 0.05 });
@@ -86,7 +94,8 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     await page.waitForFunction(() => document.querySelectorAll('.chart').length > 0 && [...document.querySelectorAll('.chart')].every((c: any) => c.__uplot));
     const ids = await page.$$eval('#runs-table tbody tr a.run', (as) => as.map((a) => a.textContent));
     const realId = realRun.slice(dir.length + 1);
-    expect(ids.sort()).toEqual([realId, 'big/r1', 'leak/r', 'live/r', 'odd/%2e%2e', 'odd/<b>x</b>', 'odd/we ird #1', 'odd/ü&?=x;'].sort());
+    const sweepIds = ['optimizer.lr=0.3,seed=0', 'optimizer.lr=0.3,seed=1', 'optimizer.lr=0.03,seed=0', 'optimizer.lr=0.03,seed=1'].map((m) => `${sweepDir.slice(dir.length + 1)}/${m}`);
+    expect(ids.sort()).toEqual([realId, ...sweepIds, 'big/r1', 'leak/r', 'live/r', 'odd/%2e%2e', 'odd/<b>x</b>', 'odd/we ird #1', 'odd/ü&?=x;'].sort());
     expect(await page.$$('b:text("x")')).toHaveLength(0);
     const tags = await page.$$eval('.chart', (cs) => cs.map((c) => (c as HTMLElement).dataset.tag));
     expect(tags).toEqual(expect.arrayContaining(['train_loss', 'test_loss', 'test_accuracy', 'lr']));
@@ -190,6 +199,36 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     expect(diff).toContain('optimizer.lr');
     expect(diff).toContain('0.05');
     expect(diff).not.toContain('optimizer.name');
+  });
+
+  it('shows a sweep: hparams table, parallel coordinates that brush the table, a scatter and seed groups as mean ± std bands', async () => {
+    await page.goto(`${url}#view=sweep&metric=test_accuracy&gt=test_accuracy`);
+    await page.waitForSelector('#view[data-ready="1"] #sw-parallel canvas');
+    expect(await page.$$eval('#sw-table tbody tr', (t) => t.length)).toBe(4);
+    expect(await page.textContent('#sw-table thead')).toContain('optimizer.lr');
+    const groups = await page.$$eval('#sw-groups tbody tr', (t) => t.map((r) => r.textContent));
+    expect(groups).toHaveLength(2);
+    expect(groups.every((g) => /optimizer\.lr=0\.0?3\s*2/.test(g!))).toBe(true);
+    await page.waitForFunction(() => (document.querySelector('#sw-group') as any)?.__uplot);
+    const bands = await page.evaluate(() => {
+      const u = (document.querySelector('#sw-group') as any).__uplot;
+      return { bands: u.bands.length, labels: u.series.slice(1).map((s: any) => s.label), points: u.data.slice(1).map((c: any[]) => c.filter((v) => v !== null).length) };
+    });
+    expect(bands.bands).toBe(2);
+    expect(bands.labels.filter((l: string) => l.endsWith('(mean)'))).toHaveLength(2);
+    // two epochs: the mean, mean − std and mean + std of each group have a point per epoch
+    expect(bands.points).toEqual([2, 2, 2, 2, 2, 2]);
+    // brush the lr axis (the first) around its top value: the table keeps the members with that lr
+    const box = (await page.locator('#sw-parallel').boundingBox())!;
+    await page.mouse.move(box.x + 60, box.y + 35);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 60, box.y + 150, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => page.textContent('#sw-brush')).toMatch(/^2 of 4 brushed$/);
+    const lrs = await page.$$eval('#sw-table tbody tr td:nth-child(4)', (t) => t.map((c) => c.textContent));
+    expect(new Set(lrs).size).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'sweep.png'), fullPage: true });
+    expect(errors.join('\n')).toBe('');
   });
 
   it('wrote nothing into DIR', () => {

@@ -126,7 +126,8 @@ function chartData(store: BoardStore, q: URLSearchParams): Buffer {
     }
   }
   const d = decimate(channels, { width, range, positive: q.get('log') === '1' });
-  return encodeChart({ tag, x, n: d.x.length, mode: d.mode, range: d.range, counts: d.counts, series }, [d.x, ...d.ys]);
+  const loaded = store.loaded();
+  return encodeChart({ tag, x, n: d.x.length, mode: d.mode, range: d.range, counts: d.counts, series, loaded, runs: n }, [d.x, ...d.ys]);
 }
 
 export async function startBoard(opts: BoardOptions): Promise<Board> {
@@ -137,8 +138,8 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
   const html = pageHtml();
   const clients = new Set<ServerResponse>();
   const unsubscribe = store.on((e: StoreEvent) => {
-    const data = e.type === 'run' ? { ...e.row } : { key: e.key, tags: e.tags, reset: e.reset };
-    for (const c of clients) c.write(`event: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const { type, ...data } = e.type === 'run' ? { type: e.type, ...e.row } : e;
+    for (const c of clients) c.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -152,13 +153,11 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
     if (path === '/') return send(res, 200, 'text/html; charset=utf-8', html, head);
     const file = files.get(path);
     if (file) return send(res, 200, file.type, readFileSync(file.path), head);
-    if (path === '/api/runs') return json(res, { dir: opts.dir, rows: store.rows(), tags: store.tags(), sweeps: store.sweeps, loading: !store.loaded() }, head);
+    if (path === '/api/runs') return json(res, { dir: opts.dir, rows: store.rows(), tags: store.tags(), sweeps: store.sweeps, loaded: store.loaded() }, head);
     if (path === '/api/series') {
-      await store.loadAll();
       return send(res, 200, 'application/octet-stream', chartData(store, q), head);
     }
     if (path === '/api/tags') {
-      await store.loadAll();
       return json(res, { tags: store.tags(), rows: store.rows().map((r) => ({ key: r.key, tags: r.tags })) }, head);
     }
     if (path === '/api/run') {

@@ -76,7 +76,11 @@ interface RunEntry {
   configStamp: string;
 }
 
-export type StoreEvent = { type: 'run'; row: RunRow } | { type: 'metrics'; key: number; tags: string[]; reset: boolean };
+export type StoreEvent =
+  | { type: 'run'; row: RunRow }
+  | { type: 'metrics'; key: number; tags: string[]; reset: boolean }
+  /** Progress of the first read of every run's metrics (a few times a second, and once at the end). */
+  | { type: 'loading'; loaded: number; total: number };
 
 /** Whether `path` resolves inside `root` (a real path); missing files are not inside. */
 export function inside(root: string, path: string): boolean {
@@ -226,22 +230,30 @@ export class BoardStore {
 
   private loading: Promise<void> | undefined;
 
-  /** Whether every run's metrics are in memory. */
-  loaded(): boolean {
-    return this.byKey.every((e) => e.tail);
+  /** How many runs' metrics are in memory. */
+  loaded(): number {
+    return this.byKey.filter((e) => e.tail).length;
   }
 
   /**
-   * Loads every run's metrics not loaded yet (a chart needs them all), one run per turn of the event loop so that
-   * the table and the static files are served meanwhile. Started when the server starts.
+   * Loads every run's metrics not loaded yet, one run per turn of the event loop so that the table, the static files
+   * and charts of the runs loaded so far are served meanwhile; progress is announced a few times a second (not per
+   * run: each announcement makes every open chart fetch again). Started when the server starts.
    */
   loadAll(): Promise<void> {
     if (this.byKey.every((e) => e.tail)) return Promise.resolve();
     this.loading ??= (async () => {
+      let last = performance.now();
       for (const e of this.byKey) {
-        if (!e.tail) this.pull(e);
+        if (e.tail) continue;
+        this.pull(e);
+        if (performance.now() - last > 400) {
+          this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length });
+          last = performance.now();
+        }
         await new Promise((r) => setImmediate(r));
       }
+      this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length });
       this.loading = undefined;
     })();
     return this.loading;

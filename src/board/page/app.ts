@@ -6,6 +6,7 @@
 import { TagChart } from './charts.js';
 import { renderDiff } from './diff.js';
 import { renderRun } from './run.js';
+import { renderSweep, type SweepView } from './sweep.js';
 import { renderTable } from './table.js';
 import { esc, getJson, readState, writeState, type Row, type State, type Sweep } from './util.js';
 
@@ -24,6 +25,8 @@ const charts = new Map<string, TagChart>();
 const view = document.getElementById('view')!;
 const aside = document.getElementById('runs')!;
 const flash = new Set<number>();
+let sweepView: SweepView | undefined;
+let showing = 0;
 
 const byKey = () => new Map(rows.map((r) => [r.key, r]));
 const visibleKeys = () => rows.filter((r) => !state.hidden.has(r.id)).map((r) => r.key);
@@ -127,10 +130,17 @@ function show(): void {
     for (const c of charts.values()) c.destroy();
     charts.clear();
   }
+  sweepView?.destroy();
+  sweepView = undefined;
+  const mine = ++showing;
   if (state.view === 'charts') renderCharts();
   else if (state.view === 'run') void renderRun(view, rows.find((r) => r.id === state.run));
   else if (state.view === 'diff') void renderDiff(view, rows, state, show);
-  else view.innerHTML = `<p class="muted">${sweeps.length} sweeps</p>`;
+  else
+    void renderSweep(view, rows, sweeps, state, show).then((v) => {
+      if (mine === showing) sweepView = v;
+      else v.destroy();
+    });
 }
 
 async function loadTags(): Promise<void> {
@@ -157,7 +167,16 @@ function live(): void {
     drawTable();
     flash.delete(row.key);
     if (i < 0) void loadTags().then(() => refreshCharts());
+    if (row.sweep && !sweeps.some((w) => w.id === row.sweep)) void getJson<RunsReply>('/api/runs').then((r) => (sweeps = r.sweeps));
     if (state.view === 'run' && state.run === row.id) show();
+  });
+  // the server's first read of every run: charts fetch again at most every 1.5 s meanwhile (each fetch is all runs), and at the end
+  let lastProgress = performance.now();
+  es.addEventListener('loading', (ev) => {
+    const p = JSON.parse((ev as MessageEvent).data) as { loaded: number; total: number };
+    if (p.loaded < p.total && performance.now() - lastProgress < 1500) return;
+    lastProgress = performance.now();
+    void loadTags().then(() => refreshCharts());
   });
   es.addEventListener('metrics', (ev) => {
     const m = JSON.parse((ev as MessageEvent).data) as { key: number; tags: string[]; reset: boolean };
@@ -165,6 +184,7 @@ function live(): void {
     if (!row || state.hidden.has(row.id)) return;
     if (m.tags.some((t) => !tags.includes(t))) void loadTags();
     refreshCharts(m.reset ? undefined : new Set(m.tags));
+    sweepView?.refresh();
   });
 }
 

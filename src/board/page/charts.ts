@@ -54,7 +54,9 @@ export class TagChart {
     try {
       do {
         this.again = false;
+        const t0 = performance.now();
         await this.load();
+        if (this.again) await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - t0))));
       } while (this.again);
     } finally {
       this.busy = false;
@@ -86,8 +88,9 @@ export class TagChart {
     let points = 0;
     let c = 0;
     for (const entry of d.series) (points += d.counts[c] ?? 0), (c += entry.channels.length);
-    info.textContent = `${d.series.length} ${groups ? 'groups' : 'runs'} · ${points} points${d.mode === 'minmax' ? ' · min/max per pixel' : ''}`;
+    info.textContent = `${d.series.length} ${groups ? 'groups' : 'runs'} · ${points} points${d.mode === 'minmax' ? ' · min/max per pixel' : ''}${d.loaded < d.runs ? ` · reading ${d.loaded}/${d.runs} runs` : ''}`;
     this.el.dataset.mode = d.mode;
+    this.el.dataset.complete = d.loaded < d.runs ? '0' : '1';
     if (this.u && sig === this.signature) {
       this.u.setData(d.columns as UPlot.AlignedData);
       return;

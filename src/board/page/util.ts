@@ -124,6 +124,9 @@ export interface ChartData {
   range: [number, number] | null;
   counts: number[];
   series: Array<{ keys: number[]; channels: string[] }>;
+  /** Runs whose metrics the server has read so far, of `runs` (it reads them all at start, the table's first first). */
+  loaded: number;
+  runs: number;
   columns: Array<Array<number | null>>;
 }
 
