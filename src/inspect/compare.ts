@@ -17,18 +17,33 @@ interface MetricRow {
   show?: (v: number) => string;
 }
 
-const finite = (v: number | undefined | null): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const historyBest = (r: RunRecord, key: 'test_accuracy' | 'test_loss') => {
-  const vs = (r.summary?.history ?? []).map((h) => finite(h[key])).filter((v): v is number => v !== null);
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** The best per-epoch value of a key of summary.json's history (absent for a split not evaluated per epoch). */
+const historyBest = (r: RunRecord, key: string) => {
+  const vs = (r.summary?.history ?? []).map((h) => finite((h as unknown as Record<string, unknown>)[key])).filter((v): v is number => v !== null);
   return vs.length ? (higherIsBetter(key) ? Math.max(...vs) : Math.min(...vs)) : null;
 };
-const last = (r: RunRecord, key: 'test_accuracy' | 'test_loss' | 'train_loss') => finite(r.summary?.final?.[key]);
+/** The last value of a metric: summary.json's `final`, or for the test split its one evaluation at the end (`test`). */
+const last = (r: RunRecord, key: string) => {
+  const v = finite(r.summary?.final?.[key]);
+  if (v !== null || !key.startsWith('test_')) return v;
+  const test = (r.summary as { test?: Record<string, unknown> } | undefined)?.test;
+  return finite(test?.[key.slice('test_'.length)]);
+};
+const perEpoch = (tag: string): MetricRow[] => {
+  const better = higherIsBetter(tag) ? 'max' : 'min';
+  return [
+    { name: `best ${tag}`, value: (r) => historyBest(r, tag), better },
+    { name: `final ${tag}`, value: (r) => last(r, tag), better },
+  ];
+};
 
+/** The rows a comparison may show; those no run has a value for are left out. */
 const METRIC_ROWS: MetricRow[] = [
-  { name: `best ${TAGS.testAccuracy}`, value: (r) => historyBest(r, 'test_accuracy'), better: 'max' },
-  { name: `final ${TAGS.testAccuracy}`, value: (r) => last(r, 'test_accuracy'), better: 'max' },
-  { name: `best ${TAGS.testLoss}`, value: (r) => historyBest(r, 'test_loss'), better: 'min' },
-  { name: `final ${TAGS.testLoss}`, value: (r) => last(r, 'test_loss'), better: 'min' },
+  ...perEpoch(TAGS.valAccuracy),
+  ...perEpoch(TAGS.valLoss),
+  ...perEpoch(TAGS.testAccuracy),
+  ...perEpoch(TAGS.testLoss),
   { name: `final ${TAGS.trainLoss}`, value: (r) => last(r, 'train_loss'), better: 'min' },
   { name: 'epochs', value: (r) => r.summary?.epochs_completed ?? null, better: null, show: (v) => String(v) },
   { name: 'duration', value: (r) => finite(r.summary?.durations?.total_s), better: 'min', show: formatDuration },
@@ -83,7 +98,8 @@ export function compareRuns(paths: string[], opts: { all?: boolean } = {}): Comp
   for (const c of configs) for (const k of c.keys()) if (!keys.includes(k)) keys.push(k);
   const differs = (k: string) => new Set(configs.map((c) => JSON.stringify(c.get(k) ?? null))).size > 1;
   const config = keys.filter((k) => opts.all || differs(k)).map((key) => ({ key, values: configs.map((c) => cell(c.get(key))) }));
-  const metrics = METRIC_ROWS.map((m) => {
+  const rows = METRIC_ROWS.filter((m) => runs.some((r) => m.value(r) !== null));
+  const metrics = rows.map((m) => {
     const values = runs.map((r) => m.value(r));
     return { metric: m.name, values, best: bestIndices(values, m.better) };
   });
@@ -99,9 +115,9 @@ export function compareRuns(paths: string[], opts: { all?: boolean } = {}): Comp
     const list = [...groups.values()].map((members) => ({
       values: varied.map((k) => cell(members[0]!.config().get(k))),
       members: members.map((m) => m.sweep?.member.label ?? m.name),
-      stats: METRIC_ROWS.map((m) => meanStd(members.map((r) => m.value(r)))),
+      stats: rows.map((m) => meanStd(members.map((r) => m.value(r)))),
     }));
-    const bestGroup = METRIC_ROWS.map((m, i) => bestIndices(list.map((g) => g.stats[i]?.mean ?? null), m.better));
+    const bestGroup = rows.map((m, i) => bestIndices(list.map((g) => g.stats[i]?.mean ?? null), m.better));
     result.sweep = {
       dir: sweep.dir,
       name: sweep.manifest.name,
@@ -109,7 +125,7 @@ export function compareRuns(paths: string[], opts: { all?: boolean } = {}): Comp
       groups: list.map((g, gi) => ({
         values: g.values,
         members: g.members,
-        metrics: METRIC_ROWS.map((m, i) => ({ metric: m.name, mean: g.stats[i]?.mean ?? null, std: g.stats[i]?.std ?? null, n: g.stats[i]?.n ?? 0, best: bestGroup[i]!.includes(gi) })),
+        metrics: rows.map((m, i) => ({ metric: m.name, mean: g.stats[i]?.mean ?? null, std: g.stats[i]?.std ?? null, n: g.stats[i]?.n ?? 0, best: bestGroup[i]!.includes(gi) })),
       })),
     };
   }
@@ -138,7 +154,7 @@ export function formatComparison(c: Comparison): string {
   if (c.sweep) {
     const s = c.sweep;
     out.push('', `groups by ${s.keys.length ? s.keys.join(', ') : '(nothing varies but the seed)'}: mean ± std over seeds (* best)`);
-    const metricNames = METRIC_ROWS.filter((m) => m.better !== null).map((m) => m.name);
+    const metricNames = (s.groups[0]?.metrics ?? []).map((m) => m.metric).filter((name) => METRIC_ROWS.find((r) => r.name === name)!.better !== null);
     const header = [...s.keys, 'n', ...metricNames];
     const body = s.groups.map((g) => [
       ...g.values.map(formatCell),
