@@ -71,8 +71,9 @@ function keysParam(v: string | null, limit: number): number[] {
   if (!v) return [];
   return v
     .split(',')
+    .filter((k) => /^\d{1,9}$/.test(k))
     .map(Number)
-    .filter((k) => Number.isInteger(k) && k >= 0 && k < limit);
+    .filter((k) => k < limit);
 }
 
 /**
@@ -161,8 +162,10 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
       return json(res, { tags: store.tags(), rows: store.rows().map((r) => ({ key: r.key, tags: r.tags })) }, head);
     }
     if (path === '/api/run') {
-      const d = store.detail(Number(q.get('key')));
-      return d ? json(res, { ...d, flat: store.flatConfig(Number(q.get('key'))) }, head) : send(res, 404, 'text/plain', 'no such run\n');
+      const keys = keysParam(q.get('key'), store.rows().length);
+      const key = keys.length === 1 && q.get('key') === String(keys[0]) ? keys[0] : undefined;
+      const d = key === undefined ? undefined : store.detail(key);
+      return d ? json(res, { ...d, flat: store.flatConfig(key!) }, head) : send(res, 404, 'text/plain', 'no such run\n');
     }
     if (path === '/api/configs') {
       const keys = keysParam(q.get('keys'), store.rows().length);

@@ -1,0 +1,213 @@
+/**
+ * The board's server without a browser: TensorBoard's smoothing, min/max decimation, seed-group statistics, the
+ * metrics reader's fast path, and that it serves nothing outside DIR (traversal, links out of DIR, a manifest that
+ * points outside, odd keys), only GET, only to its own Host, and clear one-line CLI errors.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decimate, meanStd, smooth } from '../src/board/decimate.js';
+import { startBoard, type Board } from '../src/board/server.js';
+import { readMetrics } from '../src/run/layout.js';
+import { writeRun } from './board-fixture.js';
+import { snapshot, tudui } from './helpers/run-dir.js';
+
+/** TensorBoard's resmoothDataset, as written in vz_line_chart2 (the reference the board must equal). */
+function tensorboardSmooth(ys: number[], w: number): number[] {
+  let last = ys.length > 0 ? 0 : NaN;
+  let numAccum = 0;
+  const isConstant = ys.every((v) => v === ys[0]);
+  return ys.map((next) => {
+    if (isConstant || !Number.isFinite(next)) return next;
+    last = last * w + (1 - w) * next;
+    numAccum++;
+    const debias = w === 1 ? 1 : 1 - Math.pow(w, numAccum);
+    return last / debias;
+  });
+}
+
+describe('smoothing, decimation, groups', () => {
+  it('smooths exactly as TensorBoard (debiased EMA; NaN passed through; constant series kept)', () => {
+    const ys = [1, 2, 3, NaN, 10, 0.5, 4];
+    for (const w of [0, 0.3, 0.6, 0.99]) expect([...smooth(ys, w)]).toEqual(tensorboardSmooth(ys, w));
+    expect([...smooth([2, 2, 2], 0.9)]).toEqual([2, 2, 2]);
+    expect(smooth([1, 2], 0.5)[1]).toBeCloseTo((0.5 * 0.5 + 0.5 * 2) / 0.75, 12);
+  });
+
+  it('sends sparse series as they are, on one shared x', () => {
+    const d = decimate([{ x: [1, 2, 3], y: [5, 6, 7] }, { x: [2, 4], y: [1, 2] }], { width: 100 });
+    expect(d.mode).toBe('raw');
+    expect([...d.x]).toEqual([1, 2, 3, 4]);
+    expect([...d.ys[0]!]).toEqual([5, 6, 7, NaN]);
+    expect([...d.ys[1]!]).toEqual([NaN, 1, NaN, 2]);
+    expect(d.counts).toEqual([3, 2]);
+  });
+
+  it('keeps the min and max of every pixel, in the order they occurred, and the range exactly on zoom', () => {
+    const n = 100_000;
+    const x = Array.from({ length: n }, (_, i) => i);
+    const y = x.map((i) => Math.sin(i / 100) + (i === 77_777 ? 50 : 0) - (i === 12_345 ? 50 : 0));
+    const d = decimate([{ x, y }], { width: 500 });
+    expect(d.mode).toBe('minmax');
+    expect(d.x.length).toBe(1000);
+    const vals = [...d.ys[0]!].filter((v) => !Number.isNaN(v));
+    expect(Math.max(...vals)).toBe(Math.max(...y));
+    expect(Math.min(...vals)).toBe(Math.min(...y));
+    // each bucket's pair is its own min and max
+    const b = 3;
+    const lo = Math.ceil((b * (n - 1)) / 500);
+    const hi = Math.ceil(((b + 1) * (n - 1)) / 500);
+    const slice = y.slice(lo, hi);
+    expect([d.ys[0]![2 * b], d.ys[0]![2 * b + 1]].sort()).toEqual([Math.min(...slice), Math.max(...slice)].sort());
+    const z = decimate([{ x, y }], { width: 500, range: [1000, 1299] });
+    expect(z.mode).toBe('raw');
+    expect(z.counts).toEqual([300]);
+    expect([...z.ys[0]!]).toEqual(y.slice(1000, 1300));
+  });
+
+  it('drops values ≤ 0 for a log scale', () => {
+    const d = decimate([{ x: [1, 2, 3], y: [0, -1, 2] }], { width: 10, positive: true });
+    expect([...d.x]).toEqual([3]);
+    expect(d.counts).toEqual([1]);
+  });
+
+  it('computes mean ± std over seeds at each x', () => {
+    const g = meanStd([{ x: [1, 2], y: [1, 3] }, { x: [1, 2], y: [3, 5] }, { x: [2], y: [NaN] }]);
+    expect([...g.x]).toEqual([1, 2]);
+    expect([...g.mean]).toEqual([2, 4]);
+    expect([...g.hi]).toEqual([3, 5]);
+    expect([...g.lo]).toEqual([1, 3]);
+    expect([...g.n]).toEqual([2, 2]);
+  });
+});
+
+describe('metrics.jsonl reader', () => {
+  it('reads the canonical lines fast and every other shape as JSON.parse does; a torn line is skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tudui-metrics-'));
+    const lines = [
+      { tag: 'train_loss', value: 0.1234567890123, step: 1, epoch: 1, wall_time: 1796000000.123 },
+      { tag: 'train_loss', value: 'NaN', step: 2, epoch: 1, wall_time: 1796000000.2 },
+      { tag: 'we"ird\\tag', value: 1e-300, step: 3, epoch: 1, wall_time: 1796000000.3 },
+      { tag: 'x', value: -2.5e21, step: 4, epoch: 2, wall_time: 1796000000.4, extra: true },
+      { value: 3, tag: 'reordered', step: 5, epoch: 2, wall_time: 1796000000.5 },
+    ].map((l) => JSON.stringify(l));
+    writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"tag":"torn","val');
+    const got = readMetrics(join(dir, 'metrics.jsonl'));
+    const want = lines.map((l) => JSON.parse(l)).map((p) => ({ ...p, value: Number(p.value) }));
+    expect(got).toEqual(want);
+    rmSync(dir, { recursive: true });
+  });
+});
+
+const SECRET = 'tudui-secret-outside-dir';
+
+function raw(board: Board, path: string, opts: { method?: string; host?: string } = {}): Promise<{ status: number; body: string }> {
+  const u = new URL(board.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.host ? { host: opts.host } : {} }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the server reads only DIR', () => {
+  let tmp: string;
+  let dir: string;
+  let board: Board;
+  let before: Record<string, string>;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'tudui-board-srv-'));
+    dir = join(tmp, 'runs');
+    writeRun(join(dir, 'a', '1'), 'a');
+    // outside DIR: a run, a secret file, and links to them from inside
+    writeRun(join(tmp, 'outside', 'run'), SECRET);
+    writeFileSync(join(tmp, 'outside', 'secret.txt'), SECRET);
+    symlinkSync(join(tmp, 'outside'), join(dir, 'link-dir'));
+    mkdirSync(join(dir, 'b', '1'), { recursive: true });
+    writeRun(join(dir, 'b', '1'), 'b');
+    rmSync(join(dir, 'b', '1', 'summary.json'));
+    symlinkSync(join(tmp, 'outside', 'run', 'summary.json'), join(dir, 'b', '1', 'summary.json'));
+    rmSync(join(dir, 'b', '1', 'config.yaml'));
+    symlinkSync(join(tmp, 'outside', 'secret.txt'), join(dir, 'b', '1', 'config.yaml'));
+    // a sweep whose manifest names a member outside the sweep directory
+    const sweep = join(dir, 'sw', '1');
+    mkdirSync(sweep, { recursive: true });
+    const member = (run_dir: string) => ({ index: 0, label: run_dir, run_dir, file: 'x.yaml', experiment: 'x', overrides: [], grid: {}, hparams: { seed: 0 }, status: 'completed', attempts: 1, started_at: null, finished_at: null, seconds: null, error: null });
+    writeRun(join(sweep, 'ok'), 'ok');
+    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ version: 1, name: 'sw', created_at: '', updated_at: '', cwd: tmp, patterns: [], set: [], device: null, rank_by: 'best_test_accuracy', status: 'completed', hparams: ['seed'], members: [member('ok'), member('../../../outside/run')] }));
+    before = snapshot(dir);
+    board = await startBoard({ dir, pollMs: 50 });
+    await board.store.loadAll();
+  });
+
+  afterAll(async () => {
+    await board.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('lists the runs inside DIR only, and reads no file through a link out of it', async () => {
+    const r = await raw(board, '/api/runs');
+    expect(r.status).toBe(200);
+    const ids = JSON.parse(r.body).rows.map((x: { id: string }) => x.id);
+    expect(ids.sort()).toEqual(['a/1', 'b/1', 'sw/1/ok']);
+    expect(r.body).not.toContain(SECRET);
+    for (let key = 0; key < ids.length; key++) {
+      const d = await raw(board, `/api/run?key=${key}`);
+      expect(d.status).toBe(200);
+      expect(d.body).not.toContain(SECRET);
+    }
+    const configs = await raw(board, '/api/configs?keys=0,1,2');
+    expect(configs.body).not.toContain(SECRET);
+  });
+
+  it('answers 404 to traversal and odd keys, 405 to writes, 403 to a foreign Host', async () => {
+    for (const path of ['/app/../../package.json', '/app/%2e%2e/%2e%2e/package.json', '/vendor/..%2f..%2fpackage.json', '/app/..%5c..%5cpackage.json', '//etc/passwd', '/../outside/secret.txt', '/api/../../outside/secret.txt', '/app/app.ts', '/app/.hidden.js']) {
+      const r = await raw(board, path);
+      expect([r.status, path]).toEqual([404, path]);
+      expect(r.body).not.toContain(SECRET);
+    }
+    for (const key of ['-1', '3', '1e9', '../../outside', '0x0', '', ' 0', '0,1']) expect([(await raw(board, `/api/run?key=${encodeURIComponent(key)}`)).status, key]).toEqual([404, key]);
+    const s = await raw(board, '/api/series?tag=train_loss&keys=-1,99,abc,0&w=100');
+    expect(s.status).toBe(200);
+    const head = JSON.parse(Buffer.from(s.body, 'latin1').subarray(4, 4 + Buffer.from(s.body, 'latin1').readUInt32LE(0)).toString());
+    expect(head.series.map((x: { keys: number[] }) => x.keys)).toEqual([[0]]);
+    for (const method of ['POST', 'PUT', 'DELETE']) expect((await raw(board, '/api/runs', { method })).status).toBe(405);
+    expect((await raw(board, '/api/runs', { host: 'attacker.example:80' })).status).toBe(403);
+    expect((await raw(board, '/app/app.js')).status).toBe(200);
+    expect((await raw(board, '/vendor/uPlot.iife.min.js')).status).toBe(200);
+    expect((await raw(board, '/vendor/echarts.min.js')).status).toBe(200);
+  });
+
+  it('changed nothing in DIR', () => {
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('tudui board errors', () => {
+  it('names a missing DIR, a bad port and a port in use in one line', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'tudui-board-cli-'));
+    const missing = tudui(['board', 'nope'], tmp);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^tudui: error: nope does not exist\n/);
+    const bad = tudui(['board', '.', '--port', '70000'], tmp);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--port expects an integer from 0 to 65535, received 70000');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    const inUse = tudui(['board', '.', '--port', String(port)], tmp);
+    busy.close();
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+    rmSync(tmp, { recursive: true });
+  });
+});
