@@ -6,7 +6,8 @@ input shape and class count from `datasetInfo`), from a file or '-' for stdin:
 
     {"experiment": {...}, "inputShape": [h, w, c], "classes": 10}
 
-builds the equivalent nn.Sequential from `model.layers` ([{kind, options}]), the loss and the optimizer, and times
+builds the equivalent nn.Sequential from `model.layers` ([{kind, options}]; a nested model's expanded "layers", with
+residuals as {kind: "residual", options: {layers, projection}}), the loss and the optimizer, and times
 the training step (zero_grad, forward, loss, backward, step, float(loss)) and the evaluation step (net.eval(),
 no_grad forward + argmax(1).tolist() at dataset.eval_batch_size). Prints one JSON object on stdout: per-step
 training times and per-batch evaluation times (ms, warm-up excluded), peak RSS, description.
@@ -68,7 +69,27 @@ def build(torch, nn, F, layers, input_shape):
             ones = torch.ones_like(x[:1, :1])
             return self.pool(self.pad(x)) / self.pool(self.pad(ones))
 
-    mods = []
+    class Residual(nn.Module):
+        """tudui's residual: branch(x) + shortcut(x); the shortcut is empty (identity) or the 1×1 conv + batchnorm."""
+
+        def __init__(self, branch, shortcut):
+            super().__init__()
+            self.branch, self.shortcut = branch, shortcut
+
+        def forward(self, x):
+            return self.branch(x) + self.shortcut(x)
+
+    class Scale(nn.Module):
+        """tudui's scale layer: multiply by a constant."""
+
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def forward(self, x):
+            return x * self.factor
+
+    stack = [[]]  # the module list being filled: the network's, or a residual's branch or shortcut
     probe = torch.zeros(2, c, h, w)
 
     def add(*ms):
@@ -77,11 +98,33 @@ def build(torch, nn, F, layers, input_shape):
             m.eval()
             with torch.no_grad():
                 probe = m(probe)
-            mods.append(m)
+            stack[-1].append(m)
 
-    for i, layer in enumerate(layers):
+    def sub(entries, at):
+        """An nn.Sequential of `entries` applied to the current probe."""
+        stack.append([])
+        seq(entries, at)
+        return nn.Sequential(*stack.pop())
+
+    def seq(entries, at):
+        nonlocal probe
+        for i, layer in enumerate(entries):
+            one(i, layer, at)
+
+    def one(i, layer, at):
+        nonlocal probe
         kind, o = layer["kind"], layer.get("options") or {}
-        where = f"model.layers[{i}] ({kind})"
+        where = f"{at}[{i}] ({kind})"
+        if kind == "residual":
+            x = probe
+            branch = sub(o["layers"], f"{where}.layers")
+            out, probe = probe, x
+            shortcut = sub(o.get("projection") or [], f"{where}.projection")
+            if list(probe.shape) != list(out.shape):
+                raise SystemExit(f"torch_zoo: {where}: branch {list(out.shape)} and shortcut {list(probe.shape)} differ")
+            probe = out
+            stack[-1].append(Residual(branch, shortcut))
+            return
         if kind == "conv2d":
             if probe.dim() != 4:
                 raise SystemExit(f"torch_zoo: {where}: needs a 4-D input, got {list(probe.shape)}")
@@ -135,11 +178,16 @@ def build(torch, nn, F, layers, input_shape):
             add(nn.Softmax(dim=1 if probe.dim() == 4 else -1))
         elif kind == "dropout":
             add(nn.Dropout(o.get("rate", 0.5)))
+        elif kind == "scale":
+            add(Scale(o["factor"]))
         elif kind == "batchnorm":
             bn = nn.BatchNorm2d if probe.dim() == 4 else nn.BatchNorm1d
             add(bn(probe.shape[1], eps=o.get("eps", 1e-5), momentum=o.get("momentum", 0.1)))
         else:
             raise SystemExit(f"torch_zoo: {where}: layer kind '{kind}' has no PyTorch twin here (add it to bench/torch_zoo.py)")
+
+    seq(layers, "model.layers")
+    mods = stack[0]
     if probe.dim() != 2:
         raise SystemExit(f"torch_zoo: the network ends with shape {list(probe.shape[1:])}, expected [classes]")
     return nn.Sequential(*mods), probe.shape[1]
@@ -211,10 +259,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    net, out = build(torch, nn, F, exp["model"]["layers"], (h, w, c))
+    # Nested models (blocks, repeats, residuals) come expanded by the bench as `layers` (planToJson); flat ones as written.
+    layers = spec.get("layers") or exp["model"]["layers"]
+    net, out = build(torch, nn, F, layers, (h, w, c))
     if out != classes:
         raise SystemExit(f"torch_zoo: the network has {out} outputs, the dataset {classes} classes")
-    spatial = any(l["kind"] in ("conv2d", "maxpool2d", "avgpool2d", "global_avgpool2d") for l in exp["model"]["layers"])
+    spatial = any(l["kind"] in ("conv2d", "maxpool2d", "avgpool2d", "global_avgpool2d", "residual") for l in layers)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     net = net.to(memory_format=fmt)
     opt = make_optimizer(torch, net.parameters(), exp["optimizer"])

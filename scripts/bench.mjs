@@ -2,7 +2,7 @@
 // `npm run bench`: a zoo of tudui networks, training and evaluation throughput on each available CPU backend,
 // against their PyTorch twins on the same machine in the same run.
 //
-//   node scripts/bench.mjs [--nets seed,adamw,resnet9,fashion,mlp] [--backends tudui-native,wasm,torch,torch-cl]
+//   node scripts/bench.mjs [--nets seed,adamw,resnet9,resnet,fashion,mlp] [--backends tudui-native,wasm,torch,torch-cl]
 //                          [--steps 10] [--big-steps 4] [--warmup 2] [--rounds 3] [--max-seconds 20]
 //                          [--threads N] [--wait-quiet S] [--json]
 //
@@ -12,6 +12,8 @@
 //                                                    avg pool, dropout; batch 128, AdamW, label smoothing 0.1
 //   resnet9  bench/zoo/resnet9-noskip.yaml           ResNet-9 backbone without skips, 32-64-128-256; batch 256,
 //                                                    SGD nesterov + weight decay
+//   resnet   experiments/cifar10-resnet.yaml         the recipe: ResNet-9 at half width with its two residual blocks
+//                                                    (blocks, functional model); batch 256, SGD nesterov + weight decay
 //   fashion  experiments/fashion-mnist-cnn.yaml      2×conv/batchnorm/relu/maxpool, dropout; batch 64 (eval 256), Adam
 //   mlp      experiments/mnist-mlp.yaml              flatten, 256-128-10 MLP with dropout; batch 128, SGD nesterov
 // The tfjs backends build each net with our compiler (loadExperiment + datasetInfo + buildModel) and time the
@@ -24,7 +26,7 @@
 //
 // Every (round, net, backend) runs in its own child process (clean peak RSS, no cross-talk); rounds interleave the
 // backends in a rotating order and each figure is the median over rounds of that round's median step time, since
-// shared machines are noisy. --steps timed steps per child (--big-steps for adamw and resnet9), after --warmup.
+// shared machines are noisy. --steps timed steps per child (--big-steps for adamw, resnet9 and resnet), after --warmup.
 // --max-seconds bounds each child's measurement (0: no bound): warm-up until 15% of it, timed training until 60%,
 // eval until 95%, at least one step each; a child that hits it is marked †, and one that would have needed more than
 // twice the budget runs in the first round only (slow backends, e.g. wasm on the big nets). The bench samples the
@@ -50,6 +52,7 @@ export const NETS = {
   seed: { file: 'experiments/cifar10-sgd.yaml' },
   adamw: { file: 'experiments/cifar10-adamw-augment.yaml', big: true },
   resnet9: { file: 'bench/zoo/resnet9-noskip.yaml', big: true },
+  resnet: { file: 'experiments/cifar10-resnet.yaml', big: true },
   fashion: { file: 'experiments/fashion-mnist-cnn.yaml' },
   mlp: { file: 'experiments/mnist-mlp.yaml' },
 };
@@ -186,6 +189,7 @@ async function loadNets(names) {
     return import(pathToFileURL(f).href);
   };
   const { loadExperiment } = await need('config/index.js');
+  const { planModel, planToJson } = await need('config/blocks.js');
   const { datasetInfo } = await need('data/index.js');
   const out = {};
   for (const n of names) {
@@ -197,6 +201,8 @@ async function loadNets(names) {
     const exp = r.experiment;
     out[n] = {
       file, exp, inputShape: [info.height, info.width, info.channels], classes: info.classes,
+      // The PyTorch twin's layers: blocks, repeats and residuals expanded (a flat list plans to itself).
+      layers: planToJson(planModel(exp.model, [info.height, info.width, info.channels]).nodes),
       batch: exp.dataset.batch_size, evalBatch: exp.dataset.eval_batch_size ?? exp.dataset.batch_size,
     };
   }
@@ -223,7 +229,7 @@ async function main() {
   const threads = o.threads ?? cpus.length;
   const machine = { cpus: cpus.length, model: cpus[0]?.model ?? '?', node: process.version, loadavg: os.loadavg() };
   const header = `bench: ${machine.cpus} cpus (${machine.model}), load ${machine.loadavg.map((v) => v.toFixed(2)).join(' ')}; ` +
-    `nets ${o.nets.join(', ')}; ${o.steps} steps (${o.bigSteps} for adamw, resnet9) after ${o.warmup} warm-up, ${o.rounds} round${o.rounds === 1 ? '' : 's'}, ` +
+    `nets ${o.nets.join(', ')}; ${o.steps} steps (${o.bigSteps} for adamw, resnet9, resnet) after ${o.warmup} warm-up, ${o.rounds} round${o.rounds === 1 ? '' : 's'}, ` +
     `${o.maxSeconds ? `≤ ${o.maxSeconds} s per child` : 'no time bound'}`;
   log(`${header}\n  (progress here on stderr, the table on stdout at the end)`);
 
@@ -232,7 +238,7 @@ async function main() {
   const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
   process.on('exit', cleanup);
   for (const [n, v] of Object.entries(nets)) {
-    fs.writeFileSync(path.join(tmp, `${n}.json`), JSON.stringify({ experiment: v.exp, inputShape: v.inputShape, classes: v.classes }));
+    fs.writeFileSync(path.join(tmp, `${n}.json`), JSON.stringify({ experiment: v.exp, layers: v.layers, inputShape: v.inputShape, classes: v.classes }));
   }
   // PyTorch at its best: one BLAS thread inside each of PyTorch's OpenMP threads (OpenBLAS's own pthreads would
   // fight them), OMP_NUM_THREADS unset so set_num_threads decides.
