@@ -25,6 +25,7 @@ export function resolvedToObject(exp: ResolvedExperiment): Json {
     on_nan: exp.on_nan,
     on_nan_patience: exp.on_nan_patience,
   });
+  if (exp.early_stopping) out.early_stopping = exp.early_stopping;
   if (exp.sweep) out.sweep = exp.sweep;
   return structuredClone(out);
 }

@@ -50,13 +50,14 @@ optimizer: Optimizer
 /**
  * Learning-rate schedule: a name or an object.
  */
-schedule?: (("constant" | "step" | "cosine") | Schedule)
+schedule?: (("constant" | "step" | "cosine" | "plateau") | Schedule)
 /**
  * Number of passes over the training set.
  */
 epochs: number
 log?: Log
 checkpoint?: Checkpoint
+early_stopping?: EarlyStopping
 /**
  * What to do when the training loss becomes NaN or infinite: stop the run (status diverged), or skip the batch.
  */
@@ -100,7 +101,7 @@ members?: [{
  */
 [k: string]: {
 [k: string]: unknown
-} | string | number | "auto" | "cpu" | "gpu" | Dataset | Model | "cross_entropy" | "mse" | Loss | Optimizer | "constant" | "step" | "cosine" | Schedule | Log | Checkpoint | "stop" | "skip" | {
+} | string | number | "auto" | "cpu" | "gpu" | Dataset | Model | "cross_entropy" | "mse" | Loss | Optimizer | "constant" | "step" | "cosine" | "plateau" | Schedule | Log | Checkpoint | EarlyStopping | "stop" | "skip" | {
 /**
  * A list of members, each a map of key path → value (one more axis of the cross product).
  * 
@@ -230,6 +231,15 @@ train_size?: number
  * synthetic only: number of test examples.
  */
 test_size?: number
+/**
+ * Hold out a validation split from the training split: { fraction } of each class (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch.
+ */
+validation?: ({
+/**
+ * Share of each class of the training split held out for validation.
+ */
+fraction: number
+} | null)
 /**
  * digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).
  */
@@ -663,6 +673,10 @@ betas?: [number, number]
  */
 eps?: number
 /**
+ * Clip the gradients before each step so that their total L2 norm (over all parameters) is at most this (PyTorch clip_grad_norm_: scaled by max_norm / (norm + 1e-6) when that is below 1). Unset or null: no clipping.
+ */
+clip_grad_norm?: (number | null)
+/**
  * rmsprop only: smoothing constant.
  */
 alpha?: number
@@ -672,9 +686,9 @@ alpha?: number
  */
 export interface Schedule {
 /**
- * constant; step: multiply by gamma every step_size epochs; cosine: cosine annealing from lr to min_lr over the epochs.
+ * constant; step: multiply by gamma every step_size epochs; cosine: cosine annealing from lr to min_lr over the epochs; plateau: multiply by factor when the monitored metric stops improving for patience epochs.
  */
-name: ("constant" | "step" | "cosine")
+name: ("constant" | "step" | "cosine" | "plateau")
 /**
  * step only: epochs between decays.
  */
@@ -684,9 +698,17 @@ step_size?: number
  */
 gamma?: number
 /**
- * cosine only: final learning rate.
+ * cosine, plateau: final learning rate.
  */
 min_lr?: number
+/**
+ * plateau only: multiply the learning rate by this when the monitored metric has stopped improving. Default undefined; plateau 0.1.
+ */
+factor?: number
+/**
+ * plateau only: epochs without improvement (relative threshold 1e-4, as PyTorch) before the rate is reduced. Default undefined; plateau 10.
+ */
+patience?: number
 /**
  * Linear warm-up from lr/warmup to lr over the first epochs (any schedule).
  */
@@ -714,7 +736,24 @@ keep_last?: (number | null)
  */
 keep_best?: boolean
 /**
- * Metric that decides the best checkpoint.
+ * Metric that decides the best checkpoint; with dataset.validation a test_ metric means its val_ counterpart (model selection never looks at the test split).
  */
-monitor?: ("test_accuracy" | "test_loss")
+monitor?: ("test_accuracy" | "test_loss" | "val_accuracy" | "val_loss")
+}
+/**
+ * Stop training when the monitored metric has not improved for patience epochs (the run completes, with the reason in its summary). Unset: train every epoch.
+ */
+export interface EarlyStopping {
+/**
+ * Metric to watch; default: checkpoint.monitor (with dataset.validation, its val_ counterpart).
+ */
+monitor?: ("val_loss" | "val_accuracy" | "test_loss" | "test_accuracy" | "train_loss")
+/**
+ * Epochs without improvement before stopping.
+ */
+patience?: number
+/**
+ * Smallest change that counts as an improvement.
+ */
+min_delta?: number
 }

@@ -112,5 +112,12 @@ export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i
     sweep: input.sweep ? structuredClone(input.sweep) as ResolvedExperiment['sweep'] : null,
   };
   if (input.description !== undefined) exp.description = input.description;
+  const esIn = (input as Json).early_stopping as Json | undefined;
+  if (esIn) {
+    const es = top.early_stopping.properties;
+    // default monitor: the checkpoint's, read on the validation split when there is one (as the loop reads it)
+    const monitor = esIn.monitor ?? (dataset.validation ? exp.checkpoint.monitor.replace(/^test_/, 'val_') : exp.checkpoint.monitor);
+    exp.early_stopping = { monitor, patience: esIn.patience ?? es.patience.default, min_delta: esIn.min_delta ?? es.min_delta.default };
+  }
   return exp;
 }

@@ -151,9 +151,20 @@ export function buildSchema(): Json {
         properties: {
           keep_last: nullablePosInt('Keep the last N epoch checkpoints; null keeps all.'),
           keep_best: { description: 'Also keep the best checkpoint by monitor.', type: 'boolean', default: true },
-          monitor: { description: 'Metric that decides the best checkpoint.', enum: ['test_accuracy', 'test_loss'], default: 'test_accuracy' },
+          monitor: { description: 'Metric that decides the best checkpoint; with dataset.validation a test_ metric means its val_ counterpart (model selection never looks at the test split).', enum: ['test_accuracy', 'test_loss', 'val_accuracy', 'val_loss'], default: 'test_accuracy' },
         },
         default: { keep_last: null, keep_best: true, monitor: 'test_accuracy' },
+      },
+      early_stopping: {
+        title: 'Early stopping',
+        description: 'Stop training when the monitored metric has not improved for patience epochs (the run completes, with the reason in its summary). Unset: train every epoch.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          monitor: { description: 'Metric to watch; default: checkpoint.monitor (with dataset.validation, its val_ counterpart).', enum: ['val_loss', 'val_accuracy', 'test_loss', 'test_accuracy', 'train_loss'] },
+          patience: posInt('Epochs without improvement before stopping.', 5),
+          min_delta: { description: 'Smallest change that counts as an improvement.', type: 'number', minimum: 0, default: 0 },
+        },
       },
       on_nan: { description: 'What to do when the training loss becomes NaN or infinite: stop the run (status diverged), or skip the batch.', enum: ['stop', 'skip'], default: 'stop' },
       on_nan_patience: posInt('on_nan: skip only: give up (status diverged) after this many consecutive skipped batches.', 10),

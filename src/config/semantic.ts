@@ -137,6 +137,23 @@ registerCheck({
   },
 });
 
+/** A val_ metric needs a validation split; early stopping on the test split is model selection on it. */
+registerCheck({
+  name: 'validation-metrics',
+  needs: ['dataset', 'checkpoint', 'early_stopping', 'schedule'],
+  run({ raw, exp }) {
+    const errs: RawError[] = [];
+    const hint = 'add dataset.validation: { fraction: 0.1 } to hold one out of the training split';
+    if (!exp.dataset.validation) {
+      if (exp.checkpoint.monitor.startsWith('val_')) errs.push({ path: ['checkpoint', 'monitor'], at: 'value', message: `${exp.checkpoint.monitor} needs a validation split: ${hint}` });
+      if (raw.early_stopping?.monitor?.startsWith?.('val_')) errs.push({ path: ['early_stopping', 'monitor'], at: 'value', message: `${raw.early_stopping.monitor} needs a validation split: ${hint}` });
+    } else if (raw.early_stopping?.monitor?.startsWith?.('test_')) {
+      errs.push({ path: ['early_stopping', 'monitor'], at: 'value', message: `with dataset.validation the test split is only evaluated at the end; use ${raw.early_stopping.monitor.replace(/^test_/, 'val_')}` });
+    }
+    return errs;
+  },
+});
+
 registerCheck({
   name: 'optimizer-fields',
   needs: ['optimizer'],

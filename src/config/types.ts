@@ -48,6 +48,8 @@ export interface ResolvedDataset {
   classes?: number;
   train_size?: number;
   test_size?: number;
+  /** Held out of the training split (absent: none). */
+  validation?: { fraction: number } | null;
   /** digits only. */
   test_fraction?: number;
   /**
@@ -77,6 +79,8 @@ export interface ResolvedExperiment {
   epochs: number;
   log: { train_loss_every: number };
   checkpoint: ResolvedCheckpoint;
+  /** Absent: train every epoch. */
+  early_stopping?: { monitor: 'val_loss' | 'val_accuracy' | 'test_loss' | 'test_accuracy' | 'train_loss'; patience: number; min_delta: number };
   on_nan: NonNullable<Experiment['on_nan']>;
   on_nan_patience: number;
   /** key path → values (cross product; a `members` key is a list of override maps, one more axis), or a list of members. */

@@ -7,6 +7,7 @@ import { optionValueProblem } from '../registry.js';
 import { DATASET_OPTIONS } from './datasets/options.js';
 import { rootOrDefault } from './datasets/roots.js';
 import { datasets, type DatasetKind, type DatasetProblem, type Filled } from './registry.js';
+import { holdOutValidation } from './validation.js';
 import type { BatchOptions, DatasetConfig, DatasetInfo, DatasetName, ImageSplit, LoadedDataset, LoadOptions } from './types.js';
 
 export type {
@@ -125,8 +126,9 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
   }
   ds = { ...ds, train: limit(ds.train, c.train_limit ?? undefined, ds.info), test: limit(ds.test, c.test_limit ?? undefined, ds.info) };
   if (ds.train.count === 0) throw new UserError(`dataset ${cfg.name} (${ds.source}) has no training examples`);
+  if (c.validation) ds = { ...ds, ...holdOutValidation(ds.train, ds.info, c.validation.fraction) };
   opts.log?.(
-    `dataset ${cfg.name}: ${ds.train.count} train / ${ds.test.count} test, ${ds.info.height}×${ds.info.width}×${ds.info.channels}, ` +
+    `dataset ${cfg.name}: ${ds.train.count} train / ${ds.val ? `${ds.val.count} validation / ` : ''}${ds.test.count} test, ${ds.info.height}×${ds.info.width}×${ds.info.channels}, ` +
       `${ds.info.classes} classes, from ${ds.source} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
   );
   return ds;

@@ -39,6 +39,7 @@ export interface DatasetConfig {
   train_size?: number | null;
   test_size?: number | null;
   test_fraction?: number | null;
+  validation?: { fraction: number } | null;
   /** Where `root` was written (config file position): errors while loading name it. */
   loc?: { root?: { file: string; line: number; col: number } };
 }
@@ -71,6 +72,8 @@ export interface LoadedDataset {
   info: DatasetInfo;
   train: ImageSplit;
   test: ImageSplit;
+  /** Held out of the training split (`dataset.validation`). */
+  val?: ImageSplit;
   /** Where it came from (a path, or a description for generated data). */
   source: string;
 }

@@ -134,8 +134,12 @@ export interface EpochMetrics {
   epoch: number;
   global_step: number;
   train_loss: number;
-  test_loss: number;
-  test_accuracy: number;
+  /** Per epoch on the test split; absent with dataset.validation (the test split is evaluated once, at the end). */
+  test_loss?: number;
+  test_accuracy?: number;
+  /** Per epoch on the validation split (dataset.validation). */
+  val_loss?: number;
+  val_accuracy?: number;
   lr: number;
   train_images_per_sec: number;
   eval_images_per_sec: number;
@@ -185,6 +189,8 @@ export interface RunSummary {
   pid: number;
   versions: Record<string, string>;
   history: EpochMetrics[];
+  /** With dataset.validation: the test split, evaluated once at the end on the checkpoint `checkpoint` (the best). */
+  test?: { loss: number; accuracy: number; epoch: number; checkpoint: string };
 }
 
 /** A checkpoint's `state.json`: what an exact resume needs besides the weights. */
@@ -205,6 +211,10 @@ export interface TrainingState {
   /** Batches skipped for a non-finite loss so far, and how many of the last ones in a row (`on_nan: skip`). */
   skipped_batches?: number;
   consecutive_skips?: number;
+  /** Early stopping: the best monitored value, epochs since, and why the run stopped once it has. */
+  early_stopping?: { best: number | null; best_epoch: number; bad_epochs: number; stopped?: string } | null;
+  /** The plateau schedule: the rate in effect, the best monitored value, epochs without improvement. */
+  plateau?: { lr: number; best: number | null; bad_epochs: number } | null;
   time: string;
 }
 

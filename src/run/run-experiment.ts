@@ -214,13 +214,14 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       epochs_completed: last?.epoch ?? 0,
       global_step: result?.globalStep ?? last?.global_step ?? 0,
       parameters: result?.parameters ?? base.parameters,
-      final: last ? { train_loss: last.train_loss, test_loss: last.test_loss, test_accuracy: last.test_accuracy } : null,
+      final: last ? finalMetrics(last, result?.test ?? previous?.test) : null,
       best: result?.best ?? bestOf(history, exp.checkpoint.monitor),
       durations: { total_s: (Date.now() - started.getTime()) / 1000 + earlierSeconds, epochs_s: history.map((h) => h.seconds) },
       throughput: history.length ? { train_images_per_s: median(history.map((h) => h.train_images_per_sec)), eval_images_per_s: median(history.map((h) => h.eval_images_per_sec)) } : null,
       tensors_after_epoch: history.map((h) => h.tensors),
       dataset: result ? { name: exp.dataset.name, source: result.dataset.source, train: result.dataset.train, test: result.dataset.test } : base.dataset,
       finished_at: new Date().toISOString(),
+      ...(result?.test ? { test: result.test } : previous?.test ? { test: previous.test } : {}),
       history,
     };
     try {
@@ -278,7 +279,7 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
       log(`interrupted before training started; ${runDir} is unchanged`);
       return { status: 'interrupted', runDir, ...(previous ? { summary: previous } : {}) };
     }
-    const stop = result.status === 'completed' ? undefined : { reason: result.reason ?? result.status };
+    const stop = result.status === 'completed' ? (result.reason ? { reason: result.reason } : undefined) : { reason: result.reason ?? result.status };
     const summary = writeSummary(result.status, result, stop);
     if (result.status === 'interrupted') {
       if (result.lastCheckpoint) log(`interrupted: checkpoint written to ${result.lastCheckpoint}; continue with: tudui resume ${runDir}`);
@@ -465,10 +466,21 @@ function median(xs: number[]): number {
 function bestOf(history: EpochMetrics[], monitor: string) {
   let best: RunSummary['best'] = null;
   for (const h of history) {
-    const v = monitor === 'test_loss' ? h.test_loss : h.test_accuracy;
-    if (!best || (monitor === 'test_loss' ? v < best.value : v > best.value)) best = { metric: monitor, value: v, epoch: h.epoch };
+    // with a validation split the monitor reads its val_ counterpart (as the loop does)
+    const name = h.val_loss !== undefined ? monitor.replace(/^test_/, 'val_') : monitor;
+    const v = (h as unknown as Record<string, number | undefined>)[name];
+    if (v === undefined) continue;
+    if (!best || (name.endsWith('_loss') ? v < best.value : v > best.value)) best = { metric: name, value: v, epoch: h.epoch };
   }
   return best;
+}
+
+/** The last epoch's numbers; with a validation split, the end-of-run test evaluation as test_loss / test_accuracy. */
+function finalMetrics(last: EpochMetrics, test: RunSummary['test']): Record<string, number> {
+  const out: Record<string, number> = { train_loss: last.train_loss };
+  for (const k of ['val_loss', 'val_accuracy', 'test_loss', 'test_accuracy'] as const) if (last[k] !== undefined) out[k] = last[k]!;
+  if (test) Object.assign(out, { test_loss: test.loss, test_accuracy: test.accuracy });
+  return out;
 }
 
 function describeFinal(s: RunSummary): string {

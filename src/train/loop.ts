@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
 import { batches, expandRoot, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
-import { inferenceMetadata, loadCheckpoint, markBest, pruneCheckpoints, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
+import { inferenceMetadata, loadCheckpoint, markBest, pruneCheckpoints, readCheckpointWeights, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { packageVersion } from '../version.js';
 import { setTraining } from '../run/phase.js';
 import { appendMetric } from '../run/metrics.js';
@@ -19,6 +19,8 @@ import { evaluateSplit } from './evaluate.js';
 import { perExampleLoss } from './loss.js';
 import { Optimizer } from './optimizers.js';
 import { learningRate } from './schedule.js';
+import { plateauStep } from './schedules/plateau.js';
+import { clipGradNorm } from './clip.js';
 import type { Progress } from './progress.js';
 
 export interface TrainOptions {
@@ -60,6 +62,8 @@ export interface TrainResult {
   dataset: { source: string; train: number; test: number; info: DatasetInfo };
   lastCheckpoint?: string;
   parameters: number;
+  /** With dataset.validation: the test split, evaluated once at the end on the best checkpoint. */
+  test?: { loss: number; accuracy: number; epoch: number; checkpoint: string };
 }
 
 /** The words for what is left after a run stops early: only checkpoints that exist. */
@@ -143,8 +147,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const resumedAt = opts.resumeFrom ? opts.resumeFrom.split('/').pop() : undefined;
   const doneAlready = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
   opts.onStart?.(state);
-  const monitor = exp.checkpoint.monitor;
-  const better = (a: number, b: number) => (monitor === 'test_loss' ? a < b : a > b);
+  // With a validation split, every per-epoch decision (best checkpoint, early stopping, plateau) reads it, never test.
+  const evalSplit = data.val ?? data.test;
+  const evalName = data.val ? 'val' : 'test';
+  const testSplit = data.test;
+  const monitor = data.val ? exp.checkpoint.monitor.replace(/^test_/, 'val_') : exp.checkpoint.monitor;
+  const lowerIsBetter = (metric: string) => metric.endsWith('_loss');
+  const better = (a: number, b: number) => (lowerIsBetter(monitor) ? a < b : a > b);
+  const schedule = exp.schedule as ResolvedExperiment['schedule'] & { factor?: number; patience?: number };
 
   // --- TensorBoard and metrics -------------------------------------------------------------------------------------
   // Points are held back until the checkpoint that covers them is on disk, then written to the event file and
@@ -191,8 +201,32 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     lastCheckpoint,
     parameters,
   });
+  // The end of a completed run: with a validation split, the test split is evaluated once, on the best checkpoint.
+  async function finish(reason?: string): Promise<TrainResult> {
+    const done = result('completed', reason);
+    if (evalName === 'test') return done;
+    const bestDir = join(checkpointsDir, 'best');
+    const chosen = exp.checkpoint.keep_best && state.best ? bestDir : join(checkpointsDir, 'last');
+    const weights = readCheckpointWeights(chosen);
+    model.setWeights(weights);
+    tf.dispose(weights);
+    const { loss, accuracy } = await evaluateSplit(model, exp, testSplit, info);
+    const name = readLinkName(chosen) ?? '';
+    const epoch = Number(/^epoch-(\d+)/.exec(name)?.[1] ?? state.epoch);
+    const wall = Date.now() / 1000;
+    commit([
+      { tag: TAGS.testLoss, value: loss, step: epoch, epoch, wall_time: wall },
+      { tag: TAGS.testAccuracy, value: accuracy, step: epoch, epoch, wall_time: wall },
+    ]);
+    log(`test split (once, on ${name}): test_loss ${loss.toFixed(4)}  test_accuracy ${(accuracy * 100).toFixed(2)}%`);
+    return { ...done, test: { loss, accuracy, epoch, checkpoint: name } };
+  }
   setTraining(true);
   try {
+    // A run that stopped early is complete (its test split already evaluated): resuming it trains nothing more,
+    // unless the config now in effect allows more patience.
+    const es = state.early_stopping;
+    if (exp.early_stopping && es?.stopped && es.bad_epochs >= exp.early_stopping.patience && state.batch_in_epoch === 0) return result('completed', es.stopped);
     for (let epoch = state.epoch + 1; epoch <= exp.epochs; epoch++) {
       // --- Train one epoch ----------------------------------------------------------------------------------------
       const startBatch = state.batch_in_epoch;
@@ -202,7 +236,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let lossSum = state.partial?.loss_sum ?? 0;
       let lossCount = state.partial?.count ?? 0;
       let images = 0;
-      let lr = learningRate(exp, state.global_step, stepsPerEpoch);
+      let lr = learningRate(exp, state.global_step, stepsPerEpoch, state.plateau?.lr);
       let interrupted = false;
       let skippedThisEpoch = 0;
       for (const batch of batches(data.train, info, {
@@ -215,7 +249,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         augment: exp.dataset.augment,
         startBatch,
       })) {
-        lr = learningRate(exp, state.global_step, stepsPerEpoch);
+        lr = learningRate(exp, state.global_step, stepsPerEpoch, state.plateau?.lr);
         const loss = await trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr, state.global_step);
         state.global_step += 1;
         state.batch_in_epoch = batch.index + 1;
@@ -263,11 +297,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // --- Evaluate ------------------------------------------------------------------------------------------------
       opts.progress.evaluating();
       const e0 = performance.now();
-      const { loss: testLoss, accuracy: testAccuracy } = await evaluateSplit(model, exp, data.test, info);
+      const { loss: testLoss, accuracy: testAccuracy } = await evaluateSplit(model, exp, evalSplit, info);
       const evalSeconds = (performance.now() - e0) / 1000;
       if (!Number.isFinite(testLoss)) {
         // A model whose test loss is not finite is not a result: stop before it becomes a checkpoint or "best".
-        return result('diverged', `test loss became ${testLoss} after epoch ${epoch} (step ${state.global_step}${state.skipped_batches ? `, ${state.skipped_batches} batches skipped` : ''}); ${keptCheckpoint(lastName)}`, { epoch, global_step: state.global_step });
+        return result('diverged', `${evalName} loss became ${testLoss} after epoch ${epoch} (step ${state.global_step}${state.skipped_batches ? `, ${state.skipped_batches} batches skipped` : ''}); ${keptCheckpoint(lastName)}`, { epoch, global_step: state.global_step });
       }
 
       // --- Log -----------------------------------------------------------------------------------------------------
@@ -275,16 +309,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         epoch,
         global_step: state.global_step,
         train_loss: lossCount ? lossSum / lossCount : NaN,
-        test_loss: testLoss,
-        test_accuracy: testAccuracy,
+        [`${evalName}_loss`]: testLoss,
+        [`${evalName}_accuracy`]: testAccuracy,
         lr,
         train_images_per_sec: images / trainSeconds,
-        eval_images_per_sec: data.test.count / evalSeconds,
+        eval_images_per_sec: evalSplit.count / evalSeconds,
         seconds: trainSeconds + evalSeconds,
         tensors: tf.memory().numTensors,
       };
-      record(TAGS.testLoss, testLoss, epoch, epoch);
-      record(TAGS.testAccuracy, testAccuracy, epoch, epoch);
+      record(data.val ? TAGS.valLoss : TAGS.testLoss, testLoss, epoch, epoch);
+      record(data.val ? TAGS.valAccuracy : TAGS.testAccuracy, testAccuracy, epoch, epoch);
       record(TAGS.trainLossEpoch, m.train_loss, epoch, epoch);
       record(TAGS.throughput, m.train_images_per_sec, epoch, epoch);
       history.push(m);
@@ -294,6 +328,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         trainLoss: m.train_loss,
         testLoss,
         testAccuracy,
+        split: evalName,
         trainImagesPerSec: m.train_images_per_sec,
         evalImagesPerSec: m.eval_images_per_sec,
         seconds: m.seconds,
@@ -301,15 +336,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
 
       // --- Checkpoint --------------------------------------------------------------------------------------------
-      const value = monitor === 'test_loss' ? testLoss : testAccuracy;
+      const epochMetrics: Record<string, number> = { [`${evalName}_loss`]: testLoss, [`${evalName}_accuracy`]: testAccuracy, train_loss: m.train_loss };
+      const value = epochMetrics[monitor]!;
       const isBest = state.best === null || better(value, state.best.value);
+      // The plateau schedule and early stopping step once per epoch; their state goes into the checkpoint.
+      const plateau = schedule.name === 'plateau'
+        ? plateauStep(state.plateau ?? { lr: exp.optimizer.lr, best: null, bad_epochs: 0 }, value, lowerIsBetter(monitor) ? 'min' : 'max', { factor: schedule.factor!, patience: schedule.patience!, min_lr: schedule.min_lr })
+        : undefined;
+      const earlyStopping = exp.early_stopping ? earlyStoppingStep(exp.early_stopping, state.early_stopping, epochMetrics, epoch) : undefined;
       state = {
         ...state,
         epoch,
         batch_in_epoch: 0,
         best: isBest ? { metric: monitor, value, epoch } : state.best,
-        metrics: { test_loss: testLoss, test_accuracy: testAccuracy, train_loss: m.train_loss },
+        metrics: epochMetrics,
         partial: null,
+        ...(plateau ? { plateau } : {}),
+        ...(earlyStopping ? { early_stopping: earlyStopping } : {}),
         time: new Date().toISOString(),
       };
       lastCheckpoint = await checkpoint(state);
@@ -318,14 +361,39 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       pruneCheckpoints(checkpointsDir, exp.checkpoint.keep_last);
       opts.onEpoch?.(m);
       if (interrupted || opts.signal?.aborted) return result('interrupted', `interrupted after epoch ${epoch}; checkpoint ${lastName} written`);
+      if (earlyStopping?.stopped) {
+        log(earlyStopping.stopped);
+        return await finish(earlyStopping.stopped);
+      }
     }
-    return result('completed');
+    return await finish();
   } finally {
     setTraining(false);
     events?.close();
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/**
+ * One epoch of early stopping (Lightning/Keras semantics): an improvement is a value better than the best by more
+ * than min_delta; after `patience` epochs without one the run stops, with the reason recorded.
+ */
+function earlyStoppingStep(
+  es: NonNullable<ResolvedExperiment['early_stopping']>,
+  prev: TrainingState['early_stopping'],
+  metrics: Record<string, number>,
+  epoch: number,
+): NonNullable<TrainingState['early_stopping']> {
+  const value = metrics[es.monitor];
+  if (value === undefined) throw new Error(`early_stopping.monitor ${es.monitor} is not computed by this run (${Object.keys(metrics).join(', ')})`);
+  const min = es.monitor.endsWith('_loss');
+  const s = prev ?? { best: null, best_epoch: 0, bad_epochs: 0 };
+  if (s.best === null || (min ? value < s.best - es.min_delta : value > s.best + es.min_delta)) return { best: value, best_epoch: epoch, bad_epochs: 0 };
+  const bad = s.bad_epochs + 1;
+  if (bad < es.patience) return { ...s, bad_epochs: bad };
+  const stopped = `early stopping after epoch ${epoch}: ${es.monitor} has not improved by more than ${es.min_delta} for ${bad} epochs (best ${s.best.toPrecision(5)} at epoch ${s.best_epoch})`;
+  return { ...s, bad_epochs: bad, stopped };
 }
 
 /** The checkpoint directory a path names (following `last`). */
@@ -389,7 +457,12 @@ export async function trainStep(
     }, params);
     const loss = (await value.data())[0]!;
     // A non-finite loss never reaches the weights: the caller skips the batch or stops with them intact.
-    if (Number.isFinite(loss)) optimizer.step(params, params.map((p) => grads[p.name]!), lr);
+    if (Number.isFinite(loss)) {
+      const g = params.map((p) => grads[p.name]!);
+      const clipped = exp.optimizer.clip_grad_norm ? clipGradNorm(g, exp.optimizer.clip_grad_norm) : g;
+      optimizer.step(params, clipped, lr);
+      if (clipped !== g) tf.dispose(clipped);
+    }
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   } finally {

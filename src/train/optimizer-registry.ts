@@ -12,7 +12,7 @@ import { sgd } from './optimizers/sgd.js';
 
 export type { OptimizerKind, UpdateContext } from './optimizers/kind.js';
 
-export const optimizers = new Registry<OptimizerKind>('optimizer', OPTIMIZER_OPTIONS, ['lr']);
+export const optimizers = new Registry<OptimizerKind>('optimizer', OPTIMIZER_OPTIONS, ['lr', 'clip_grad_norm']);
 
 optimizers.register(sgd);
 optimizers.register(adam);

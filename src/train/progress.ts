@@ -4,8 +4,10 @@ export interface EpochReport {
   epoch: number;
   epochs: number;
   trainLoss: number;
+  /** The evaluated split's loss and accuracy: test, or val with dataset.validation (`split`). */
   testLoss: number;
   testAccuracy: number;
+  split?: 'val' | 'test';
   trainImagesPerSec: number;
   evalImagesPerSec: number;
   seconds: number;
@@ -20,9 +22,10 @@ export interface Progress {
 }
 
 export function formatEpoch(r: EpochReport): string {
+  const s = r.split ?? 'test';
   return (
-    `epoch ${r.epoch}/${r.epochs}  train_loss ${r.trainLoss.toFixed(4)}  test_loss ${r.testLoss.toFixed(4)}  ` +
-    `test_accuracy ${(r.testAccuracy * 100).toFixed(2)}%  ${Math.round(r.trainImagesPerSec)} img/s  ${r.seconds.toFixed(1)}s`
+    `epoch ${r.epoch}/${r.epochs}  train_loss ${r.trainLoss.toFixed(4)}  ${s}_loss ${r.testLoss.toFixed(4)}  ` +
+    `${s}_accuracy ${(r.testAccuracy * 100).toFixed(2)}%  ${Math.round(r.trainImagesPerSec)} img/s  ${r.seconds.toFixed(1)}s`
   );
 }
 

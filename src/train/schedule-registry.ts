@@ -7,6 +7,7 @@ import { constant } from './schedules/constant.js';
 import { cosine } from './schedules/cosine.js';
 import type { ScheduleKind } from './schedules/kind.js';
 import { SCHEDULE_OPTIONS } from './schedules/options.js';
+import { plateau } from './schedules/plateau.js';
 import { step } from './schedules/step.js';
 
 export type { ScheduleContext, ScheduleKind } from './schedules/kind.js';
@@ -16,3 +17,4 @@ export const schedules = new Registry<ScheduleKind>('schedule', SCHEDULE_OPTIONS
 schedules.register(constant);
 schedules.register(step);
 schedules.register(cosine);
+schedules.register(plateau);

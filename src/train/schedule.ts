@@ -2,12 +2,12 @@
 import type { ResolvedExperiment, ResolvedSchedule } from '../config/index.js';
 import { schedules } from './schedule-registry.js';
 
-export function learningRate(exp: ResolvedExperiment, globalStep: number, stepsPerEpoch: number): number {
+export function learningRate(exp: ResolvedExperiment, globalStep: number, stepsPerEpoch: number, metricRate?: number): number {
   const base = exp.optimizer.lr;
   const kind = schedules.get(exp.schedule?.name ?? 'constant');
   const s = { ...schedules.defaults(kind), ...exp.schedule } as ResolvedSchedule;
   const warmupSteps = Math.round(s.warmup_epochs * stepsPerEpoch);
   if (globalStep < warmupSteps) return (base * (globalStep + 1)) / warmupSteps;
   const epoch = Math.floor(globalStep / stepsPerEpoch);
-  return kind.rate(s, { base, globalStep, stepsPerEpoch, epoch, warmupSteps, totalSteps: exp.epochs * stepsPerEpoch });
+  return kind.rate(s, { base, globalStep, stepsPerEpoch, epoch, warmupSteps, totalSteps: exp.epochs * stepsPerEpoch, ...(metricRate !== undefined ? { metricRate } : {}) });
 }

@@ -72,6 +72,19 @@ export const DATASET_OPTIONS = {
   classes: { description: '{only}: number of classes (labels are stored as bytes).', type: 'integer', minimum: 2, maximum: 256, default: 4 },
   train_size: posInt('{only}: number of training examples.', 512),
   test_size: posInt('{only}: number of test examples.', 128),
+  validation: {
+    description:
+      'Hold out a validation split from the training split: { fraction } of each class (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch.',
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['fraction'],
+        properties: { fraction: { description: 'Share of each class of the training split held out for validation.', type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } },
+      },
+      { type: 'null' },
+    ],
+  },
   test_fraction: {
     description: 'digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).',
     type: 'number',
@@ -82,4 +95,4 @@ export const DATASET_OPTIONS = {
 } satisfies Record<string, OptionSchema>;
 
 /** Options every dataset uses. */
-export const DATASET_SHARED = ['root', 'normalize', 'batch_size', 'eval_batch_size', 'shuffle', 'drop_last', 'augment', 'train_limit', 'test_limit'] as const;
+export const DATASET_SHARED = ['root', 'normalize', 'batch_size', 'eval_batch_size', 'shuffle', 'drop_last', 'augment', 'train_limit', 'test_limit', 'validation'] as const;

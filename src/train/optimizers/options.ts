@@ -18,5 +18,10 @@ export const OPTIMIZER_OPTIONS = {
     default: [0.9, 0.999],
   },
   eps: { description: '{only}: term added to the denominator.', type: 'number', exclusiveMinimum: 0, default: 1e-8 },
+  clip_grad_norm: {
+    description: 'Clip the gradients before each step so that their total L2 norm (over all parameters) is at most this (PyTorch clip_grad_norm_: scaled by max_norm / (norm + 1e-6) when that is below 1). Unset or null: no clipping.',
+    type: ['number', 'null'],
+    exclusiveMinimum: 0,
+  },
   alpha: { description: '{only}: smoothing constant.', type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.99 },
 } satisfies Record<string, OptionSchema>;

@@ -12,6 +12,8 @@ export interface ScheduleContext {
   warmupSteps: number;
   /** Steps of the whole run (epochs × stepsPerEpoch). */
   totalSteps: number;
+  /** The rate a metric-driven schedule (plateau) has reached; undefined before it has one. */
+  metricRate?: number;
 }
 
 export interface ScheduleKind extends Kind {
