@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
 import { loadExperimentText, type ResolvedExperiment } from '../src/config/index.js';
 import { buildModel, summarize } from '../src/model/compile.js';
+import { loadWasmBackend } from '../src/backends/wasm.js';
 import { nativeUnavailable, randArray, size } from './helpers/backend-compare.js';
 
 const RESNET = [
@@ -97,7 +98,7 @@ describe('residual models (cpu backend)', () => {
 
 const reason = nativeUnavailable();
 
-describe(reason ? `residual models on tudui-native (SKIPPED: ${reason})` : 'residual models on tudui-native', () => {
+describe(reason ? `residual models on wasm and tudui-native (native SKIPPED: ${reason})` : 'residual models on wasm and tudui-native', () => {
   beforeAll(async () => {
     if (!reason) expect(await loadNativeBackend(tf)).toBe(true);
   });
@@ -120,9 +121,19 @@ describe(reason ? `residual models on tudui-native (SKIPPED: ${reason})` : 'resi
   }
 
   it.skipIf(!!reason)("a residual model's loss and gradients match the cpu backend", async () => {
+    await matchesCpu(NATIVE_BACKEND_NAME);
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+  });
+
+  it("on wasm too (with tudui's training kernels)", async () => {
+    await loadWasmBackend(tf, { threads: 2 });
+    await matchesCpu('wasm');
+  });
+
+  async function matchesCpu(backend: string) {
     const exp = experiment();
     const ref = await stepOn('cpu', exp, undefined);
-    const got = await stepOn(NATIVE_BACKEND_NAME, exp, ref.init);
+    const got = await stepOn(backend, exp, ref.init);
     expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-4 * (1 + Math.abs(ref.loss)));
     expect(got.grads.map((g) => g.name)).toEqual(ref.grads.map((g) => g.name));
     expect(ref.grads.length).toBeGreaterThan(20);
@@ -131,6 +142,5 @@ describe(reason ? `residual models on tudui-native (SKIPPED: ${reason})` : 'resi
       const scale = Math.max(...g.map(Math.abs), 1e-6);
       for (let i = 0; i < g.length; i++) expect(Math.abs(a[i]! - g[i]!), `${name}[${i}]`).toBeLessThan(2e-4 * scale + 2e-4 * Math.abs(g[i]!) + 1e-6);
     }
-    await tf.setBackend(NATIVE_BACKEND_NAME);
-  });
+  }
 });
