@@ -171,10 +171,17 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     const minI = new Int32Array(buckets).fill(-1);
     const maxI = new Int32Array(buckets).fill(-1);
     const count = new Uint32Array(buckets);
-    for (let i = windows[k]![0]; i < windows[k]![1]; i++) {
+    const [from, to] = windows[k]!;
+    const positive = !!opts.positive;
+    const last = buckets - 1;
+    const inv = 1 / dx;
+    // the hot loop of a chart request (every point of every run): no closures, no bounds helpers
+    for (let i = from; i < to; i++) {
       const v = c.y[i]!;
-      if (!keep(v)) continue;
-      const b = Math.min(buckets - 1, Math.max(0, Math.floor((c.x[i]! - lo) / dx)));
+      if (!(v - v === 0) || (positive && v <= 0)) continue;
+      let b = ((c.x[i]! - lo) * inv) | 0;
+      if (b > last) b = last;
+      else if (b < 0) b = 0;
       count[b]!++;
       if (v < minV[b]!) (minV[b] = v), (minI[b] = i);
       if (v > maxV[b]!) (maxV[b] = v), (maxI[b] = i);

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
-import { decimate, meanStd, smooth, type XY } from './decimate.js';
+import { decimate, meanStd, type XY } from './decimate.js';
 import { pageHtml } from './shell.js';
 import { BoardStore, X_MODES, type StoreEvent, type XMode } from './store.js';
 
@@ -107,13 +107,13 @@ function chartData(store: BoardStore, q: URLSearchParams): Buffer {
   const n = store.rows().length;
   const channels: XY[] = [];
   const series: Array<{ keys: number[]; channels: string[] }> = [];
-  const smoothed = (s: XY): XY => ({ x: s.x, y: smooth(s.y, weight) });
   if (q.has('groups')) {
     for (const g of (q.get('groups') ?? '').split(';')) {
       const keys = keysParam(g, n);
-      const members = keys.map((k) => store.series(k, tag, x)).filter((s): s is { x: Float64Array; y: Float64Array } => !!s);
+      // each member smoothed, then averaged (as TensorBoard would smooth each run)
+      const members = keys.map((k) => store.series(k, tag, x, weight)).filter((s): s is { version: string; x: Float64Array; y: Float64Array } => !!s);
       if (!members.length) continue;
-      const m = meanStd(weight > 0 ? members.map(smoothed) : members);
+      const m = meanStd(members);
       channels.push({ x: m.x, y: m.mean }, { x: m.x, y: m.lo }, { x: m.x, y: m.hi });
       series.push({ keys, channels: ['mean', 'lo', 'hi'] });
     }
@@ -122,7 +122,7 @@ function chartData(store: BoardStore, q: URLSearchParams): Buffer {
       const s = store.series(k, tag, x);
       if (!s) continue;
       channels.push(s);
-      if (weight > 0) channels.push(smoothed(s));
+      if (weight > 0) channels.push(store.series(k, tag, x, weight)!);
       series.push({ keys: [k], channels: weight > 0 ? ['y', 'smooth'] : ['y'] });
     }
   }

@@ -25,6 +25,7 @@ import {
   type RunStatus,
   type RunSummary,
 } from '../run/layout.js';
+import { smooth } from './decimate.js';
 
 export type XMode = 'step' | 'epoch' | 'relative' | 'wall';
 export const X_MODES: readonly XMode[] = ['step', 'epoch', 'relative', 'wall'];
@@ -74,6 +75,8 @@ interface RunEntry {
   firstWall: number;
   config: Record<string, unknown> | undefined;
   configStamp: string;
+  /** Chart series by tag, x mode and smoothing (see `series`). */
+  cache: Map<string, { version: string; x: Float64Array; y: Float64Array }>;
 }
 
 export type StoreEvent =
@@ -140,7 +143,7 @@ export class BoardStore {
       const id = this.id(found.dir);
       let e = this.entries.get(id);
       if (!e) {
-        e = { found, row: undefined as unknown as RunRow, summary: undefined, summaryStamp: '-', tail: undefined, tags: new Map(), firstWall: NaN, config: undefined, configStamp: '-' };
+        e = { found, row: undefined as unknown as RunRow, summary: undefined, summaryStamp: '-', tail: undefined, tags: new Map(), firstWall: NaN, config: undefined, configStamp: '-', cache: new Map() };
         e.row = this.rowOf(e, this.byKey.length);
         this.entries.set(id, e);
         this.byKey.push(e);
@@ -211,6 +214,7 @@ export class BoardStore {
     const { points, reset } = e.tail.poll();
     if (reset) {
       e.tags.clear();
+      e.cache.clear();
       e.firstWall = NaN;
     }
     const touched = new Set<string>();
@@ -276,11 +280,26 @@ export class BoardStore {
     return [...all].sort();
   }
 
-  /** A run's points of `tag` with x in the given mode (epoch tags log the epoch as their step). */
-  series(key: number, tag: string, mode: XMode): { x: Float64Array; y: Float64Array } | undefined {
+  /**
+   * A run's points of `tag` with x in the given mode (epoch tags log the epoch as their step), smoothed with
+   * TensorBoard's weight when `weight` > 0. Cached until the tag gets points or an epoch ends (charts ask again
+   * for every run at every refresh).
+   */
+  series(key: number, tag: string, mode: XMode, weight = 0): { x: Float64Array; y: Float64Array } | undefined {
     const e = this.byKey[key];
     const t = e?.tags.get(tag);
     if (!e || !t) return undefined;
+    const id = `${tag}\0${mode}\0${weight}`;
+    const version = `${t.value.length}:${e.summary?.history?.length ?? 0}:${e.firstWall}`;
+    const hit = e.cache.get(id);
+    if (hit?.version === version) return hit;
+    const base = weight > 0 ? this.series(key, tag, mode, 0)! : this.compute(e, t, tag, mode);
+    const out = { version, x: base.x, y: weight > 0 ? smooth(base.y, weight) : base.y };
+    e.cache.set(id, out);
+    return out;
+  }
+
+  private compute(e: RunEntry, t: TagSeries, tag: string, mode: XMode): { x: Float64Array; y: Float64Array } {
     const n = t.value.length;
     const x = new Float64Array(n);
     const perEpoch = EPOCH_TAGS.has(tag);

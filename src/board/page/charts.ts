@@ -171,7 +171,9 @@ export class TagChart {
       return;
     }
     const rect = u.over.getBoundingClientRect();
-    tip.textContent = `${u.series[best]!.label}: ${num(bestV, 6)} at ${this.src.state.x} ${fmtX(this.src.state.x, u.data[0][idx]!)}`;
+    // min/max slots sit inside their pixel, not on a logged x: say so
+    const about = this.data?.mode === 'minmax' ? '≈ ' : '';
+    tip.textContent = `${u.series[best]!.label}: ${num(bestV, 6)} at ${this.src.state.x} ${about}${fmtX(this.src.state.x, u.data[0][idx]!)}`;
     tip.style.display = 'block';
     tip.style.left = `${rect.left + (u.cursor.left ?? 0) + 14}px`;
     tip.style.top = `${rect.top + top + 14}px`;
