@@ -193,6 +193,22 @@ describe('looking at runs: ls, show, compare', () => {
     expect(one.stderr).toMatch(/needs at least two runs \(or one sweep directory\)\n {2}hint: to look at one run: tudui show /);
   });
 
+  it('compare runs with a validation split: val_ rows per epoch, the test split from its one evaluation at the end', () => {
+    for (const lr of ['0.05', '0.01']) {
+      const r = tudui(['run', 'look.yaml', '-q', '--runs-dir', 'val', '--set', 'dataset.validation={fraction: 0.25}', '--set', `optimizer.lr=${lr}`], work);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const dirs = runDirs(join(work, 'val', 'look'));
+    const c = compareRuns(dirs);
+    const row = (name: string) => c.metrics.find((m) => m.metric === name);
+    const summaries = dirs.map(summaryOf);
+    expect(row('best val_accuracy')!.values).toEqual(summaries.map((s) => Math.max(...s.history.map((h: { val_accuracy: number }) => h.val_accuracy))));
+    expect(row('final test_accuracy')!.values).toEqual(summaries.map((s) => s.test.accuracy));
+    expect(row('best test_accuracy')).toBeUndefined(); // the test split is not evaluated per epoch: no such row
+    const ls = tsv(tudui(['ls', 'val'], work).stdout);
+    expect(Object.keys(ls[0]!)).toContain('best val_accuracy'); // the monitored metric is the validation one
+  });
+
   it('compare SWEEP_DIR: members grouped by every varied key except seed, mean ± std over the seeds', () => {
     const c = compareRuns([sweepDir]);
     expect(c.runs).toHaveLength(4);
