@@ -195,7 +195,7 @@ describe.skipIf(why !== undefined)('tudui sweep --launcher slurm (real cluster)'
   it('--detach submits and exits; --status and --resume work later from another shell', async () => {
     // a GPU per member where the cluster has (fake) GPUs: --gres=gpu:1 reaches the job
     const gpus = /gpu:\d/.test(spawnSync('sinfo', ['-h', '-o', '%G'], { encoding: 'utf8' }).stdout);
-    const d = tudui(['sweep', 'exp/grid.yaml', '--runs-dir', 'detached', '--launcher', 'slurm', '-j', '1', '--detach', ...(gpus ? ['--gpus', '1'] : [])]);
+    const d = tudui(['sweep', 'exp/grid.yaml', '--runs-dir', 'detached', '--launcher', 'slurm', '-j', '1', '--detach', '--verbose', ...(gpus ? ['--gpus', '1'] : [])]);
     expect(d.code, d.stdout + d.stderr).toBe(0);
     const job = /^job (\d+)$/m.exec(d.stdout)![1]!;
     if (gpus) expect(spawnSync('scontrol', ['-o', 'show', 'job', job], { encoding: 'utf8' }).stdout).toMatch(/TresPerNode=gres:gpu:1/);
@@ -215,6 +215,8 @@ describe.skipIf(why !== undefined)('tudui sweep --launcher slurm (real cluster)'
     expect(readFileSync(join(dir, 'summary.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
     const after = tudui(['sweep', '--status', dir]);
     expect(after.stdout).toMatch(/4 completed/);
+    // --verbose: the members' logs have the full backend choice, as tudui run --verbose prints it
+    expect(readFileSync(join(dir, 'slurm', 'member-0.out'), 'utf8')).toMatch(/^device cpu: using \S+: /m);
   });
 
   describe('errors: one line each, nothing submitted, nothing left on disk', () => {

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../src/config/index.js';
 import { expandGrid, expandSweep, readGrid } from '../src/sweep/grid.js';
 import { safeName, uniqueNames } from '../src/sweep/naming.js';
+import { arraySpec, batchScript, sbatchOptions } from '../src/sweep/slurm/options.js';
+import { expandTasks, isActive, parseIdStateLines } from '../src/sweep/slurm/scheduler.js';
 import { buildRows, checkRankBy, formatTable, toCsv } from '../src/sweep/report.js';
 import type { Manifest, ManifestMember } from '../src/sweep/manifest.js';
 
@@ -118,5 +120,44 @@ describe('ranking', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Slurm building blocks (no cluster needed)', () => {
+  it('writes array specs in Slurm syntax: ranges, lists and the %N throttle', () => {
+    expect(arraySpec([0, 1, 2, 3], 2)).toBe('0-3%2');
+    expect(arraySpec([0, 1, 2, 3], 4)).toBe('0-3');
+    expect(arraySpec([4, 1, 3, 7, 8, 9], 1)).toBe('1,3-4,7-9%1');
+    expect(arraySpec([5], undefined)).toBe('5');
+  });
+
+  it("reads sacct's and squeue's task lines, pending tasks collapsed into ranges included", () => {
+    const sacct = ['123_0|COMPLETED', '123_1|CANCELLED by 0', '123_2|RUNNING', '123_[3-5,7%2]|PENDING', '1234_9|FAILED', 'garbage', ''].join('\n');
+    expect([...parseIdStateLines(sacct, '123', '|')]).toEqual([
+      [0, 'COMPLETED'],
+      [1, 'CANCELLED'],
+      [2, 'RUNNING'],
+      [3, 'PENDING'],
+      [4, 'PENDING'],
+      [5, 'PENDING'],
+      [7, 'PENDING'],
+    ]);
+    expect(expandTasks('[0-6:3]')).toEqual([0, 3, 6]);
+    expect(isActive('REQUEUED')).toBe(true);
+    expect(isActive('COMPLETING')).toBe(true);
+    expect(isActive('TIMEOUT')).toBe(false);
+    expect(isActive(undefined)).toBe(false);
+  });
+
+  it("writes the batch script: setup lines, the node check, exec of this member's task", () => {
+    const s = batchScript({ sweepDir: "/s/it's", node: '/opt/node', bin: '/t/bin/tudui.js', setup: ['module load nodejs'], verbose: true });
+    expect(s.split('\n')[0]).toBe('#!/bin/bash');
+    expect(s.indexOf('module load nodejs')).toBeLessThan(s.indexOf('NODE='));
+    expect(s).toContain(`NODE='/opt/node'`);
+    expect(s).toContain(`scancel "$SLURM_ARRAY_JOB_ID"`);
+    expect(s).toContain(`exec "$NODE" "$BIN" sweep --slurm-task '/s/it'\\''s' --verbose\n`);
+    const args = sbatchOptions({ gpus: 2, sbatchArgs: ['--exclusive'], signalGrace: 30 }, '/s', 'g', [0, 1], 1, '/w');
+    expect(args).toEqual(expect.arrayContaining(['--parsable', '--array=0-1%1', '--signal=B:USR1@30', '--gres=gpu:2', '--exclusive', '--chdir=/w', '--open-mode=append']));
+    expect(args).toContain('--output=/s/slurm/member-%a.out');
   });
 });

@@ -34,6 +34,8 @@ export interface SweepOptions {
   slurm?: SlurmOptions;
   /** Slurm: submit and return at once (status 'submitted'); `--status` and `--resume` take over later. */
   detach?: boolean;
+  /** Slurm: the members' logs get the full backend choice (as `tudui run --verbose`), not the short device line. */
+  verbose?: boolean;
   /** Aborting interrupts running members (they checkpoint) and starts no more. */
   signal?: AbortSignal;
   /** Live task list: 'auto' (a terminal gets the live list, otherwise plain lines), 'tty', 'plain' or 'silent'. */

@@ -99,6 +99,7 @@ export const command: Command = {
         device,
         ...(slurm ? { launcher: 'slurm' as const, slurm: slurmOptions } : {}),
         detach: Boolean(o.detach),
+        verbose: Boolean(o.verbose),
         signal: interrupt.signal,
         renderer: quiet ? 'silent' : o.plain ? 'plain' : 'auto',
         log: (line) => {

@@ -46,7 +46,7 @@ export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<Swe
     kind: 'slurm',
     options: opts.slurm ?? {},
     concurrency: Math.max(1, Math.floor(opts.concurrency ?? 1)),
-    verbose: false,
+    verbose: Boolean(opts.verbose),
     submissions: [],
   };
   if (opts.resume) checkSlurm(launch.options);
@@ -60,12 +60,12 @@ export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<Swe
   if (toSubmit.length > 0) jobId = submitArray(sweepDir, m, launch, toSubmit, open);
   m.launcher = launch;
   m.status = 'running';
-  writeManifest(sweepDir, m as never);
+  writeManifest(sweepDir, m);
   const attached = open.work.length - toSubmit.length;
   if (jobId) opts.log?.(`slurm: submitted job array ${jobId}: ${toSubmit.length} task${toSubmit.length === 1 ? '' : 's'}, ${launch.concurrency} at a time; task logs in ${join(sweepDir, SLURM_DIR)}`);
   if (attached) opts.log?.(`slurm: ${attached} member${attached === 1 ? '' : 's'} still queued or running from an earlier submission`);
   if (opts.detach) {
-    return { status: 'submitted', exitCode: 0, sweepDir, errors: [], rows: [], table: '', manifest: m as never, ...(jobId ? { jobId } : {}) };
+    return { status: 'submitted', exitCode: 0, sweepDir, errors: [], rows: [], table: '', manifest: m, ...(jobId ? { jobId } : {}) };
   }
   await watch(sweepDir, m, open.work, opts, states);
   return undefined;
@@ -162,7 +162,7 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
           if (view.status === 'running' && mem.status !== 'running') {
             mem.status = 'running';
             mem.started_at = new Date().toISOString();
-            writeManifest(sweepDir, m as never);
+            writeManifest(sweepDir, m);
           }
           if (waiter && shown.get(mem.index) !== view.line) {
             shown.set(mem.index, view.line); // a line only when it changes (plain output prints every one)
@@ -175,7 +175,7 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
         mem.error = view.status === 'failed' ? (view.error ?? 'failed') : null;
         mem.finished_at = view.finishedAt ?? new Date().toISOString();
         mem.seconds = view.seconds ?? readSeconds(join(sweepDir, mem.run_dir));
-        writeManifest(sweepDir, m as never);
+        writeManifest(sweepDir, m);
         if (mem.status === 'failed') failed = true;
         open.delete(mem.index);
         waiter.done();
@@ -185,7 +185,7 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
   };
 
   const listed = liveList(
-    m.members as never,
+    m.members,
     work,
     (w, line) => new Promise<boolean>((resolveDone) => waiting.set(w.member.index, { line, done: () => resolveDone(true) })),
     { renderer: opts.renderer ?? 'auto', concurrency: Math.max(1, work.length), sweepDir, notStarted: () => 'interrupted' },
@@ -194,7 +194,7 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
   if (stopAt !== undefined) for (const j of jobs()) cancel(j); // whatever the array still holds (a late requeue)
   if (launchError) {
     m.status = 'interrupted';
-    writeManifest(sweepDir, m as never);
+    writeManifest(sweepDir, m);
     throw new UserError(launchError, `fix the nodes' setup, then: tudui sweep --resume ${sweepDir}`);
   }
 }

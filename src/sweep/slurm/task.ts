@@ -17,7 +17,7 @@ import { writeSessionEnd, writeSessionStart } from '../hparams.js';
 import { hasSessionStart, readSeconds, safely } from '../local.js';
 import { readManifest } from '../manifest.js';
 import { taskLog } from './options.js';
-import { readTaskRecord, slurmManifest, writeTaskRecord, type TaskRecord } from './record.js';
+import { slurmManifest, writeTaskRecord, type TaskRecord } from './record.js';
 import { requeue } from './scheduler.js';
 
 export interface TaskOptions {
@@ -120,7 +120,7 @@ export async function runSlurmTask(sweepDirArg: string, opts: TaskOptions = {}):
   }
   const finished = new Date();
   const exitCode = status === 'completed' ? 0 : status === 'interrupted' ? 130 : 1;
-  writeTaskRecord(runDir, { ...(readTaskRecord(runDir) ?? record), status, finished_at: finished.toISOString(), exit_code: exitCode, seconds: readSeconds(runDir), error });
+  writeTaskRecord(runDir, { ...record, status, finished_at: finished.toISOString(), exit_code: exitCode, seconds: readSeconds(runDir), error });
   safely(() => writeSessionEnd(runDir, status, finished));
   return exitCode;
 }
