@@ -168,6 +168,10 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     const summary = JSON.parse(readFileSync(join(live, 'summary.json'), 'utf8'));
     writeFileSync(join(live, 'summary.json'), JSON.stringify({ ...summary, status: 'completed', epochs_completed: 3 }));
     await expect.poll(() => page.textContent('tr:has(a.run:text-is("live/r")) .st'), { timeout: 10_000 }).toBe('completed');
+    // a run that appears while the page is open: a row, and its points in the charts
+    writeRun(join(dir, 'late', 'r'), 'late', { steps: 7, stepsPerEpoch: 7, epochs: 1 });
+    await expect.poll(async () => (await chartPoints(page, 'train_loss'))?.series['late/r (raw)']?.length ?? 0, { timeout: 10_000 }).toBe(7);
+    expect(await page.textContent('#runs-table')).toContain('late/r');
     await page.screenshot({ path: join(SHOTS, 'charts.png') });
   });
 
@@ -233,7 +237,7 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
 
   it('wrote nothing into DIR', () => {
     const after = snapshot(dir);
-    for (const k of Object.keys(after)) if (k.startsWith('live/')) delete after[k];
+    for (const k of Object.keys(after)) if (k.startsWith('live/') || k.startsWith('late/')) delete after[k];
     for (const k of Object.keys(before)) if (k.startsWith('live/')) delete before[k];
     expect(after).toEqual(before);
   });

@@ -263,10 +263,11 @@ export class BoardStore {
     return this.loading;
   }
 
-  /** One poll: new points of every loaded run, then (every `scanEvery`-th call) new runs and changed summaries. */
+  /** One poll: new points of every run, then (with `rescan`) new runs and changed summaries. */
   poll(rescan: boolean): void {
     for (const e of this.byKey) {
-      if (!e.tail) continue;
+      // a run found after the first read is read here (while that read goes on, it gets to it)
+      if (!e.tail && this.loading) continue;
       const { tags, reset } = this.pull(e);
       if (tags.length || reset) this.emit({ type: 'metrics', key: e.row.key, tags, reset });
     }
