@@ -122,6 +122,24 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     expect(acc.series['big/r1 (raw)']).toEqual(big.filter((p) => p.tag === 'test_accuracy').map((p) => p.value));
   });
 
+  it('puts step, epoch, relative or wall time on x, and log y drops nothing positive', async () => {
+    const xs = (tag: string) => page.evaluate((t) => [...(document.querySelector(`.chart[data-tag="${t}"]`) as any).__uplot.data[0]] as number[], tag);
+    const waitX = (want: (x: number[]) => boolean, tag: string) => expect.poll(async () => want(await xs(tag)), { timeout: 10_000 }).toBe(true);
+    await page.selectOption('#x-mode', 'epoch');
+    await waitX((x) => JSON.stringify(x) === JSON.stringify([1, 2, 3, 4, 5, 6]), 'test_accuracy');
+    await waitX((x) => Math.abs(x[x.length - 1]! - 6) < 0.01 && x[0]! < 0.01, 'train_loss');
+    await page.selectOption('#x-mode', 'relative');
+    await waitX((x) => x[0]! >= 0 && x[0]! < 0.1 && x[x.length - 1]! < 100, 'train_loss');
+    await page.selectOption('#x-mode', 'wall');
+    await waitX((x) => x[0]! > 1.7e9, 'train_loss');
+    expect(page.url()).toContain('x=wall');
+    await page.selectOption('#x-mode', 'step');
+    await waitX((x) => x[x.length - 1]! > 5000, 'train_loss');
+    await page.check('#log-y');
+    await expect.poll(async () => (await chartPoints(page, 'test_accuracy'))?.series['big/r1 (raw)']?.length, { timeout: 10_000 }).toBe(6);
+    await page.uncheck('#log-y');
+  });
+
   it('zooms all charts by dragging and fetches the range at full resolution; the state is in the URL', async () => {
     await page.selectOption('#x-mode', 'step');
     await page.locator('.chart[data-tag="train_loss"]').scrollIntoViewIfNeeded();

@@ -155,8 +155,17 @@ async function loadTags(): Promise<void> {
 function live(): void {
   const es = new EventSource('/api/events');
   const dot = document.getElementById('live')!;
-  es.onopen = () => (dot.textContent = '● live');
-  es.onerror = () => (dot.textContent = '○ reconnecting');
+  let lost = false;
+  es.onopen = () => {
+    dot.textContent = '● live';
+    // events sent while the connection was down are gone: read the runs again
+    if (lost) void getJson<RunsReply>('/api/runs').then((r) => ((rows = r.rows), (sweeps = r.sweeps), drawTable(), void loadTags().then(() => refreshCharts())));
+    lost = false;
+  };
+  es.onerror = () => {
+    dot.textContent = '○ reconnecting';
+    lost = true;
+  };
   es.addEventListener('run', (ev) => {
     const row = JSON.parse((ev as MessageEvent).data) as Row;
     const i = rows.findIndex((r) => r.key === row.key);

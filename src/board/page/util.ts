@@ -101,7 +101,8 @@ export function num(v: unknown, digits = 4): string {
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : v.toPrecision(digits);
+  if (a !== 0 && (a < 1e-3 || a >= 1e9)) return v.toExponential(3);
+  return a >= 10 ** digits ? Math.round(v).toString() : v.toPrecision(digits);
 }
 
 export function duration(s: number | null): string {
