@@ -284,6 +284,19 @@ describe('looking at runs: ls, show, compare', () => {
     expect(mods.filter((m) => m.includes('@tensorflow'))).toEqual([]); // ...and no TensorFlow
   });
 
+  it("a sweep's manifest, summary.json and summary.csv read back through the layout, agreeing with each other", () => {
+    const manifest = layout.readManifest(sweepDir);
+    const summary = layout.readSweepSummary(sweepDir)!;
+    const csv = layout.readSweepSummaryCsv(sweepDir);
+    expect(summary.members.map((m) => m.member).sort()).toEqual(manifest.members.map((m) => m.label).sort());
+    expect(csv.map((r) => r.member)).toEqual(summary.members.map((m) => m.member));
+    expect(csv.map((r) => Number(r.best_test_accuracy))).toEqual(summary.members.map((m) => m.best_test_accuracy));
+    expect(Object.keys(csv[0]!)).toEqual([...layout.SWEEP_CSV_METRIC_COLUMNS, ...summary.hparams, ...layout.SWEEP_CSV_TRAILING_COLUMNS]);
+    expect(csv.every((r) => r.error === null)).toBe(true);
+    expect(layout.readSweepSummary(a)?.members).toBeUndefined(); // a run's summary.json is not a sweep's
+    expect(() => layout.readManifest(a)).toThrow(/is not a sweep directory: sweep\.json is missing/);
+  });
+
   it('a sweep member not started yet lists as pending', () => {
     const copy = join(work, 'pending-sweep');
     cpSync(sweepDir, copy, { recursive: true, verbatimSymlinks: true });
