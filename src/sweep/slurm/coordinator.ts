@@ -13,7 +13,7 @@ import { readSeconds } from '../local.js';
 import { writeManifest } from '../manifest.js';
 import type { OpenSweep } from '../start.js';
 import type { SweepOptions, SweepResult, Work } from '../types.js';
-import { batchScript, sbatchOptions, SLURM_DIR, type SlurmOptions } from './options.js';
+import { batchScript, LAUNCH_ERROR, sbatchOptions, SLURM_DIR, type SlurmOptions } from './options.js';
 import { slurmManifest, type SlurmLaunch, type SlurmManifest, type SlurmMember } from './record.js';
 import { cancel, isActive, onPath, partitions, signalTasks, submit, taskStates } from './scheduler.js';
 import { viewMember } from './state.js';
@@ -23,6 +23,11 @@ const POLL_MS = 500;
 const VANISHED_MS = 5_000;
 /** After Ctrl-C, running members get this long to checkpoint before the array is cancelled outright. */
 const CHECKPOINT_WAIT_MS = 60_000;
+
+/** Written by the first task that finds Node.js or tudui missing on its node (see `batchScript`). */
+function launchErrorFile(sweepDir: string): string {
+  return join(sweepDir, SLURM_DIR, LAUNCH_ERROR);
+}
 
 /** Checks made before anything is written: Slurm's commands are here, the partition exists. */
 export function checkSlurm(o: SlurmOptions): void {
@@ -50,6 +55,7 @@ export async function runSlurm(open: OpenSweep, opts: SweepOptions): Promise<Swe
     submissions: [],
   };
   if (opts.resume) checkSlurm(launch.options);
+  rmSync(launchErrorFile(sweepDir), { force: true }); // an earlier launch error was reported by the run that met it
   if (opts.concurrency !== undefined) launch.concurrency = Math.max(1, Math.floor(opts.concurrency));
 
   // Members still queued or running under an earlier submission (a detached sweep) are watched, not resubmitted.
@@ -109,8 +115,10 @@ function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, wo
 export class JobStates {
   #cache = new Map<string, Map<number, string>>();
   #missingSince = new Map<string, number>();
-  refresh(): void {
+  /** Forget the last answers; with `jobs`, ask Slurm about them now. */
+  refresh(jobs: string[] = []): void {
     this.#cache.clear();
+    for (const j of jobs) this.#cache.set(j, taskStates(j));
   }
   get(job: string, index: number): string | undefined {
     let s = this.#cache.get(job);
@@ -146,17 +154,19 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
     while (open.size > 0) {
       if (opts.signal?.aborted || (failed && opts.failFast)) stop();
       if (stopAt !== undefined && Date.now() - stopAt > CHECKPOINT_WAIT_MS) for (const j of jobs()) cancel(j);
-      const errFile = join(sweepDir, SLURM_DIR, 'launch-error.txt');
+      // Slurm first, then the files: a task that ended by now wrote its files before it ended.
+      states.refresh(jobs());
+      const errFile = launchErrorFile(sweepDir);
       if (launchError === undefined && existsSync(errFile)) {
         launchError = readFileSync(errFile, 'utf8').trim();
         for (const j of jobs()) cancel(j);
       }
-      states.refresh();
       for (const w of work) {
         const mem = w.member as SlurmMember;
         if (!open.has(mem.index)) continue;
         const job = mem.slurm!.job_id;
-        const view = viewMember(sweepDir, mem, states.get(job, mem.index), states.vanished(job, mem.index));
+        // After a launch error every task still open was cancelled with the array, whatever Slurm calls its end.
+        const view = launchError !== undefined ? { status: 'cancelled' as const, final: true, line: 'cancelled', finishedAt: null, seconds: null, error: null } : viewMember(sweepDir, mem, states.get(job, mem.index), states.vanished(job, mem.index));
         const waiter = waiting.get(mem.index);
         if (!view.final) {
           if (view.status === 'running' && mem.status !== 'running') {

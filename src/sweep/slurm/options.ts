@@ -33,6 +33,8 @@ export interface SlurmOptions {
 export const DEFAULT_SIGNAL_GRACE = 120;
 /** Where a sweep's Slurm files live, inside the sweep directory. */
 export const SLURM_DIR = 'slurm';
+/** In SLURM_DIR: the one line of the first task that found its node unable to run tudui. */
+export const LAUNCH_ERROR = 'launch-error.txt';
 
 export function taskLog(sweepDir: string, index: number | string, stream: 'out' | 'err'): string {
   return join(sweepDir, SLURM_DIR, `member-${index}.${stream}`);
@@ -87,7 +89,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * line in `slurm/launch-error.txt` and the whole array is cancelled: nothing else starts), then `exec` of the task.
  */
 export function batchScript(o: { sweepDir: string; node: string; bin: string; setup: string[]; verbose: boolean }): string {
-  const err = join(o.sweepDir, SLURM_DIR, 'launch-error.txt');
+  const err = join(o.sweepDir, SLURM_DIR, LAUNCH_ERROR);
   return [
     '#!/bin/bash',
     '# written by tudui sweep --launcher slurm: one array task per sweep member',
