@@ -124,6 +124,7 @@ describe('looking at runs: ls, show, compare', () => {
     expect(lines[1]).toMatch(/^-+( +-+)+$/);
     expect(lines[2]).toMatch(/^look +completed +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\.\ds +3\/3 /);
     expect(lines[4]).toMatch(/^look +diverged .* 0\/3 /);
+    expect(lines[5]).toBe('3 runs: 2 completed, 1 diverged');
   });
 
   it('show: header, resolved config, a metrics table with last/min/max/best@step and sparklines', () => {

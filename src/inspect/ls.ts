@@ -78,5 +78,8 @@ export function formatRunList(list: RunList, format: OutputFormat): string {
   if (format !== 'table') return renderTable(format, header, list.rows);
   if (list.runs.length === 0) return 'no runs';
   const shown = list.rows.map((row, i) => row.map((v, c) => list.columns[c]!.show(v, list.runs[i]!)));
-  return renderTable('table', header, list.rows, shown, list.columns.map((c) => c.numeric));
+  const counts = new Map<string, number>();
+  for (const r of list.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const tally = `${list.runs.length} run${list.runs.length === 1 ? '' : 's'}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`;
+  return `${renderTable('table', header, list.rows, shown, list.columns.map((c) => c.numeric))}\n${tally}`;
 }
