@@ -36,7 +36,25 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const sweep = (args: string) => `"${process.execPath}" "${BIN}" sweep ${args} --runs-dir logs --quiet`;
+const sweep = (args: string, logs = 'logs') => `"${process.execPath}" "${BIN}" sweep ${args} --runs-dir ${logs} --quiet`;
+const slurm = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' });
+const noSlurm = slurm.status === 0 && /idle|mixed|allocated/.test(slurm.stdout) ? undefined : 'no Slurm cluster is up (scripts/slurm-local.sh up)';
+if (!why && noSlurm) console.warn(`TensorBoard reader check of a Slurm sweep skipped: ${noSlurm}`);
+
+/** Live TensorBoard while `cmd` writes into `logdir`: the live view must equal a fresh load; then what it shows. */
+function watchLive(logdir: string, cmd: string) {
+  // PYTHONHASHSEED: TensorBoard derives a string hyperparameter's domain as a Python set, whose order follows the
+  // hash seed (it changes from one TensorBoard process to the next anyway) and, where two values collide, the
+  // order runs were found in. The seed is pinned so that order is not what gets compared; all else is compared.
+  const live = spawnSync(PYTHON, [join(TB, 'live.py'), logdir, '--', 'sh', '-c', cmd], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PYTHONHASHSEED: '0' } });
+  expect(live.status, live.stdout + live.stderr).toBe(0);
+  expect(live.stdout).toMatch(/writer exited rc=0/);
+  const read = spawnSync(PYTHON, [join(TB, 'read.py'), logdir], { cwd: work, encoding: 'utf8', maxBuffer: 64 << 20 });
+  expect(read.status, read.stderr).toBe(0);
+  const hp = JSON.parse(read.stdout).hparams;
+  const sessions = hp.session_groups.sessionGroups.flatMap((g: { sessions: Array<{ name: string; status: string; endTimeSecs: number }> }) => g.sessions);
+  return { hp, sessions };
+}
 
 describe.skipIf(why !== undefined)('TensorBoard watching sweeps live (its own reload loop)', { timeout: 300_000 }, () => {
   it('shows what a fresh load shows: two sweeps in one logdir, members that end within a second of starting', () => {
@@ -44,24 +62,24 @@ describe.skipIf(why !== undefined)('TensorBoard watching sweeps live (its own re
     // Tiny members: each ends in the second its event files were made, the case that used to leave a member
     // STATUS_UNKNOWN in a live TensorBoard. The second sweep has other hyperparameters and a failing member.
     const cmd = `${sweep('exp/grid.yaml -j 2')} && (${sweep('exp/ok.yaml exp/broken.yaml --name mixed')} || true)`;
-    // PYTHONHASHSEED: TensorBoard derives a string hyperparameter's domain as a Python set, whose order follows the
-    // hash seed (it changes from one TensorBoard process to the next anyway) and, where two values collide, the
-    // order runs were found in. The seed is pinned so that order is not what gets compared; all else is compared.
-    const live = spawnSync(PYTHON, [join(TB, 'live.py'), logdir, '--', 'sh', '-c', cmd], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PYTHONHASHSEED: '0' } });
-    expect(live.status, live.stdout + live.stderr).toBe(0);
-    expect(live.stdout).toMatch(/writer exited rc=0/);
-
-    const read = spawnSync(PYTHON, [join(TB, 'read.py'), logdir], { cwd: work, encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(read.status, read.stderr).toBe(0);
-    const hp = JSON.parse(read.stdout).hparams;
+    const { hp, sessions } = watchLive(logdir, cmd);
     // one definition over both sweeps, derived by TensorBoard from the sessions
     expect(hp.experiment.hparamInfos.map((h: { name: string }) => h.name).sort()).toEqual(expect.arrayContaining(['dataset.batch_size', 'experiment', 'optimizer.lr']));
     const metrics = hp.experiment.metricInfos.map((m: { name: { tag: string } }) => m.name.tag);
     expect(metrics).toEqual(expect.arrayContaining(['test_accuracy', 'test_loss', 'train_loss_epoch']));
-    const sessions = hp.session_groups.sessionGroups.flatMap((g: { sessions: Array<{ name: string; status: string; endTimeSecs: number }> }) => g.sessions);
     expect(sessions).toHaveLength(6);
     for (const s of sessions) {
       expect(s.status, s.name).toBe(s.name.endsWith('tiny-broken') ? 'STATUS_FAILURE' : 'STATUS_SUCCESS');
+      expect(s.endTimeSecs, s.name).toBeGreaterThan(1.6e9);
+    }
+  });
+
+  it.skipIf(noSlurm !== undefined)('the same for a sweep run as a Slurm job array (records written by the tasks)', () => {
+    const { hp, sessions } = watchLive(join(work, 'slurm-logs'), sweep('exp/grid.yaml -j 2 --launcher slurm', 'slurm-logs'));
+    expect(hp.experiment.hparamInfos.map((h: { name: string }) => h.name).sort()).toEqual(['dataset.batch_size', 'optimizer.lr']);
+    expect(sessions).toHaveLength(4);
+    for (const s of sessions) {
+      expect(s.status, s.name).toBe('STATUS_SUCCESS');
       expect(s.endTimeSecs, s.name).toBeGreaterThan(1.6e9);
     }
   });
