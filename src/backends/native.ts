@@ -44,9 +44,6 @@ export type { NativeAddon } from './native-kernel.js';
 type Tf = typeof TF;
 type TensorInfo = TF.TensorInfo;
 type KernelConfig = TF.KernelConfig;
-type NamedAttrMap = TF.NamedAttrMap;
-
-
 
 /** Where the built addon lives: <package>/native/build/Release/tudui_native.node (from src/ or dist/), or $TUDUI_NATIVE_ADDON. */
 export function nativeAddonPath(): string {
