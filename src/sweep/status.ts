@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { readStatus } from '../run/layout.js';
 import { readManifest, type MemberStatus } from './manifest.js';
 import { describe } from './live-list.js';
-import { JobStates } from './slurm/coordinator.js';
 import { slurmManifest } from './slurm/record.js';
+import { JobStates } from './slurm/scheduler.js';
 import { viewMember } from './slurm/state.js';
 
 export interface SweepStatus {

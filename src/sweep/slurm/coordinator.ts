@@ -15,12 +15,10 @@ import type { OpenSweep } from '../start.js';
 import type { SweepOptions, SweepResult, Work } from '../types.js';
 import { batchScript, LAUNCH_ERROR, sbatchOptions, SLURM_DIR, type SlurmOptions } from './options.js';
 import { slurmManifest, type SlurmLaunch, type SlurmManifest, type SlurmMember } from './record.js';
-import { cancel, isActive, onPath, partitions, signalTasks, submit, taskStates } from './scheduler.js';
+import { cancel, isActive, JobStates, onPath, partitions, signalTasks, submit } from './scheduler.js';
 import { viewMember } from './state.js';
 
 const POLL_MS = 500;
-/** A task Slurm does not list for this long is gone (a fresh submission can lag behind in sacct). */
-const VANISHED_MS = 5_000;
 /** After Ctrl-C, running members get this long to checkpoint before the array is cancelled outright. */
 const CHECKPOINT_WAIT_MS = 60_000;
 
@@ -109,30 +107,6 @@ function submitArray(sweepDir: string, m: SlurmManifest, launch: SlurmLaunch, wo
     mem.error = null;
   }
   return jobId;
-}
-
-/** Slurm's view of the jobs, asked once per poll per job; tasks missing from it are timed to tell lag from gone. */
-export class JobStates {
-  #cache = new Map<string, Map<number, string>>();
-  #missingSince = new Map<string, number>();
-  /** Forget the last answers; with `jobs`, ask Slurm about them now. */
-  refresh(jobs: string[] = []): void {
-    this.#cache.clear();
-    for (const j of jobs) this.#cache.set(j, taskStates(j));
-  }
-  get(job: string, index: number): string | undefined {
-    let s = this.#cache.get(job);
-    if (!s) this.#cache.set(job, (s = taskStates(job)));
-    const state = s.get(index);
-    const key = `${job}_${index}`;
-    if (state !== undefined) this.#missingSince.delete(key);
-    else if (!this.#missingSince.has(key)) this.#missingSince.set(key, Date.now());
-    return state;
-  }
-  vanished(job: string, index: number): boolean {
-    const since = this.#missingSince.get(`${job}_${index}`);
-    return since !== undefined && Date.now() - since >= VANISHED_MS;
-  }
 }
 
 async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: SweepOptions, states: JobStates): Promise<void> {

@@ -60,6 +60,33 @@ export function partitions(): string[] | undefined {
   }
 }
 
+/** A task Slurm does not list for this long is gone (a fresh submission can lag behind in sacct). */
+const VANISHED_MS = 5_000;
+
+/** Slurm's view of the jobs, asked once per poll per job; tasks missing from it are timed to tell lag from gone. */
+export class JobStates {
+  #cache = new Map<string, Map<number, string>>();
+  #missingSince = new Map<string, number>();
+  /** Forget the last answers; with `jobs`, ask Slurm about them now. */
+  refresh(jobs: string[] = []): void {
+    this.#cache.clear();
+    for (const j of jobs) this.#cache.set(j, taskStates(j));
+  }
+  get(job: string, index: number): string | undefined {
+    let s = this.#cache.get(job);
+    if (!s) this.#cache.set(job, (s = taskStates(job)));
+    const state = s.get(index);
+    const key = `${job}_${index}`;
+    if (state !== undefined) this.#missingSince.delete(key);
+    else if (!this.#missingSince.has(key)) this.#missingSince.set(key, Date.now());
+    return state;
+  }
+  vanished(job: string, index: number): boolean {
+    const since = this.#missingSince.get(`${job}_${index}`);
+    return since !== undefined && Date.now() - since >= VANISHED_MS;
+  }
+}
+
 let sacctWorks: boolean | undefined;
 
 /** State of every array task of the job: task index → Slurm state (tasks Slurm no longer knows are absent). */
