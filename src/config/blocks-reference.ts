@@ -1,9 +1,8 @@
 /** The reference section on blocks, residuals and repeats (rendered into docs/reference.md by reference.ts). */
-import { table } from './reference.js';
-
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export function nestedReference(schema: Json): string[] {
+/** `table` renders a schema object's properties (reference.ts's, passed in: reference.ts imports this file). */
+export function nestedReference(schema: Json, table: (schema: Json, obj: Json, prefix?: string) => string[]): string[] {
   return [
     '## Blocks, residuals and repeats',
     '',

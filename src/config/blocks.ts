@@ -10,7 +10,7 @@
 import { findLayer, getLayer, layerNames } from '../model/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import { didYouMean, show, startsWith, type Seg } from './paths.js';
-import { resolveLayer } from './resolve.js';
+import { resolveLayer } from './layer-entry.js';
 import type { ResolvedLayer } from './types.js';
 import type { RawError, SchemaWalker } from './check.js';
 

@@ -39,7 +39,7 @@ function fmtDefault(s: Json): string {
   return 'default' in s ? `\`${JSON.stringify(s.default)}\`` : '';
 }
 
-export function table(schema: Json, obj: Json, prefix = ''): string[] {
+function table(schema: Json, obj: Json, prefix = ''): string[] {
   const req = new Set<string>(obj.required ?? []);
   const rows = ['| key | type | default | description |', '| --- | --- | --- | --- |'];
   for (const [k, raw] of Object.entries<Json>(obj.properties ?? {})) {
@@ -154,6 +154,6 @@ export function renderReference(schema: Json): string {
     if (Object.keys(own).length) out.push(...table(schema, { ...def, properties: own }), '');
     else out.push('No options.', '');
   }
-  out.push(...nestedReference(schema));
+  out.push(...nestedReference(schema, table));
   return out.join('\n');
 }

@@ -1,12 +1,12 @@
 /** Fills in defaults and expands shorthands: schema-valid input → ResolvedExperiment. */
 import { datasets } from '../data/registry.js';
-import { getLayer } from '../model/registry.js';
 import { losses } from '../train/loss-registry.js';
 import { optimizers } from '../train/optimizer-registry.js';
 import { schedules } from '../train/schedule-registry.js';
 import { resolveBlocks, resolveEntry } from './blocks.js';
+import { defaults, resolveLayer } from './layer-entry.js';
 import type { Experiment } from './experiment.generated.js';
-import type { ResolvedDataset, ResolvedExperiment, ResolvedLayer, SourceLoc } from './types.js';
+import type { ResolvedDataset, ResolvedExperiment, SourceLoc } from './types.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -17,35 +17,7 @@ function ordered(props: Json, obj: Json): Json {
   return out;
 }
 
-function defaults(props: Json): Json {
-  const out: Json = {};
-  for (const [k, s] of Object.entries<Json>(props)) if ('default' in s) out[k] = structuredClone(s.default);
-  return out;
-}
-
-/** Entry as written → { kind, options }. */
-export function resolveLayer(entry: unknown): ResolvedLayer {
-  let name: string;
-  let value: unknown = null;
-  if (typeof entry === 'string') name = entry;
-  else {
-    name = Object.keys(entry as Json)[0]!;
-    value = (entry as Json)[name];
-  }
-  const kind = getLayer(name);
-  let given: Json = {};
-  if (value !== null && value !== undefined) {
-    if (typeof value === 'object' && !Array.isArray(value)) given = value as Json;
-    else if (kind.shorthand) given = { [kind.shorthand]: value };
-  }
-  const dflt = defaults(kind.options);
-  const options: Json = {};
-  for (const k of Object.keys(kind.options)) {
-    if (k in given) options[k] = structuredClone(given[k]);
-    else if (k in dflt) options[k] = dflt[k];
-  }
-  return typeof given.repeat === 'number' && given.repeat !== 1 ? { kind: kind.name, options, repeat: given.repeat } : { kind: kind.name, options };
-}
+export { resolveLayer };
 
 export function resolveExperiment(input: Experiment, schema: Json, layerLoc?: (i: number) => SourceLoc | undefined): ResolvedExperiment {
   const defs = schema.$defs as Json;
