@@ -35,6 +35,7 @@ export async function sweep(patterns: string[], opts: SweepOptions = {}): Promis
   const { sweepDir, manifest, work, rankBy, lock } = open;
   try {
     const slurm = opts.resume ? slurmManifest(manifest).launcher?.kind === 'slurm' : opts.launcher === 'slurm';
+    if (opts.detach && !slurm) throw new UserError(`--detach submits to Slurm and returns: ${sweepDir} runs on this machine`);
     if (opts.resume) log(`sweep: resuming ${sweepDir}: ${countLine(manifest, work)}`);
     else log(`sweep: ${sweepDir}: ${work.length} member${work.length === 1 ? '' : 's'}, ${Math.max(1, Math.floor(opts.concurrency ?? 1))} at a time${slurm ? ' (Slurm job array)' : ''}`);
     if (slurm) {
