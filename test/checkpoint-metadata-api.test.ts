@@ -14,6 +14,7 @@ import { loadModel } from '../src/index.js';
 import { pictureValue } from '../src/infer/preprocess.js';
 import { tudui } from './helpers/run-dir.js';
 import { trainDigits } from './helpers/trained-runs.js';
+import { runDirs } from './helpers/run-dir.js';
 
 describe('loadModel', () => {
   let work: string;
@@ -74,5 +75,42 @@ describe('loadModel', () => {
     expect(Array.from(await x.data())).toEqual(Array.from(first));
     x.dispose();
     m.dispose();
+  });
+
+  it('a model with blocks, repeat and a residual loads from its checkpoint alone, and eval matches the log', async () => {
+    writeFileSync(
+      join(work, 'res.yaml'),
+      `name: res
+seed: 1
+device: cpu
+dataset: { name: digits, batch_size: 32 }
+model:
+  blocks:
+    cr:
+      params: { f: required }
+      layers: [ { conv2d: { filters: $f, kernel_size: 3, padding: 1 } }, relu ]
+  layers:
+    - cr: { f: 6 }
+    - residual: [ { cr: { f: 6 } }, { conv2d: { filters: 6, kernel_size: 3, padding: 1, repeat: 2 } } ]
+    - maxpool2d: 2
+    - flatten
+    - linear: 10
+optimizer: { name: adam, lr: 0.01 }
+epochs: 1
+`,
+    );
+    expect(tudui(['run', 'res.yaml', '--runs-dir', 'runs', '-q'], work).code).toBe(0);
+    const res = runDirs(join(work, 'runs', 'res')).at(-1)!;
+    const meta = JSON.parse(readFileSync(join(res, 'checkpoints', 'last', 'model.json'), 'utf8')).userDefinedMetadata.tudui;
+    expect(meta.experiment.model.blocks.cr.params).toEqual({ f: 'required' });
+    expect(meta.experiment.model.layers[1].kind).toBe('residual');
+    const m = await loadModel(join(res, 'checkpoints', 'last'));
+    const x = await m.preprocess(png);
+    expect(x.shape).toEqual([1, 8, 8, 1]);
+    x.dispose();
+    m.dispose();
+    const ev = JSON.parse(tudui(['eval', res, '--json'], work).stdout);
+    const logged = JSON.parse(readFileSync(join(res, 'summary.json'), 'utf8')).history[0];
+    expect([ev.loss, ev.accuracy]).toEqual([logged.test_loss, logged.test_accuracy]);
   });
 });

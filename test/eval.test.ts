@@ -131,6 +131,14 @@ describe('tudui eval on an image folder', () => {
     const best = summaryOf(run).best;
     const logged = summaryOf(run).history.find((h: { epoch: number }) => h.epoch === best.epoch);
     expect([r.loss, r.accuracy]).toEqual([logged.test_loss, logged.test_accuracy]);
+    // --data with other class names is refused, naming both lists; with the same ones it is read
+    const { cpSync, renameSync } = await import('node:fs');
+    cpSync(join(work, 'colours'), join(work, 'renamed'), { recursive: true });
+    for (const split of ['train', 'test']) renameSync(join(work, 'renamed', split, 'red'), join(work, 'renamed', split, 'rouge'));
+    const bad = tudui(['eval', run, '--data', 'renamed'], work);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^tudui: error: dataset .*renamed has the classes blue, green leaf, rouge; checkpoint .* was trained on blue, green leaf, red$/m);
+    expect(evalJson([run, '--data', 'colours'], work).accuracy).toBe(r.accuracy);
     // from another working directory, the data is found where training read it
     const elsewhere = mkdtempSync(join(tmpdir(), 'tudui-eval-cwd-'));
     expect(evalJson([run], elsewhere).accuracy).toBe(r.accuracy);

@@ -107,9 +107,12 @@ describe('optimizers', () => {
 describe('schedules', () => {
   const exp = (schedule: Record<string, unknown>) => ({ optimizer: { lr: 1 }, schedule, epochs: 10 }) as unknown as ResolvedExperiment;
   it('constant keeps lr; warm-up applies to every schedule', () => {
-    expect(schedules.names()).toEqual(['constant', 'step', 'cosine']);
+    expect(schedules.names()).toEqual(['constant', 'step', 'cosine', 'plateau']);
     expect(learningRate(exp({ name: 'constant' }), 57, 10)).toBe(1);
     expect(learningRate(exp({ name: 'constant', warmup_epochs: 1 }), 4, 10)).toBe(0.5);
+    // plateau: the rate the loop has reached (its state), lr before it has one
+    expect(learningRate(exp({ name: 'plateau' }), 57, 10, 0.25)).toBe(0.25);
+    expect(learningRate(exp({ name: 'plateau' }), 57, 10)).toBe(1);
   });
   it('step: × gamma every step_size epochs, step_size 10 by default', () => {
     expect(learningRate(exp({ name: 'step', step_size: 2, gamma: 0.5 }), 45, 10)).toBe(0.25);

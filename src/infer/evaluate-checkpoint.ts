@@ -78,6 +78,9 @@ export async function evaluateCheckpoint(path: string, opts: EvalOptions = {}): 
       const shape = (i: typeof m.info) => `${i.height}×${i.width}×${i.channels}, ${i.classes} classes`;
       throw new UserError(`dataset ${data.source} (${shape(data.info)}) does not fit checkpoint ${m.checkpoint.dir} (${shape(m.info)})`);
     }
+    if (data.info.classNames.join('\n') !== m.classes.join('\n')) {
+      throw new UserError(`dataset ${data.source} has the classes ${data.info.classNames.join(', ')}; checkpoint ${m.checkpoint.dir} was trained on ${m.classes.join(', ')}`);
+    }
     const ev = await evaluateSplit(m.model, exp, splitOf(exp, data, split), data.info, { topK: opts.topK ?? 5, confusion: true });
     const report = classReport(ev.confusion!, m.classes);
     const state = m.checkpoint.state;

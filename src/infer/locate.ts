@@ -9,6 +9,7 @@ import { loadExperiment, formatError } from '../config/index.js';
 import { datasetInfo, expandRoot } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { checkCheckpoint, inferenceMetadata, readInferenceMetadata, readState, type InferenceMetadata, type TrainingState } from '../run/checkpoint-files.js';
+import { BEST, CHECKPOINT_FILES, CHECKPOINTS_DIR, CONFIG_FILE, LAST, runPaths } from '../run/layout.js';
 
 /** The splits `tudui eval --split` knows. */
 export const SPLITS = ['test', 'val', 'train'] as const;
@@ -38,13 +39,14 @@ export function locateCheckpoint(path: string, cwd = process.cwd()): LocatedChec
   if (!existsSync(given)) throw new UserError(`${path}: no such run directory or checkpoint`);
   let dir = given;
   let via = '';
-  if (!existsSync(join(given, 'model.json'))) {
-    const link = ['best', 'last'].find((l) => existsSync(join(given, 'checkpoints', l, 'model.json')));
+  if (!existsSync(join(given, CHECKPOINT_FILES.model))) {
+    const paths = runPaths(given);
+    const link = ([BEST, LAST] as const).find((l) => existsSync(join(paths[l], CHECKPOINT_FILES.model)));
     if (!link) {
-      if (existsSync(join(given, 'config.yaml'))) throw new UserError(`${path}: the run has no checkpoint yet (checkpoints/best and checkpoints/last are missing)`);
+      if (existsSync(paths.config)) throw new UserError(`${path}: the run has no checkpoint yet (checkpoints/best and checkpoints/last are missing)`);
       throw new UserError(`${path} is neither a run directory (config.yaml, checkpoints/) nor a checkpoint (model.json)`);
     }
-    dir = join(given, 'checkpoints', link);
+    dir = runPaths(given)[link];
     via = link;
   }
   if (!isDir(dir)) throw new UserError(`${path}: not a directory`);
@@ -53,7 +55,7 @@ export function locateCheckpoint(path: string, cwd = process.cwd()): LocatedChec
   if (problem) throw new UserError(`checkpoint ${dir} is damaged: ${problem}`);
   const name = basename(dir);
   const parent = dirname(dir);
-  const runDir = basename(parent) === 'checkpoints' && existsSync(join(dirname(parent), 'config.yaml')) ? dirname(parent) : undefined;
+  const runDir = basename(parent) === CHECKPOINTS_DIR && existsSync(join(dirname(parent), CONFIG_FILE)) ? dirname(parent) : undefined;
   const metadata = readInferenceMetadata(dir) ?? metadataFromRun(dir, runDir, cwd);
   return { dir, label: via ? `${name} (${via})` : name, ...(runDir ? { runDir } : {}), metadata, state: readState(dir) };
 }
@@ -61,7 +63,7 @@ export function locateCheckpoint(path: string, cwd = process.cwd()): LocatedChec
 /** A checkpoint from before self-describing checkpoints: what its run's config.yaml says. */
 function metadataFromRun(dir: string, runDir: string | undefined, cwd: string): InferenceMetadata {
   if (!runDir) throw new UserError(`checkpoint ${dir} carries no inference metadata and is not inside a run directory whose config.yaml could describe it`);
-  const file = join(runDir, 'config.yaml');
+  const file = runPaths(runDir).config;
   const loaded = loadExperiment(file, { cwd });
   if (loaded.errors.length) throw new UserError(`checkpoint ${dir} carries no inference metadata, and ${formatError(loaded.errors[0]!)}`);
   const exp = loaded.experiment;

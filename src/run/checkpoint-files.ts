@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/types.js';
+import { stripLocs } from '../config/blocks.js';
 import type { DatasetInfo } from '../data/types.js';
 import { CHECKPOINT_FILES, readJson, readState, type Checksums, type TrainingState } from './layout.js';
 
@@ -52,7 +53,7 @@ export function inferenceMetadata(
   configHash: string,
   version: string,
 ): InferenceMetadata {
-  const layers = exp.model.layers.map((l) => ({ kind: l.kind, options: l.options }));
+  const layers = stripLocs(exp.model.layers) as ResolvedExperiment['model']['layers'];
   return {
     format: 1,
     input: {

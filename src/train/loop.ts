@@ -12,7 +12,7 @@ import { inferenceMetadata, loadCheckpoint, markBest, pruneCheckpoints, readChec
 import { packageVersion } from '../version.js';
 import { setTraining } from '../run/phase.js';
 import { appendMetric } from '../run/metrics.js';
-import { CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint, type RunStatus } from '../run/layout.js';
+import { runPaths, CHECKPOINTS_DIR, METRICS_FILE, readMetrics, TAGS, type EpochMetrics, type MetricPoint, type RunStatus } from '../run/layout.js';
 import { EventWriter } from '../tensorboard/index.js';
 import { UserError } from '../errors.js';
 import { evaluateSplit } from './evaluate.js';
@@ -205,8 +205,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   async function finish(reason?: string): Promise<TrainResult> {
     const done = result('completed', reason);
     if (evalName === 'test') return done;
-    const bestDir = join(checkpointsDir, 'best');
-    const chosen = exp.checkpoint.keep_best && state.best ? bestDir : join(checkpointsDir, 'last');
+    const paths = runPaths(opts.runDir);
+    const chosen = exp.checkpoint.keep_best && state.best ? paths.best : paths.last;
     const weights = readCheckpointWeights(chosen);
     model.setWeights(weights);
     tf.dispose(weights);
