@@ -3,7 +3,7 @@
  * table, the charts' point counts (raw, and min/max per pixel for a long series), zoom, live appends (a partial last
  * line included), status changes, the other views, a screenshot that is not blank, and nothing written into DIR.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -68,7 +68,6 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     writeFileSync(join(dir, 'leak', 'r', 'metrics.jsonl.tmp'), '');
     const leakMetrics = join(dir, 'leak', 'r', 'metrics.jsonl');
     writeFileSync(leakMetrics, '');
-    const { rmSync } = await import('node:fs');
     rmSync(leakMetrics);
     symlinkSync(join(tmp, 'outside', 'secret', 'metrics.jsonl'), leakMetrics);
     before = snapshot(dir);
@@ -86,6 +85,7 @@ describe.skipIf(!CHROMIUM)(`tudui board in chromium${CHROMIUM ? '' : ' (skipped:
     await browser?.close();
     board?.child.kill('SIGINT');
     await board?.done;
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('loads: every run under DIR in the table, none from outside it, odd names shown as text', async () => {

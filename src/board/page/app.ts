@@ -179,11 +179,12 @@ function live(): void {
     if (row.sweep && !sweeps.some((w) => w.id === row.sweep)) void getJson<RunsReply>('/api/runs').then((r) => (sweeps = r.sweeps));
     if (state.view === 'run' && state.run === row.id) show();
   });
-  // the server's first read of every run: charts fetch again at most every 1.5 s meanwhile (each fetch is all runs), and at the end
+  // the server's first read of every run: charts fetch again at most every 2.5 s meanwhile (each fetch is all runs: more often
+  // slows the read itself), and at the end
   let lastProgress = performance.now();
   es.addEventListener('loading', (ev) => {
     const p = JSON.parse((ev as MessageEvent).data) as { loaded: number; total: number };
-    if (p.loaded < p.total && performance.now() - lastProgress < 1500) return;
+    if (p.loaded < p.total && performance.now() - lastProgress < 2500) return;
     lastProgress = performance.now();
     void loadTags().then(() => refreshCharts());
   });
