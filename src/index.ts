@@ -27,3 +27,5 @@ export type { SweepOptions, SweepResult } from './sweep/index.js';
 /** `tudui ls`, `show` and `compare` as functions returning data and text. */
 export * as inspect from './inspect/index.js';
 export { listRuns, formatRunList, runReport, formatRunReport, plotTag, followRun, compareRuns, formatComparison } from './inspect/index.js';
+/** `tudui board` as a function: a read-only page over DIR; `close()` stops it. */
+export { startBoard, type Board, type BoardOptions } from './board/server.js';
