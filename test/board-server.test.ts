@@ -143,7 +143,7 @@ describe('the server reads only DIR', () => {
     mkdirSync(sweep, { recursive: true });
     const member = (run_dir: string) => ({ index: 0, label: run_dir, run_dir, file: 'x.yaml', experiment: 'x', overrides: [], grid: {}, hparams: { seed: 0 }, status: 'completed', attempts: 1, started_at: null, finished_at: null, seconds: null, error: null });
     writeRun(join(sweep, 'ok'), 'ok');
-    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ version: 1, name: 'sw', created_at: '', updated_at: '', cwd: tmp, patterns: [], set: [], device: null, rank_by: 'best_test_accuracy', status: 'completed', hparams: ['seed'], members: [member('ok'), member('../../../outside/run')] }));
+    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ version: 1, name: 'sw', created_at: '', updated_at: '', cwd: tmp, patterns: [], set: [], device: null, rank_by: 'best_test_accuracy', status: 'completed', hparams: ['seed'], members: [member('ok'), member('../../../outside/run'), member('later')] }));
     before = snapshot(dir);
     board = await startBoard({ dir, pollMs: 50 });
     await board.store.loadAll();
@@ -157,15 +157,18 @@ describe('the server reads only DIR', () => {
   it('lists the runs inside DIR only, and reads no file through a link out of it', async () => {
     const r = await raw(board, '/api/runs');
     expect(r.status).toBe(200);
-    const ids = JSON.parse(r.body).rows.map((x: { id: string }) => x.id);
-    expect(ids.sort()).toEqual(['a/1', 'b/1', 'sw/1/ok']);
+    const rows = JSON.parse(r.body).rows as Array<{ id: string; status: string }>;
+    const ids = rows.map((x) => x.id);
+    expect([...ids].sort()).toEqual(['a/1', 'b/1', 'sw/1/later', 'sw/1/ok']);
+    // a member not started yet is listed as pending; one whose path leaves its sweep is not listed at all
+    expect(rows.find((x) => x.id === 'sw/1/later')!.status).toBe('pending');
     expect(r.body).not.toContain(SECRET);
     for (let key = 0; key < ids.length; key++) {
       const d = await raw(board, `/api/run?key=${key}`);
       expect(d.status).toBe(200);
       expect(d.body).not.toContain(SECRET);
     }
-    const configs = await raw(board, '/api/configs?keys=0,1,2');
+    const configs = await raw(board, '/api/configs?keys=0,1,2,3');
     expect(configs.body).not.toContain(SECRET);
   });
 
@@ -175,7 +178,7 @@ describe('the server reads only DIR', () => {
       expect([r.status, path]).toEqual([404, path]);
       expect(r.body).not.toContain(SECRET);
     }
-    for (const key of ['-1', '3', '1e9', '../../outside', '0x0', '', ' 0', '0,1']) expect([(await raw(board, `/api/run?key=${encodeURIComponent(key)}`)).status, key]).toEqual([404, key]);
+    for (const key of ['-1', '4', '1e9', '../../outside', '0x0', '', ' 0', '0,1']) expect([(await raw(board, `/api/run?key=${encodeURIComponent(key)}`)).status, key]).toEqual([404, key]);
     const s = await raw(board, '/api/series?tag=train_loss&keys=-1,99,abc,0&w=100');
     expect(s.status).toBe(200);
     const head = JSON.parse(Buffer.from(s.body, 'latin1').subarray(4, 4 + Buffer.from(s.body, 'latin1').readUInt32LE(0)).toString());

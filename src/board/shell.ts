@@ -22,7 +22,7 @@ tr.brushed td { background: #fff7d6; }
 .sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; vertical-align: middle; }
 .st { padding: 0 5px; border-radius: 8px; font-size: 11px; }
 .st-running { background: #d8ecff; color: #0b5cad; } .st-completed { background: #dcf3e0; color: #1b6b2a; }
-.st-failed, .st-diverged { background: #fde0e0; color: #a11; } .st-interrupted, .st-unknown { background: #eee; color: #555; }
+.st-failed, .st-diverged { background: #fde0e0; color: #a11; } .st-interrupted, .st-unknown, .st-pending { background: #eee; color: #555; }
 .changed { animation: flash 1.2s; } @keyframes flash { from { background: #ffe58a; } to { background: transparent; } }
 a.run { color: #1d4ed8; cursor: pointer; text-decoration: none; } a.run:hover { text-decoration: underline; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 10px; }

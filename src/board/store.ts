@@ -4,8 +4,8 @@
  * file changed, telling listeners what moved. Nothing outside DIR is read: run directories and the files read in them
  * must resolve (symbolic links included) inside DIR's real path.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   CHECKPOINT_FILES,
@@ -45,7 +45,8 @@ export interface RunRow {
   /** Path relative to DIR, '/'-separated ('.' when DIR is itself the run). */
   id: string;
   name: string;
-  status: RunStatus | 'unknown';
+  /** `pending`: a sweep member not started yet (no directory); `unknown`: no readable summary. */
+  status: RunStatus | 'unknown' | 'pending';
   reason: string | null;
   started_at: string | null;
   finished_at: string | null;
@@ -138,8 +139,18 @@ export class BoardStore {
   scan(): void {
     const { runs, sweeps } = findRuns(this.root);
     this.sweeps = sweeps.filter((s) => inside(this.root, s.dir)).map((s) => ({ id: this.id(s.dir), name: s.manifest.name, hparams: s.manifest.hparams }));
-    for (const found of runs) {
-      if (!inside(this.root, found.dir)) continue;
+    // members of a sweep not started yet have no directory: listed as pending (if their path stays in the sweep)
+    const seen = new Set(runs.map((r) => r.dir));
+    const pending: FoundRun[] = [];
+    for (const sw of sweeps) {
+      if (!inside(this.root, sw.dir)) continue;
+      for (const member of sw.manifest.members) {
+        const dir = resolve(sw.dir, member.run_dir);
+        if (!seen.has(dir) && dir.startsWith(sw.dir + sep) && !existsSync(dir)) pending.push({ dir, sweep: { dir: sw.dir, member } });
+      }
+    }
+    for (const found of [...runs, ...pending]) {
+      if (!inside(this.root, found.dir) && !pending.includes(found)) continue;
       const id = this.id(found.dir);
       let e = this.entries.get(id);
       if (!e) {
@@ -171,7 +182,7 @@ export class BoardStore {
   private rowOf(e: RunEntry, key: number): RunRow {
     const s = e.summary;
     const m = e.found.sweep?.member;
-    const status = s ? (readStatus(e.found.dir, s) ?? 'unknown') : 'unknown';
+    const status = s ? (readStatus(e.found.dir, s) ?? 'unknown') : existsSync(e.found.dir) ? 'unknown' : 'pending';
     const started = s?.started_at ? Date.parse(s.started_at) : NaN;
     const finished = s?.finished_at ? Date.parse(s.finished_at) : NaN;
     return {
