@@ -166,6 +166,24 @@ describe('resuming is exact', () => {
     const [a, b] = [state(whole), state(part)];
     expect([b.plateau, b.early_stopping, b.metrics]).toEqual([a.plateau, a.early_stopping, a.metrics]);
     expect(summaryOf(part).test).toEqual(summaryOf(whole).test);
+    expect(new Set(summaryOf(whole).tensors_after_epoch).size).toBe(1); // no tensor leaks across epochs (clipping included)
+  });
+});
+
+describe('a sweep of validated runs', () => {
+  it('ranks members by their one test evaluation (summary.test)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tudui-val-sweep-'));
+    writeFileSync(join(work, 'sw.yaml'), EXPERIMENT('sw', 'sweep: { seed: [1, 2] }\n', 1).replace(/    - conv2d.*\n    - relu\n    - maxpool2d: 2\n/, ''));
+    const r = tudui(['sweep', 'sw.yaml', '--runs-dir', 'runs'], work);
+    expect(r.code).toBe(0);
+    const dir = runDirs(join(work, 'runs', 'sw')).at(-1)!;
+    const { members } = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(members).toHaveLength(2);
+    for (const row of members) {
+      const member = summaryOf(join(dir, row.run_dir));
+      expect(row.best_test_accuracy).toBe(member.test.accuracy);
+      expect(row.test_loss).toBe(member.test.loss);
+    }
   });
 });
 

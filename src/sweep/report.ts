@@ -30,17 +30,19 @@ export function buildRows(sweepDir: string, m: Manifest, rankBy: RankMetric): Su
   const rows: SummaryRow[] = m.members.map((mem) => {
     const s = readSummary(join(sweepDir, mem.run_dir));
     const history = s?.history ?? [];
-    const accs = history.map((h) => finite(h.test_accuracy)).filter((v): v is number => v !== null);
-    const losses = history.map((h) => finite(h.test_loss)).filter((v): v is number => v !== null);
+    // with dataset.validation the test split is evaluated once, at the end (summary.test), not per epoch
+    const test = s?.test;
+    const accs = test ? [test.accuracy] : history.map((h) => finite(h.test_accuracy)).filter((v): v is number => v !== null);
+    const losses = test ? [test.loss] : history.map((h) => finite(h.test_loss)).filter((v): v is number => v !== null);
     const last = history[history.length - 1];
     return {
       rank: 0,
       member: mem.label,
       status: mem.status,
       best_test_accuracy: accs.length ? Math.max(...accs) : null,
-      test_accuracy: finite(last?.test_accuracy),
+      test_accuracy: finite(last?.test_accuracy ?? test?.accuracy),
       best_test_loss: losses.length ? Math.min(...losses) : null,
-      test_loss: finite(last?.test_loss),
+      test_loss: finite(last?.test_loss ?? test?.loss),
       train_loss: finite(last?.train_loss),
       epochs: last?.epoch ?? 0,
       seconds: finite(s?.durations?.total_s) ?? mem.seconds,
