@@ -115,6 +115,23 @@ describe('dataset.validation', () => {
   });
 });
 
+describe('validation.test_every_epoch', () => {
+  it('also logs the test split each epoch; selection still reads validation', () => {
+    const work = mkdtempSync(join(tmpdir(), 'tudui-val-every-'));
+    writeFileSync(join(work, 'every.yaml'), EXPERIMENT('every', '', 3).replace('validation: { fraction: 0.2 }', 'validation: { fraction: 0.2, test_every_epoch: true }'));
+    const r = tudui(['run', 'every.yaml', '--runs-dir', 'runs', '-q'], work);
+    expect(r.code).toBe(0);
+    const run = runDirs(join(work, 'runs', 'every')).at(-1)!;
+    const ps = points(run);
+    expect(ps.filter((p) => p.tag === 'test_loss').map((p) => p.epoch)).toEqual([1, 2, 3]);
+    expect(ps.filter((p) => p.tag === 'val_loss').map((p) => p.epoch)).toEqual([1, 2, 3]);
+    const s = summaryOf(run);
+    expect(s.best.metric).toBe('val_accuracy');
+    const atBest = s.history.find((h: { epoch: number }) => h.epoch === s.best.epoch);
+    expect(s.test).toMatchObject({ loss: atBest.test_loss, accuracy: atBest.test_accuracy, epoch: s.best.epoch });
+  });
+});
+
 describe('early stopping', () => {
   it('stops when the monitor has not improved for patience epochs; the run completes, and resume trains nothing more', () => {
     const work = mkdtempSync(join(tmpdir(), 'tudui-es-'));

@@ -239,6 +239,10 @@ validation?: ({
  * Share of each class of the training split held out for validation.
  */
 fraction: number
+/**
+ * Also evaluate the test split every epoch, for its curve (nothing is chosen on it).
+ */
+test_every_epoch?: boolean
 } | null)
 /**
  * digits: fraction of the 1,797 examples held out for testing (seeded split); image-folder without test/: fraction of each class of train/ held out (fixed-seed split; default: use root/test).

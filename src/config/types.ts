@@ -49,7 +49,7 @@ export interface ResolvedDataset {
   train_size?: number;
   test_size?: number;
   /** Held out of the training split (absent: none). */
-  validation?: { fraction: number } | null;
+  validation?: { fraction: number; test_every_epoch?: boolean } | null;
   /** digits only. */
   test_fraction?: number;
   /**

@@ -151,6 +151,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const evalSplit = data.val ?? data.test;
   const evalName = data.val ? 'val' : 'test';
   const testSplit = data.test;
+  // Asked for: the test split each epoch too, for its curve only (nothing is chosen on it).
+  const testEveryEpoch = Boolean(data.val && exp.dataset.validation?.test_every_epoch);
   const monitor = data.val ? exp.checkpoint.monitor.replace(/^test_/, 'val_') : exp.checkpoint.monitor;
   const lowerIsBetter = (metric: string) => metric.endsWith('_loss');
   const better = (a: number, b: number) => (lowerIsBetter(monitor) ? a < b : a > b);
@@ -214,10 +216,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const name = readLinkName(chosen) ?? '';
     const epoch = Number(/^epoch-(\d+)/.exec(name)?.[1] ?? state.epoch);
     const wall = Date.now() / 1000;
-    commit([
-      { tag: TAGS.testLoss, value: loss, step: epoch, epoch, wall_time: wall },
-      { tag: TAGS.testAccuracy, value: accuracy, step: epoch, epoch, wall_time: wall },
-    ]);
+    // (with test_every_epoch the log already has this checkpoint's test point)
+    if (!testEveryEpoch) {
+      commit([
+        { tag: TAGS.testLoss, value: loss, step: epoch, epoch, wall_time: wall },
+        { tag: TAGS.testAccuracy, value: accuracy, step: epoch, epoch, wall_time: wall },
+      ]);
+    }
     log(`test split (once, on ${name}): test_loss ${loss.toFixed(4)}  test_accuracy ${(accuracy * 100).toFixed(2)}%`);
     return { ...done, test: { loss, accuracy, epoch, checkpoint: name } };
   }
@@ -298,6 +303,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opts.progress.evaluating();
       const e0 = performance.now();
       const { loss: testLoss, accuracy: testAccuracy } = await evaluateSplit(model, exp, evalSplit, info);
+      const everyTest = testEveryEpoch ? await evaluateSplit(model, exp, testSplit, info) : undefined;
       const evalSeconds = (performance.now() - e0) / 1000;
       if (!Number.isFinite(testLoss)) {
         // A model whose test loss is not finite is not a result: stop before it becomes a checkpoint or "best".
@@ -311,6 +317,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         train_loss: lossCount ? lossSum / lossCount : NaN,
         [`${evalName}_loss`]: testLoss,
         [`${evalName}_accuracy`]: testAccuracy,
+        ...(everyTest ? { test_loss: everyTest.loss, test_accuracy: everyTest.accuracy } : {}),
         lr,
         train_images_per_sec: images / trainSeconds,
         eval_images_per_sec: evalSplit.count / evalSeconds,
@@ -319,6 +326,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       };
       record(data.val ? TAGS.valLoss : TAGS.testLoss, testLoss, epoch, epoch);
       record(data.val ? TAGS.valAccuracy : TAGS.testAccuracy, testAccuracy, epoch, epoch);
+      if (everyTest) {
+        record(TAGS.testLoss, everyTest.loss, epoch, epoch);
+        record(TAGS.testAccuracy, everyTest.accuracy, epoch, epoch);
+      }
       record(TAGS.trainLossEpoch, m.train_loss, epoch, epoch);
       record(TAGS.throughput, m.train_images_per_sec, epoch, epoch);
       history.push(m);

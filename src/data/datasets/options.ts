@@ -80,7 +80,10 @@ export const DATASET_OPTIONS = {
         type: 'object',
         additionalProperties: false,
         required: ['fraction'],
-        properties: { fraction: { description: 'Share of each class of the training split held out for validation.', type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } },
+        properties: {
+          fraction: { description: 'Share of each class of the training split held out for validation.', type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+          test_every_epoch: { description: 'Also evaluate the test split every epoch, for its curve (nothing is chosen on it).', type: 'boolean', default: false },
+        },
       },
       { type: 'null' },
     ],
