@@ -119,6 +119,15 @@ describe('errors point at the line inside the block and the line of the use', ()
     expect(errorsOf(src)).toEqual(["b.yaml:8:11: error: model.blocks.cbr.layers[0].conv2d: kernel 3×3 is larger than its input 2×2×8 (block 'cbr' (line 5) used at line 13, copy 2 of 2)"]);
   });
 
+  it('a shape error in a copy of a repeated built-in layer; an unused block is a warning', () => {
+    const src = withLines({ 2: 'dataset: { name: synthetic, shape: [6, 6, 3], classes: 4 }', 12: '    - conv2d: { filters: 4, kernel_size: 3, repeat: 3 }', 13: '    - relu', 14: '    - relu', 15: '    - relu' });
+    const r = loadExperimentText('b.yaml', src);
+    expect(r.errors.map(formatError)).toEqual(['b.yaml:12:7: error: model.layers[0].conv2d: kernel 3×3 is larger than its input 2×2×4 (copy 3 of 3 of the entry at line 12)']);
+    const ok = loadExperimentText('b.yaml', src.replace('repeat: 3', 'repeat: 2'));
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings?.map(formatError)).toEqual(["b.yaml:5:5: warning: model.blocks.cbr: block 'cbr' is never used in model.layers"]);
+  });
+
   it('a bad value given through a parameter, at each use', () => {
     expect(errorsOf(withLines({ 14: '    - cbr: { f: 0, repeat: 2 }' }))).toEqual([
       "b.yaml:8:30: error: model.blocks.cbr.layers[0].conv2d.filters: expected a positive integer, received 0 from $f (block 'cbr' (line 5) used at line 14)",

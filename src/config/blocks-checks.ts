@@ -3,7 +3,7 @@
  * asks of a flat list, answered on the expanded plan, each error at the line inside the block with the uses' lines.
  */
 import { inputInfo } from './datasets.js';
-import { isNested, planLeaves, planModel, type PlanLayer, type UseFrame } from './blocks.js';
+import { isNested, planLeaves, planModel, unusedBlocks, type PlanLayer, type UseFrame } from './blocks.js';
 import type { RawError } from './check.js';
 import type { Seg } from './paths.js';
 import { registerCheck } from './semantic.js';
@@ -51,3 +51,10 @@ registerCheck({
 });
 
 
+
+registerCheck({
+  name: 'unused-blocks',
+  needs: ['model'],
+  run: ({ raw }) =>
+    unusedBlocks(raw).map((name): RawError => ({ path: ['model', 'blocks', name], at: 'key', warning: true, message: `block '${name}' is never used in model.layers` })),
+});

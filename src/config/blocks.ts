@@ -347,7 +347,7 @@ function refs(v: unknown, at: Seg[] = []): Array<{ path: Seg[]; text: string }> 
 }
 
 /** Names of blocks an entry uses (through residuals too). */
-function usedBlocks(entry: unknown, blocks: Json): string[] {
+export function usedBlocks(entry: unknown, blocks: Json): string[] {
   const name = entryName(entry);
   if (name === undefined) return [];
   if (name === RESIDUAL) {
@@ -358,8 +358,8 @@ function usedBlocks(entry: unknown, blocks: Json): string[] {
   return !findLayer(name) && name in blocks ? [name] : [];
 }
 
-/** The static checks of `model.blocks`: names, params, kinds and `$name` references in the bodies, cycles, unused blocks. */
-export function checkBlocks(walker: SchemaWalker, value: unknown, path: Seg[], errs: RawError[], doc: Json): void {
+/** The static checks of `model.blocks`: names, params, kinds and `$name` references in the bodies, cycles. */
+export function checkBlocks(walker: SchemaWalker, value: unknown, path: Seg[], errs: RawError[]): void {
   if (!isMap(value)) {
     errs.push({ path, at: 'value', message: `expected a map of block name → { params, layers }, received ${show(value)}` });
     return;
@@ -428,20 +428,6 @@ export function checkBlocks(walker: SchemaWalker, value: unknown, path: Seg[], e
       const first = graph.get(start)!.find((e) => e.to === cycle[1])!;
       errs.push({ path: first.path, at: 'value', message: `block '${start}' uses itself (${cycle.join(' → ')}); blocks cannot be recursive` });
     }
-  }
-  const used = new Set<string>();
-  const collect = (list: unknown) => {
-    for (const e of Array.isArray(list) ? list : []) {
-      for (const b of usedBlocks(e, value)) {
-        if (used.has(b)) continue;
-        used.add(b);
-        collect(value[b]?.layers);
-      }
-    }
-  };
-  collect(doc.model?.layers);
-  for (const name of Object.keys(value)) {
-    if (!used.has(name) && !findLayer(name) && name !== RESIDUAL) errs.push({ path: [...path, name], at: 'key', warning: true, message: `block '${name}' is never used in model.layers` });
   }
 }
 
@@ -517,4 +503,22 @@ export function blockKeyPathError(name: string, option: Seg | undefined, written
   const params = Object.keys(isMap(blocks[name].params) ? blocks[name].params : {});
   if (params.includes(String(option))) return undefined;
   return `unknown parameter '${option}' of block '${name}'${didYouMean(String(option), [...params, 'repeat'])}; its parameters: ${params.join(', ') || 'none'} (and repeat)`;
+}
+
+/** Blocks that no entry of model.layers reaches (directly or through other blocks). */
+export function unusedBlocks(doc: Json): string[] {
+  const blocks = doc.model?.blocks;
+  if (!isMap(blocks)) return [];
+  const used = new Set<string>();
+  const collect = (list: unknown) => {
+    for (const e of Array.isArray(list) ? list : []) {
+      for (const b of usedBlocks(e, blocks)) {
+        if (used.has(b)) continue;
+        used.add(b);
+        collect(blocks[b]?.layers);
+      }
+    }
+  };
+  collect(doc.model?.layers);
+  return Object.keys(blocks).filter((name) => !used.has(name) && isBlockUse(name, blocks));
 }

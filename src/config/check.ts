@@ -50,7 +50,7 @@ export class SchemaWalker {
   walk(value: unknown, schema: Json, path: Seg[], errs: RawError[]): void {
     const s = this.deref(schema);
     if (s.title === 'Layer') return this.layer(value, path, errs);
-    if (s.title === 'Blocks') return checkBlocks(this, value, path, errs, this.doc);
+    if (s.title === 'Blocks') return checkBlocks(this, value, path, errs);
     if (s.title === 'BlockLayer') return; // checked at each use, with the values substituted
     if (s.anyOf) {
       const branches = (s.anyOf as Json[]).map((b) => this.deref(b)).filter((b) => typeMatches(value, b));
