@@ -14,7 +14,7 @@ export type {
   AugmentConfig, Batch, BatchOptions, DatasetConfig, DatasetInfo, DatasetName, ImageSplit, LoadedDataset, LoadOptions,
   NormalizeConfig, RemoteFile,
 } from './types.js';
-export { assembleBatch, augmentPlan, batchCount, batches, benchmarkBatchAssembly, epochOrder, normalizationTable, normalizeValue } from './pipeline.js';
+export { assembleBatch, augmentPlan, batchCount, batches, epochOrder, normalizationTable, normalizeValue } from './pipeline.js';
 export { CIFAR10_CLASSES, CIFAR10_INFO, CIFAR10_REMOTE } from './cifar10.js';
 export { FASHION_MNIST_INFO, IDX_REMOTE, MNIST_INFO } from './idx.js';
 export { DIGITS_DEFAULT_ROOT, DIGITS_INFO, DIGITS_MD5, DIGITS_SPLIT_SEED } from './digits.js';

@@ -96,7 +96,7 @@ export function augmentPlan(count: number, augment: AugmentConfig | null | undef
 
 /**
  * Build one batch: normalise (and augment) the examples `order[from..to)` of `split` into `out` (NHWC float32).
- * This is the hot loop; `scripts/bench.mjs` times it through `benchmarkBatchAssembly`.
+ * This is the hot loop (`npm run bench` reports its share of a training step).
  */
 export function assembleBatch(
   split: ImageSplit,
@@ -200,37 +200,4 @@ export function* batches(split: ImageSplit, info: DatasetInfo, opts: BatchOption
     assembleBatch(split, info, lut, order, from, to, plan, x, y);
     yield { x, y, size: count, index: b };
   }
-}
-
-/**
- * Time batch assembly on random CIFAR-shaped bytes (no I/O): milliseconds per batch, plain and augmented
- * (random_crop 4 + horizontal_flip). Used by scripts/bench.mjs.
- */
-export function benchmarkBatchAssembly(opts: { batchSize?: number; batches?: number; height?: number; width?: number; channels?: number } = {}): {
-  batchSize: number;
-  msPerBatch: number;
-  msPerBatchAugmented: number;
-} {
-  const batchSize = opts.batchSize ?? 64;
-  const nb = opts.batches ?? 200;
-  const info: DatasetInfo = { height: opts.height ?? 32, width: opts.width ?? 32, channels: opts.channels ?? 3, classes: 10, classNames: [], maxValue: 255 };
-  const size = info.height * info.width * info.channels;
-  const count = batchSize * nb;
-  const rng = mulberry32(12345);
-  const images = new Uint8Array(count * size);
-  for (let i = 0; i < images.length; i++) images[i] = (rng() * 256) | 0;
-  const split: ImageSplit = { images, labels: new Uint8Array(count), count, split: 'train' };
-  const normalize = { mean: Array(info.channels).fill(0.5), std: Array(info.channels).fill(0.25) };
-  const time = (augment: AugmentConfig | null): number => {
-    // warm-up pass, then the timed pass
-    for (const _ of batches(split, info, { batchSize, shuffle: true, dropLast: false, seed: 1, epoch: 0, normalize, augment })) void _;
-    const t0 = process.hrtime.bigint();
-    for (const _ of batches(split, info, { batchSize, shuffle: true, dropLast: false, seed: 1, epoch: 1, normalize, augment })) void _;
-    return Number(process.hrtime.bigint() - t0) / 1e6 / nb;
-  };
-  return {
-    batchSize,
-    msPerBatch: time(null),
-    msPerBatchAugmented: time({ random_crop: { padding: 4 }, horizontal_flip: true }),
-  };
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedExperiment } from '../config/index.js';
-import { batches, type DatasetInfo, type ImageSplit } from '../data/index.js';
+import { batches, batchOptionsFor, type DatasetInfo, type ImageSplit } from '../data/index.js';
 import { perExampleLoss } from './loss.js';
 
 export interface SplitEvaluation {
@@ -31,15 +31,7 @@ export async function evaluateSplit(
   let lossSum = 0;
   let correct = 0;
   let inTopK = 0;
-  for (const batch of batches(split, info, {
-    batchSize: exp.dataset.eval_batch_size,
-    shuffle: false,
-    dropLast: false,
-    seed: exp.seed,
-    epoch: 0,
-    normalize: exp.dataset.normalize,
-    augment: null,
-  })) {
+  for (const batch of batches(split, info, batchOptionsFor(exp.dataset, 'test', exp.seed, 0))) {
     const out = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.size, info.height, info.width, info.channels]);
       const y = tf.tensor1d(batch.y, 'int32');

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedExperiment } from '../config/index.js';
-import { batches, expandRoot, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
+import { batches, batchOptionsFor, expandRoot, loadDataset, type ImageSplit, type DatasetInfo } from '../data/index.js';
 import { buildModel, formatSummary, summarize } from '../model/compile.js';
 import { inferenceMetadata, loadCheckpoint, markBest, pruneCheckpoints, readCheckpointWeights, saveCheckpoint, type TrainingState } from '../run/checkpoint.js';
 import { packageVersion } from '../version.js';
@@ -244,16 +244,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let lr = learningRate(exp, state.global_step, stepsPerEpoch, state.plateau?.lr);
       let interrupted = false;
       let skippedThisEpoch = 0;
-      for (const batch of batches(data.train, info, {
-        batchSize,
-        shuffle: exp.dataset.shuffle,
-        dropLast: exp.dataset.drop_last,
-        seed: exp.seed,
-        epoch,
-        normalize: exp.dataset.normalize,
-        augment: exp.dataset.augment,
-        startBatch,
-      })) {
+      for (const batch of batches(data.train, info, batchOptionsFor(exp.dataset, 'train', exp.seed, epoch, startBatch))) {
         lr = learningRate(exp, state.global_step, stepsPerEpoch, state.plateau?.lr);
         const loss = await trainStep(model, params, optimizer, exp, batch, inputShape, classes, lr, state.global_step);
         state.global_step += 1;
