@@ -97,8 +97,6 @@ export type MetricTag = (typeof TAGS)[keyof typeof TAGS];
 /** Tags logged once per epoch with the epoch as their step (the others use the global step). */
 export const EPOCH_TAGS: ReadonlySet<string> = new Set([TAGS.testLoss, TAGS.testAccuracy, TAGS.valLoss, TAGS.valAccuracy, TAGS.trainLossEpoch, TAGS.throughput]);
 
-/** The metrics a sweep's TensorBoard HPARAMS view shows as columns (TensorBoard takes each tag's last value). */
-export const HPARAM_METRIC_TAGS: readonly string[] = [TAGS.testAccuracy, TAGS.testLoss, TAGS.trainLossEpoch];
 
 /** Whether a higher value of a tag is better (accuracy, throughput) or a lower one (losses). */
 export function higherIsBetter(tag: string): boolean {

@@ -9,8 +9,9 @@ import { expandFilePatterns } from '../config/files.js';
 import { formatError, loadExperiment, type ConfigError, type ResolvedExperiment } from '../config/index.js';
 import { expandGrid, formatSweepError, overrideKey, readGrid, type GridValue } from './grid.js';
 import { uniqueNames } from './naming.js';
+import type { HParam } from '../run/layout.js';
 
-export type HParam = number | string | boolean;
+export type { HParam };
 
 export interface PlannedMember {
   /** Absolute path of the experiment file. */

@@ -1,4 +1,4 @@
-import type { OptionSpec } from '../args.js';
+import { wholeNumber, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
@@ -35,17 +35,13 @@ export function interruptController(log: (s: string) => void): { signal: AbortSi
 /** `--backend NAME` and `--threads N`, shared by run and resume (the names are checked by selectBackend). */
 export const BACKEND_OPTIONS: OptionSpec[] = [
   { name: 'backend', type: 'string', value: 'name', description: 'use exactly this backend (tudui-native, wasm, cpu, webgpu, …; tudui devices lists them), no fallback' },
-  { name: 'threads', type: 'number', value: 'n', description: 'CPU threads for the native and wasm backends (default: every core)' },
+  { name: 'threads', type: 'number', value: 'n', description: 'CPU threads for the native and wasm backends (default: every core)', check: wholeNumber(1) },
 ];
 
 export function backendOptions(options: Record<string, unknown>): { backend?: string; threads?: number } {
   const r: { backend?: string; threads?: number } = {};
   if (options.backend !== undefined) r.backend = String(options.backend);
-  if (options.threads !== undefined) {
-    const n = Number(options.threads);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`--threads expects a whole number ≥ 1, received ${String(options.threads)}`);
-    r.threads = n;
-  }
+  if (options.threads !== undefined) r.threads = Number(options.threads);
   return r;
 }
 

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
+import { runPaths } from '../../run/layout.js';
 import { recordCrash } from '../executor.js';
 import { writeSessionEnd, writeSessionStart } from '../hparams.js';
 import { hasSessionStart, readSeconds, safely } from '../local.js';
@@ -41,7 +42,7 @@ export async function runSlurmTask(sweepDirArg: string, opts: TaskOptions = {}):
   const jobId = env.SLURM_JOB_ID ?? arrayJob;
 
   // A requeued task continues from its checkpoint when it has one; a first start does what the submission decided.
-  const checkpoint = existsSync(join(runDir, 'checkpoints', 'last'));
+  const checkpoint = existsSync(runPaths(runDir).last);
   const resume = checkpoint && (restarts > 0 || member.slurm?.resume === true);
   if (!resume) {
     rmSync(runDir, { recursive: true, force: true }); // a fresh start (also after a failure) is a clean directory
