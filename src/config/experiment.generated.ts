@@ -232,13 +232,22 @@ train_size?: number
  */
 test_size?: number
 /**
- * Hold out a validation split from the training split: { fraction } of each class (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch.
+ * A validation split: { fraction } of each class held out of the training split (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit), or { from: files }, the dataset's own validation files (image-folder: root/val/<class>/, also named valid/ or validation/, with exactly train's classes; read whole). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch (a val/ directory is then not read).
  */
 validation?: ({
 /**
  * Share of each class of the training split held out for validation.
  */
 fraction: number
+/**
+ * Also evaluate the test split every epoch, for its curve (nothing is chosen on it).
+ */
+test_every_epoch?: boolean
+} | {
+/**
+ * files: validate on the dataset's own validation files instead of holding some of train out.
+ */
+from: "files"
 /**
  * Also evaluate the test split every epoch, for its curve (nothing is chosen on it).
  */

@@ -21,7 +21,7 @@ function deref(schema: Json, s: Json): Json {
 export function typeText(schema: Json, s: Json): string {
   s = deref(schema, s);
   if (s.enum) return s.enum.map((v: unknown) => JSON.stringify(v).replace(/"/g, "'")).join(' \\| ');
-  if (s.anyOf) return s.anyOf.map((a: Json) => typeText(schema, a)).join(' \\| ');
+  if (s.anyOf) return [...new Set(s.anyOf.map((a: Json) => typeText(schema, a)))].join(' \\| ');
   const t = Array.isArray(s.type) ? s.type.join(' \\| ') : s.type;
   if (t === 'array') {
     const n = s.minItems !== undefined && s.minItems === s.maxItems ? `[${s.minItems}]` : '[]';

@@ -48,8 +48,8 @@ export interface ResolvedDataset {
   classes?: number;
   train_size?: number;
   test_size?: number;
-  /** Held out of the training split (absent: none). */
-  validation?: { fraction: number; test_every_epoch?: boolean } | null;
+  /** Held out of the training split (`fraction`) or the dataset's own files (`from: files`); absent: none. */
+  validation?: { fraction: number; from?: never; test_every_epoch?: boolean } | { from: 'files'; fraction?: never; test_every_epoch?: boolean } | null;
   /** digits only. */
   test_fraction?: number;
   /**

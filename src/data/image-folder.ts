@@ -47,16 +47,37 @@ export interface ImageFolderScan {
   classNames: string[];
   train: FileEntry[];
   test: FileEntry[];
+  /** The dataset's own validation files (`dataset.validation: { from: files }`): root/val (or valid, validation). */
+  val?: FileEntry[];
   /** Files skipped because they are not .png/.jpg/.jpeg, per split directory. */
   skipped: Array<{ dir: string; count: number }>;
 }
 
+/** Names accepted for an image folder's own validation directory, in the order they are looked for. */
+export const VALIDATION_DIRS = ['val', 'valid', 'validation'] as const;
+
+/** How the validation split is made: from root/val (`files`), held out of train (`fraction`), or none. */
+export type ValidationSource = 'files' | 'fraction' | undefined;
+
+/** The validation directory of an image folder: one line when there is none, or several. */
+function validationDir(root: string, want: ValidationSource): string | { error: string } | undefined {
+  const found = VALIDATION_DIRS.map((d) => path.join(root, d)).filter(isDir);
+  if (want === 'fraction' && found.length) {
+    return { error: `image-folder: ${found[0]} exists and dataset.validation.fraction is set; use one of them (dataset.validation: { from: files } validates on ${found[0]})` };
+  }
+  if (want !== 'files') return undefined;
+  if (found.length > 1) return { error: `image-folder: ${found.join(' and ')} both exist; keep one validation directory` };
+  if (!found.length) return { error: `image-folder: dataset.validation.from is files but ${root} has no ${VALIDATION_DIRS.join('/')} directory (expected ${root}/val/<class>/*.png|jpg, or use validation: { fraction: 0.1 })` };
+  return found[0];
+}
+
 /**
  * Lists an image folder and checks its structure: root and root/train exist, every class directory of train holds
- * at least one image, test (when `needTest`) exists and names only classes of train. Returns the problem as one line
- * instead of throwing, so `tudui validate` and the loader report exactly the same thing.
+ * at least one image, test (when `needTest`) exists and names only classes of train, the validation directory (with
+ * `validation: 'files'`) has exactly train's classes. Returns the problem as one line instead of throwing, so
+ * `tudui validate` and the loader report exactly the same thing.
  */
-export function scanImageFolderSync(root: string, testFraction?: number | null): ImageFolderScan | { error: string } {
+export function scanImageFolderSync(root: string, testFraction?: number | null, validation?: ValidationSource): ImageFolderScan | { error: string } {
   const split = testFraction != null;
   const needTest = !split;
   if (!existsSync(root)) return { error: `image-folder: directory ${root} does not exist` };
@@ -101,13 +122,29 @@ export function scanImageFolderSync(root: string, testFraction?: number | null):
     };
     const train = list(trainDir, 'train');
     if ('error' in train) return train;
+    const valDir = validationDir(root, validation);
+    if (typeof valDir === 'object') return valDir;
+    let val: FileEntry[] | undefined;
+    if (valDir) {
+      const names = dirsIn(valDir);
+      if (names.join('\n') !== classNames.join('\n')) {
+        const missing = classNames.filter((n) => !names.includes(n));
+        const extra = names.filter((n) => !classIndex.has(n));
+        const diff = [missing.length ? `lacks ${missing.join(', ')}` : '', extra.length ? `has ${extra.join(', ')} that train has not` : ''].filter(Boolean).join(' and ');
+        return { error: `image-folder: ${valDir}: its classes must be train's (${classNames.join(', ')}); it ${diff}` };
+      }
+      const v = list(valDir, 'validation');
+      if ('error' in v) return v;
+      val = v;
+    }
+    const withVal = val ? { val } : {};
     if (split) {
       const { train: tr, test: te } = splitFiles(train, classNames.length, testFraction!);
-      return { classNames, train: tr, test: te, skipped };
+      return { classNames, train: tr, test: te, ...withVal, skipped };
     }
     const test = list(testDir, 'test');
     if ('error' in test) return test;
-    return { classNames, train, test, skipped };
+    return { classNames, train, test, ...withVal, skipped };
   } catch (e) {
     return { error: `image-folder: cannot list ${root}: ${(e as Error).message}` };
   }
@@ -162,12 +199,12 @@ export async function loadImageFolder(
   root: string,
   image_size: readonly number[],
   channels: number,
-  limits: { train?: number | null; test?: number | null; testFraction?: number | null },
+  limits: { train?: number | null; test?: number | null; testFraction?: number | null; validation?: ValidationSource },
   opts: LoadOptions,
-): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; source: string }> {
+): Promise<{ info: DatasetInfo; train: ImageSplit; test: ImageSplit; val?: ImageSplit; source: string }> {
   const [h, w] = image_size as [number, number];
   const c = channels;
-  const scan = scanImageFolderSync(root, limits.testFraction);
+  const scan = scanImageFolderSync(root, limits.testFraction, limits.validation);
   if ('error' in scan) throw new UserError(scan.error);
   for (const s of scan.skipped) opts.log?.(`${s.dir}: skipped ${s.count} file(s) that are not .png/.jpg/.jpeg`);
   const { classNames } = scan;
@@ -195,8 +232,10 @@ export async function loadImageFolder(
   };
   const train = await load(trainFiles, 'train');
   const test = await load(testFiles, 'test');
+  // the validation files are read whole (train_limit / test_limit do not cut them) and never augmented
+  const val = scan.val && { ...(await load(scan.val, 'validation')), split: 'test' as const };
   const info: DatasetInfo = { height: h, width: w, channels: c, classes: classNames.length, classNames, maxValue: 255 };
-  return { info, train: { ...train, split: 'train' }, test: { ...test, split: 'test' }, source: root };
+  return { info, train: { ...train, split: 'train' }, test: { ...test, split: 'test' }, ...(val ? { val } : {}), source: root };
 }
 
 /**

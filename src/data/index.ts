@@ -7,7 +7,7 @@ import { optionValueProblem } from '../registry.js';
 import { DATASET_OPTIONS } from './datasets/options.js';
 import { rootOrDefault } from './datasets/roots.js';
 import { datasets, type DatasetKind, type DatasetProblem, type Filled } from './registry.js';
-import { holdOutValidation } from './validation.js';
+import { holdOutValidation, trainLeftAfterHoldOut, validationSource } from './validation.js';
 import type { BatchOptions, DatasetConfig, DatasetInfo, DatasetName, ImageSplit, LoadedDataset, LoadOptions } from './types.js';
 
 export type {
@@ -74,11 +74,33 @@ export function datasetInfo(cfg: DatasetConfig, opts: { cwd?: string } = {}): Da
   return kind.info(c, opts.cwd ?? process.cwd());
 }
 
-/** Number of training examples, when known without reading data (after `train_limit`). */
+/**
+ * Number of training examples, when known without reading data: after `train_limit` and after holding out
+ * `validation.fraction` (exact when the dataset knows its per-class counts, else the most that can be left).
+ */
 export function staticTrainSize(cfg: DatasetConfig, opts: { cwd?: string } = {}): number | undefined {
   const { kind, c } = resolve(cfg);
-  const n = kind.trainSize(c, opts.cwd ?? process.cwd());
-  return n !== undefined && c.train_limit != null ? Math.min(n, c.train_limit) : n;
+  const cwd = opts.cwd ?? process.cwd();
+  const all = kind.trainSize(c, cwd);
+  if (all === undefined) return undefined;
+  const n = c.train_limit != null ? Math.min(all, c.train_limit) : all;
+  const fraction = c.validation?.fraction;
+  if (fraction === undefined) return n;
+  return trainLeftAfterHoldOut(n, fraction, kind.trainClassCounts?.(c, cwd), kind.info(c, cwd)?.classes);
+}
+
+/** `validation` names exactly one source, and one the dataset has. */
+function validationProblem(kind: DatasetKind, c: Filled): DatasetProblem | undefined {
+  const v = c.validation;
+  if (!v) return undefined;
+  if ((v.fraction === undefined) === (v.from === undefined)) {
+    return { key: 'validation', message: `give one of fraction (held out of train) and from: files, got ${JSON.stringify(v)}` };
+  }
+  if (v.from === 'files' && !kind.validationFiles) {
+    const have = datasets.names().filter((n) => datasets.find(n)!.validationFiles);
+    return { key: 'validation', message: `${kind.name} has no validation files (from: files is for ${have.join(', ')}); use validation: { fraction: 0.1 }` };
+  }
+  return undefined;
 }
 
 /**
@@ -92,13 +114,16 @@ export function checkDataset(cfg: DatasetConfig, opts: { cwd?: string } = {}): D
   const c = fill(kind, cfg);
   const values = valueProblems(kind, c);
   if (values.length) return values.map((p) => ({ key: p.key, message: p.message.replace(/^dataset\.\w+ /, '') }));
+  const vp = validationProblem(kind, c);
+  if (vp) return [vp];
   const out = kind.problems(c, cwd, () => rootOf(kind, c, cwd));
   if (out.length) return out;
   const n = staticTrainSize(c, { cwd });
+  const left = c.validation?.fraction !== undefined ? ' left after holding out validation' : '';
   const batch = c.batch_size!;
   if (n !== undefined && n === 0) out.push({ key: 'train_limit', message: 'no training examples are left' });
   else if (n !== undefined && c.drop_last && batch > n) {
-    out.push({ key: 'batch_size', message: `${batch} is larger than the ${n} training examples, and drop_last: true would leave no batch` });
+    out.push({ key: 'batch_size', message: `${batch} is larger than the ${n} training examples${left}, and drop_last: true would leave no batch` });
   }
   return out;
 }
@@ -115,6 +140,8 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
   const cwd = opts.cwd ?? process.cwd();
   const t0 = performance.now();
   const { kind, c } = resolve(cfg);
+  const vp = validationProblem(kind, c);
+  if (vp) throw new UserError(`dataset.validation: ${vp.message}`);
   let ds: LoadedDataset;
   try {
     ds = await kind.load(c, rootOf(kind, c, cwd), { ...opts, cwd });
@@ -126,7 +153,10 @@ export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): P
   }
   ds = { ...ds, train: limit(ds.train, c.train_limit ?? undefined, ds.info), test: limit(ds.test, c.test_limit ?? undefined, ds.info) };
   if (ds.train.count === 0) throw new UserError(`dataset ${cfg.name} (${ds.source}) has no training examples`);
-  if (c.validation) ds = { ...ds, ...holdOutValidation(ds.train, ds.info, c.validation.fraction) };
+  const source = validationSource(c);
+  if (source === 'fraction') ds = { ...ds, ...holdOutValidation(ds.train, ds.info, c.validation!.fraction!) };
+  else if (source === undefined) delete ds.val; // a val/ directory is only read when asked for
+  else if (!ds.val) throw new UserError(`dataset ${cfg.name} (${ds.source}) has no validation files`);
   opts.log?.(
     `dataset ${cfg.name}: ${ds.train.count} train / ${ds.val ? `${ds.val.count} validation / ` : ''}${ds.test.count} test, ${ds.info.height}×${ds.info.width}×${ds.info.channels}, ` +
       `${ds.info.classes} classes, from ${ds.source} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,

@@ -39,7 +39,8 @@ export interface DatasetConfig {
   train_size?: number | null;
   test_size?: number | null;
   test_fraction?: number | null;
-  validation?: { fraction: number; test_every_epoch?: boolean } | null;
+  /** `{ fraction }` held out of train, or `{ from: 'files' }` the dataset's own validation files (image-folder's val/). */
+  validation?: { fraction?: number; from?: 'files'; test_every_epoch?: boolean } | null;
   /** Where `root` was written (config file position): errors while loading name it. */
   loc?: { root?: { file: string; line: number; col: number } };
 }

@@ -6,7 +6,7 @@
  * to validation, keeping at least one in train; both parts stay in their original order. No tfjs.
  */
 import { mixSeed, mulberry32, shuffleInPlace, STREAM } from './prng.js';
-import type { DatasetInfo, ImageSplit } from './types.js';
+import type { DatasetConfig, DatasetInfo, ImageSplit } from './types.js';
 
 export const VALIDATION_SPLIT_SEED = 20260117;
 
@@ -34,4 +34,19 @@ export function holdOutValidation(train: ImageSplit, info: DatasetInfo, fraction
   };
   // the validation part is never augmented: marked as a held-out split
   return { train: take(0, 'train'), val: take(1, 'test') };
+}
+
+/** Where a config's validation split comes from: the dataset's own files, held out of train, or none. */
+export function validationSource(c: DatasetConfig): 'files' | 'fraction' | undefined {
+  const v = c.validation;
+  return !v ? undefined : v.from === 'files' ? 'files' : 'fraction';
+}
+
+/**
+ * Most training examples left of `n` after holding out `fraction` of each class: per class k = min(round(n_c·f),
+ * n_c − 1) ≥ n_c·f − 1, so at most n·(1 − f) + classes remain, and exactly that many when the per-class counts are known.
+ */
+export function trainLeftAfterHoldOut(n: number, fraction: number, perClass?: readonly number[], classes?: number): number {
+  if (perClass) return perClass.reduce((t, nc) => t + nc - Math.max(0, Math.min(Math.round(nc * fraction), nc - 1)), 0);
+  return Math.min(n, Math.floor(n * (1 - fraction) + (classes ?? n)));
 }

@@ -16,8 +16,12 @@ export interface DatasetKind extends Kind {
   info(c: Filled, cwd: string): DatasetInfo | undefined;
   /** Training examples before `train_limit`, when known without reading data. */
   trainSize(c: Filled, cwd: string): number | undefined;
+  /** Training examples per class after `train_limit`, when known without reading data (exact batch-size checks). */
+  trainClassCounts?(c: Filled, cwd: string): number[] | undefined;
   /** What loading would fail on, found from the config and the file system (files present, structure); `root()` as `load` gets it. */
   problems(c: Filled, cwd: string, root: () => string): DatasetProblem[];
+  /** Where the dataset's own validation files are, in words (image-folder: root/val/<class>/); absent: `validation: { from: files }` is refused. */
+  validationFiles?: string;
   /** The absolute directory the files are read from (default: `root`, else `data/<name>` under cwd). */
   root?(c: Filled, cwd: string): string;
   load(c: Filled, root: string, opts: LoadOptions & { cwd: string }): Promise<LoadedDataset>;

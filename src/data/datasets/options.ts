@@ -4,6 +4,8 @@
  */
 import { nullablePosInt, posInt, type OptionSchema } from '../../registry.js';
 
+const TEST_EVERY_EPOCH = { description: 'Also evaluate the test split every epoch, for its curve (nothing is chosen on it).', type: 'boolean', default: false } as const;
+
 export const DATASET_OPTIONS = {
   root: {
     description:
@@ -74,7 +76,7 @@ export const DATASET_OPTIONS = {
   test_size: posInt('{only}: number of test examples.', 128),
   validation: {
     description:
-      'Hold out a validation split from the training split: { fraction } of each class (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch.',
+      "A validation split: { fraction } of each class held out of the training split (a fixed-seed stratified split, the same whatever the experiment seed; after train_limit), or { from: files }, the dataset's own validation files (image-folder: root/val/<class>/, also named valid/ or validation/, with exactly train's classes; read whole). When set, the per-epoch metrics are val_loss / val_accuracy, the best checkpoint, early stopping and the plateau schedule use them, and the test split is evaluated once at the end, on the best checkpoint. Unset: test every epoch (a val/ directory is then not read).",
     anyOf: [
       {
         type: 'object',
@@ -82,7 +84,16 @@ export const DATASET_OPTIONS = {
         required: ['fraction'],
         properties: {
           fraction: { description: 'Share of each class of the training split held out for validation.', type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-          test_every_epoch: { description: 'Also evaluate the test split every epoch, for its curve (nothing is chosen on it).', type: 'boolean', default: false },
+          test_every_epoch: TEST_EVERY_EPOCH,
+        },
+      },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from'],
+        properties: {
+          from: { description: "files: validate on the dataset's own validation files instead of holding some of train out.", enum: ['files'] },
+          test_every_epoch: TEST_EVERY_EPOCH,
         },
       },
       { type: 'null' },
