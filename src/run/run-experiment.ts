@@ -36,6 +36,7 @@ import {
 } from './layout.js';
 import { acquireLock, type Lock } from './lock.js';
 import { createRunDir } from './run-dir.js';
+import { stoppedForGood } from '../train/early-stopping.js';
 import type { TrainResult } from '../train/loop.js';
 import type { Progress } from '../train/progress.js';
 import type { AcceptedConfig } from './config-history.js';
@@ -126,7 +127,8 @@ export async function runExperiment(file: string, opts: RunOptions = {}): Promis
     if (!plan) {
       lock!.release();
       const s = readSummary(runDir);
-      log(`${runDir} already completed ${s?.epochs_completed ?? exp.epochs} of ${exp.epochs} epochs; nothing to do (to train longer: tudui resume ${runDir} --allow-changed --set epochs=${exp.epochs + 1})`);
+      const longer = s?.reason && exp.early_stopping && (s.epochs_completed ?? 0) < exp.epochs ? `early_stopping.patience=${exp.early_stopping.patience + 1}` : `epochs=${exp.epochs + 1}`;
+      log(`${runDir} already completed ${s?.epochs_completed ?? exp.epochs} of ${exp.epochs} epochs${s?.reason ? ` (${s.reason})` : ''}; nothing to do (to train longer: tudui resume ${runDir} --allow-changed --set ${longer})`);
       return { status: 'completed', runDir, ...(s ? { summary: s } : {}), nothingToDo: true };
     }
   }
@@ -433,7 +435,8 @@ function planResume(runDir: string, exp: ResolvedExperiment, opts: RunOptions, c
   if (exp.epochs < planned) {
     throw new UserError(`epochs can only be extended: this run is planned for ${planned} epochs (${state.epoch} completed), not ${exp.epochs}`, `to stop it early, just do not resume it; to train longer: --set epochs=${Math.max(planned, state.epoch) + 1}`);
   }
-  const completed = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
+  // completed: all epochs, or stopped early with the patience now in effect used up (resuming trains nothing)
+  const completed = (state.epoch >= exp.epochs && state.batch_in_epoch === 0) || stoppedForGood(exp, state) !== undefined;
   if (completed && readStatus(runDir, previous) === 'completed' && !changes.length && name === LAST) return undefined;
   return { checkpoint, checkpointName: name, state, previous, changes, accepted };
 }

@@ -21,6 +21,7 @@ import { Optimizer } from './optimizers.js';
 import { learningRate } from './schedule.js';
 import { plateauStep } from './schedules/plateau.js';
 import { clipGradNorm } from './clip.js';
+import { earlyStoppingStep, stoppedForGood } from './early-stopping.js';
 import type { Progress } from './progress.js';
 
 export interface TrainOptions {
@@ -145,7 +146,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return interruptedEarly('while loading the dataset');
   }
   const resumedAt = opts.resumeFrom ? opts.resumeFrom.split('/').pop() : undefined;
-  const doneAlready = state.epoch >= exp.epochs && state.batch_in_epoch === 0;
+  // Nothing left to train (all epochs done, or stopped early for good): the run directory is not touched.
+  const stoppedEarly = stoppedForGood(exp, state);
+  const doneAlready = (state.epoch >= exp.epochs && state.batch_in_epoch === 0) || stoppedEarly !== undefined;
   opts.onStart?.(state);
   // With a validation split, every per-epoch decision (best checkpoint, early stopping, plateau) reads it, never test.
   const evalSplit = data.val ?? data.test;
@@ -230,8 +233,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     // A run that stopped early is complete (its test split already evaluated): resuming it trains nothing more,
     // unless the config now in effect allows more patience.
-    const es = state.early_stopping;
-    if (exp.early_stopping && es?.stopped && es.bad_epochs >= exp.early_stopping.patience && state.batch_in_epoch === 0) return result('completed', es.stopped);
+    if (stoppedEarly) return result('completed', stoppedEarly);
     for (let epoch = state.epoch + 1; epoch <= exp.epochs; epoch++) {
       // --- Train one epoch ----------------------------------------------------------------------------------------
       const startBatch = state.batch_in_epoch;
@@ -375,27 +377,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     optimizer.dispose();
     model.dispose();
   }
-}
-
-/**
- * One epoch of early stopping (Lightning/Keras semantics): an improvement is a value better than the best by more
- * than min_delta; after `patience` epochs without one the run stops, with the reason recorded.
- */
-function earlyStoppingStep(
-  es: NonNullable<ResolvedExperiment['early_stopping']>,
-  prev: TrainingState['early_stopping'],
-  metrics: Record<string, number>,
-  epoch: number,
-): NonNullable<TrainingState['early_stopping']> {
-  const value = metrics[es.monitor];
-  if (value === undefined) throw new Error(`early_stopping.monitor ${es.monitor} is not computed by this run (${Object.keys(metrics).join(', ')})`);
-  const min = es.monitor.endsWith('_loss');
-  const s = prev ?? { best: null, best_epoch: 0, bad_epochs: 0 };
-  if (s.best === null || (min ? value < s.best - es.min_delta : value > s.best + es.min_delta)) return { best: value, best_epoch: epoch, bad_epochs: 0 };
-  const bad = s.bad_epochs + 1;
-  if (bad < es.patience) return { ...s, bad_epochs: bad };
-  const stopped = `early stopping after epoch ${epoch}: ${es.monitor} has not improved by more than ${es.min_delta} for ${bad} epochs (best ${s.best.toPrecision(5)} at epoch ${s.best_epoch})`;
-  return { ...s, bad_epochs: bad, stopped };
 }
 
 /** The checkpoint directory a path names (following `last`). */
