@@ -3,7 +3,7 @@
  * split, checked statically by `tudui validate` and read by `tudui eval --split val`; and the batch-size check counts
  * only the training examples left after a validation fraction is held out. Through the CLI on folders made here.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,18 @@ describe('dataset.validation: { from: files }', () => {
     expect([val.loss, val.accuracy]).toEqual([st.metrics.val_loss, st.metrics.val_accuracy]);
     const train = JSON.parse(tudui(['eval', run, '--split', 'train', '--json'], work, ENV).stdout);
     expect(train.count).toBe(30); // nothing of train/ was held out
+  });
+
+  it('--data without a val/ directory: the test split still evaluates, --split val names what is missing', () => {
+    cpSync(join(work, 'colours'), join(work, 'noval'), { recursive: true });
+    rmSync(join(work, 'noval', 'val'), { recursive: true });
+    const here = JSON.parse(tudui(['eval', run, '--split', 'test', '--json'], work, ENV).stdout);
+    const there = tudui(['eval', run, '--split', 'test', '--data', 'noval', '--json'], work, ENV);
+    expect(there.stderr).toBe('');
+    expect(JSON.parse(there.stdout).accuracy).toBe(here.accuracy);
+    const val = tudui(['eval', run, '--split', 'val', '--data', 'noval'], work, ENV);
+    expect(val.code).not.toBe(0);
+    expect(val.stderr).toMatch(/^tudui: error: --data noval: image-folder: dataset\.validation\.from is files but .*noval has no val\/valid\/validation directory/m);
   });
 
   it('valid/ and validation/ are accepted too; without validation set, val/ is not read', async () => {

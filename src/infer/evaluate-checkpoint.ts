@@ -47,8 +47,10 @@ export interface EvalOptions {
 }
 
 /** The dataset config to read: `--data`, else the root as written (from the cwd), else where training read it. */
-function datasetFor(m: LoadedModel, data: string | undefined, cwd: string): ResolvedExperiment['dataset'] {
-  const ds = m.experiment.dataset;
+function datasetFor(m: LoadedModel, data: string | undefined, cwd: string, split: SplitName): ResolvedExperiment['dataset'] {
+  const trained = m.experiment.dataset;
+  // validation files are only needed (and only read) for --split val; a fraction stays, it shapes the train split
+  const ds = trained.validation?.from === 'files' && split !== 'val' ? { ...trained, validation: null } : trained;
   if (data !== undefined) {
     const cfg = { ...ds, root: expandRoot(data, cwd), download: false };
     const problem = checkDataset(cfg, { cwd })[0];
@@ -73,7 +75,7 @@ export async function evaluateCheckpoint(path: string, opts: EvalOptions = {}): 
   const m = await loadModel(path, { cwd });
   try {
     const exp = m.experiment;
-    const data = await loadDataset(datasetFor(m, opts.data, cwd), { cwd, seed: exp.seed, ...(opts.log ? { log: opts.log } : {}) });
+    const data = await loadDataset(datasetFor(m, opts.data, cwd, split), { cwd, seed: exp.seed, ...(opts.log ? { log: opts.log } : {}) });
     if (data.info.classes !== m.info.classes || data.info.height !== m.info.height || data.info.width !== m.info.width || data.info.channels !== m.info.channels) {
       const shape = (i: typeof m.info) => `${i.height}×${i.width}×${i.channels}, ${i.classes} classes`;
       throw new UserError(`dataset ${data.source} (${shape(data.info)}) does not fit checkpoint ${m.checkpoint.dir} (${shape(m.info)})`);
