@@ -96,7 +96,9 @@ describe('dataset.validation: { from: files }', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     }
-    expect(validate(work, 'none', 'test_limit: 3').code).toBe(0);
+    const none = validate(work, 'none', 'test_limit: 3');
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/^none\.yaml:\d+:\d+: warning: dataset: validation: .*colours\/val is not read: dataset\.validation is not set \(validation: \{ from: files \} validates on it; unset, the test split decides every epoch\)$/m);
   });
 });
 

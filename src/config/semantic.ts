@@ -6,7 +6,7 @@ import { getLayer } from '../model/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
-import { checkDataset, staticTrainSize } from '../data/index.js';
+import { checkDataset, datasetWarnings, staticTrainSize } from '../data/index.js';
 import { datasets } from '../data/registry.js';
 import type { Kind, Registry } from '../registry.js';
 import { losses } from '../train/loss-registry.js';
@@ -99,13 +99,15 @@ registerCheck({
   run({ raw, exp, cwd }) {
     const given = raw.dataset && typeof raw.dataset === 'object' ? raw.dataset : {};
     const problems = checkDataset(exp.dataset, { cwd });
-    if (!problems.length && !exp.dataset.drop_last) {
-      const n = staticTrainSize(exp.dataset, { cwd });
+    if (!problems.length) {
+      const warnings = datasetWarnings(exp.dataset, { cwd }).map((p): RawError => ({ path: ['dataset'], at: 'key', warning: true, message: `${p.key}: ${p.message}` }));
+      const n = exp.dataset.drop_last ? undefined : staticTrainSize(exp.dataset, { cwd });
       const b = exp.dataset.batch_size;
       if (n !== undefined && b > n) {
         const where: Seg[] = 'batch_size' in given ? ['dataset', 'batch_size'] : ['dataset'];
-        return [{ path: where, at: 'batch_size' in given ? 'value' : 'key', warning: true, message: `${b} is larger than the ${n} training examples: every epoch is a single batch of ${n}` }];
+        warnings.push({ path: where, at: 'batch_size' in given ? 'value' : 'key', warning: true, message: `${b} is larger than the ${n} training examples: every epoch is a single batch of ${n}` });
       }
+      return warnings;
     }
     return problems.map((p): RawError => {
       if (p.key === 'root' && !('root' in given)) {

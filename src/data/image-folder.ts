@@ -71,6 +71,11 @@ function validationDir(root: string, want: ValidationSource): string | { error: 
   return found[0];
 }
 
+/** A validation directory that nothing reads (`dataset.validation` unset), to warn about; undefined when none. */
+export function unreadValidationDir(root: string): string | undefined {
+  return VALIDATION_DIRS.map((d) => path.join(root, d)).find(isDir);
+}
+
 /**
  * Lists an image folder and checks its structure: root and root/train exist, every class directory of train holds
  * at least one image, test (when `needTest`) exists and names only classes of train, the validation directory (with

@@ -128,6 +128,12 @@ export function checkDataset(cfg: DatasetConfig, opts: { cwd?: string } = {}): D
   return out;
 }
 
+/** Legal but suspicious dataset settings (an image folder's val/ that nothing reads), for `tudui validate`'s warnings. */
+export function datasetWarnings(cfg: DatasetConfig, opts: { cwd?: string } = {}): DatasetProblem[] {
+  const kind = datasets.find(cfg.name);
+  return kind?.warnings ? kind.warnings(fill(kind, cfg), opts.cwd ?? process.cwd()) : [];
+}
+
 function limit(split: ImageSplit, n: number | undefined, info: DatasetInfo): ImageSplit {
   if (n === undefined || n >= split.count) return split;
   const size = info.height * info.width * info.channels;

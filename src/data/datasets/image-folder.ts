@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import { pick } from '../../registry.js';
-import { imageFolderClassesSync, loadImageFolder, scanImageFolderSync, stratifiedLimit } from '../image-folder.js';
+import { imageFolderClassesSync, loadImageFolder, scanImageFolderSync, stratifiedLimit, unreadValidationDir } from '../image-folder.js';
 import type { DatasetKind } from './kind.js';
 import { DATASET_OPTIONS } from './options.js';
 import { expandRoot } from './roots.js';
@@ -33,6 +33,10 @@ export const imageFolder: DatasetKind = {
     const counts = scan.classNames.map(() => 0);
     for (const f of stratifiedLimit(scan.train, c.train_limit)) counts[f.label]!++;
     return counts;
+  },
+  warnings(c, cwd) {
+    const dir = !c.validation && c.root ? unreadValidationDir(expandRoot(c.root, cwd)) : undefined;
+    return dir ? [{ key: 'validation', message: `${dir} is not read: dataset.validation is not set (validation: { from: files } validates on it; unset, the test split decides every epoch)` }] : [];
   },
   root(c, cwd) {
     if (!c.root) throw new UserError(NEEDS_ROOT);

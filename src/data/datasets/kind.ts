@@ -22,6 +22,8 @@ export interface DatasetKind extends Kind {
   problems(c: Filled, cwd: string, root: () => string): DatasetProblem[];
   /** Where the dataset's own validation files are, in words (image-folder: root/val/<class>/); absent: `validation: { from: files }` is refused. */
   validationFiles?: string;
+  /** Legal but suspicious settings, found like `problems` (they never block). */
+  warnings?(c: Filled, cwd: string): DatasetProblem[];
   /** The absolute directory the files are read from (default: `root`, else `data/<name>` under cwd). */
   root?(c: Filled, cwd: string): string;
   load(c: Filled, root: string, opts: LoadOptions & { cwd: string }): Promise<LoadedDataset>;
