@@ -172,6 +172,9 @@ describe('batch_size against the training examples left after validation.fractio
     expect(big.stderr).toMatch(/error: dataset\.batch_size: 16 is larger than the 15 training examples left after holding out validation, and drop_last: true would leave no batch$/m);
     expect(validate(work, 'b15', 'batch_size: 15, drop_last: true, validation: { fraction: 0.5 }').code).toBe(0);
     expect(validate(work, 'b16n', 'batch_size: 16, drop_last: true').code).toBe(0); // all 30 train without validation
+    const single = validate(work, 'b16w', 'batch_size: 16, validation: { fraction: 0.5 }');
+    expect(single.code).toBe(0);
+    expect(single.stderr).toMatch(/warning: dataset\.batch_size: 16 is larger than the 15 training examples left after holding out validation: every epoch is a single batch of 15$/m);
   });
 
   it('digits: at most n·(1 − fraction) + classes left when the per-class counts are not known', () => {
@@ -180,7 +183,7 @@ describe('batch_size against the training examples left after validation.fractio
       return tudui(['validate', 'dg.yaml'], work, ENV);
     };
     // 1,438 train examples; half of each class held out leaves at most 719 + 10
-    expect(dg(730).stderr).toMatch(/error: dataset\.batch_size: 730 is larger than the 729 training examples left after holding out validation/);
+    expect(dg(730).stderr).toMatch(/error: dataset\.batch_size: 730 is larger than the training examples left after holding out validation \(at most 729\), and drop_last: true would leave no batch$/m);
     expect(dg(729).code).toBe(0);
   });
 });

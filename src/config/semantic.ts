@@ -6,7 +6,7 @@ import { getLayer } from '../model/registry.js';
 import type { Shape } from '../model/layer-kind.js';
 import type { RawError } from './check.js';
 import { inputInfo } from './datasets.js';
-import { checkDataset, datasetWarnings, staticTrainSize } from '../data/index.js';
+import { checkDataset, datasetWarnings, staticTrainCount, trainCountText } from '../data/index.js';
 import { datasets } from '../data/registry.js';
 import type { Kind, Registry } from '../registry.js';
 import { losses } from '../train/loss-registry.js';
@@ -101,11 +101,12 @@ registerCheck({
     const problems = checkDataset(exp.dataset, { cwd });
     if (!problems.length) {
       const warnings = datasetWarnings(exp.dataset, { cwd }).map((p): RawError => ({ path: ['dataset'], at: 'key', warning: true, message: `${p.key}: ${p.message}` }));
-      const n = exp.dataset.drop_last ? undefined : staticTrainSize(exp.dataset, { cwd });
+      const known = exp.dataset.drop_last ? undefined : staticTrainCount(exp.dataset, { cwd });
       const b = exp.dataset.batch_size;
-      if (n !== undefined && b > n) {
+      if (known && b > known.count) {
         const where: Seg[] = 'batch_size' in given ? ['dataset', 'batch_size'] : ['dataset'];
-        warnings.push({ path: where, at: 'batch_size' in given ? 'value' : 'key', warning: true, message: `${b} is larger than the ${n} training examples: every epoch is a single batch of ${n}` });
+        const single = known.exact ? ` of ${known.count}` : '';
+        warnings.push({ path: where, at: 'batch_size' in given ? 'value' : 'key', warning: true, message: `${b} is larger than ${trainCountText(exp.dataset, known)}: every epoch is a single batch${single}` });
       }
       return warnings;
     }

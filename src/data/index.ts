@@ -76,17 +76,30 @@ export function datasetInfo(cfg: DatasetConfig, opts: { cwd?: string } = {}): Da
 
 /**
  * Number of training examples, when known without reading data: after `train_limit` and after holding out
- * `validation.fraction` (exact when the dataset knows its per-class counts, else the most that can be left).
+ * `validation.fraction` — exact when the dataset knows its per-class counts, else the most that can be left
+ * (`exact: false`).
  */
-export function staticTrainSize(cfg: DatasetConfig, opts: { cwd?: string } = {}): number | undefined {
+export function staticTrainCount(cfg: DatasetConfig, opts: { cwd?: string } = {}): { count: number; exact: boolean } | undefined {
   const { kind, c } = resolve(cfg);
   const cwd = opts.cwd ?? process.cwd();
   const all = kind.trainSize(c, cwd);
   if (all === undefined) return undefined;
   const n = c.train_limit != null ? Math.min(all, c.train_limit) : all;
   const fraction = c.validation?.fraction;
-  if (fraction === undefined) return n;
-  return trainLeftAfterHoldOut(n, fraction, kind.trainClassCounts?.(c, cwd), kind.info(c, cwd)?.classes);
+  if (fraction === undefined) return { count: n, exact: true };
+  const perClass = kind.trainClassCounts?.(c, cwd);
+  return { count: trainLeftAfterHoldOut(n, fraction, perClass, kind.info(c, cwd)?.classes), exact: perClass !== undefined };
+}
+
+/** `staticTrainCount`'s count. */
+export function staticTrainSize(cfg: DatasetConfig, opts: { cwd?: string } = {}): number | undefined {
+  return staticTrainCount(cfg, opts)?.count;
+}
+
+/** "the 15 training examples left after holding out validation", "the training examples left … (at most 729)". */
+export function trainCountText(cfg: DatasetConfig, known: { count: number; exact: boolean }): string {
+  if (cfg.validation?.fraction === undefined) return `the ${known.count} training examples`;
+  return known.exact ? `the ${known.count} training examples left after holding out validation` : `the training examples left after holding out validation (at most ${known.count})`;
 }
 
 /** `validation` names exactly one source, and one the dataset has. */
@@ -118,12 +131,12 @@ export function checkDataset(cfg: DatasetConfig, opts: { cwd?: string } = {}): D
   if (vp) return [vp];
   const out = kind.problems(c, cwd, () => rootOf(kind, c, cwd));
   if (out.length) return out;
-  const n = staticTrainSize(c, { cwd });
-  const left = c.validation?.fraction !== undefined ? ' left after holding out validation' : '';
+  const known = staticTrainCount(c, { cwd });
+  const n = known?.count;
   const batch = c.batch_size!;
   if (n !== undefined && n === 0) out.push({ key: 'train_limit', message: 'no training examples are left' });
   else if (n !== undefined && c.drop_last && batch > n) {
-    out.push({ key: 'batch_size', message: `${batch} is larger than the ${n} training examples${left}, and drop_last: true would leave no batch` });
+    out.push({ key: 'batch_size', message: `${batch} is larger than ${trainCountText(c, known!)}, and drop_last: true would leave no batch` });
   }
   return out;
 }
