@@ -3,10 +3,10 @@ import type { OptionSpec, ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
 import { shortDeviceLine } from '../output.js';
-import { BACKEND_OPTIONS, backendOptions, deviceOption } from './run.js';
+import { BACKEND_OPTIONS, backendOptions, deviceOption, deviceSpec } from '../options.js';
 
 /** --device, --backend, --threads: where the checkpoint runs (default: the device its run used). */
-export const DEVICE_OPTIONS: OptionSpec[] = [{ name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" }, ...BACKEND_OPTIONS];
+export const DEVICE_OPTIONS: OptionSpec[] = [deviceSpec("the run's"), ...BACKEND_OPTIONS];
 
 /** `--top-k K`: a whole number ≥ 1 (eval and predict). */
 export function topKOption(value: unknown, dflt: number): number {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
-import { BACKEND_OPTIONS, backendOptions, deviceOption, exitCode, interruptController } from './run.js';
+import { exitCode, interruptController } from './run.js';
+import { BACKEND_OPTIONS, backendOptions, deviceOption, deviceSpec, quietOption, setOption, VERBOSE_OPTION } from '../options.js';
 import { runOutput } from '../output.js';
 
 /** A checkpoint name inside the run's checkpoints/ directory (a path to one is accepted too). */
@@ -20,12 +21,12 @@ export const command: Command = {
   usage: 'tudui resume <run dir> [--from epoch-NNNN] [--allow-changed --set key=value]...',
   options: [
     { name: 'from', type: 'string', value: 'checkpoint', description: 'resume from this kept checkpoint (e.g. epoch-0003) instead of the last one' },
-    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'change a config value (needs --allow-changed), repeatable' },
+    setOption('change a config value (needs --allow-changed), repeatable'),
     { name: 'allow-changed', type: 'boolean', description: 'resume even though the config differs from the checkpoint (e.g. more epochs)' },
-    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the run's device" },
+    deviceSpec("the run's"),
     ...BACKEND_OPTIONS,
-    { name: 'verbose', type: 'boolean', description: 'print the full backend choice (every skipped backend and why; also: tudui devices)' },
-    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors' },
+    VERBOSE_OPTION,
+    quietOption('print nothing but errors'),
   ],
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('tudui resume expects exactly one run directory');

@@ -1,9 +1,8 @@
-import { wholeNumber, type OptionSpec } from '../args.js';
 import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
 import { checkOutputDir, preflight } from '../checks.js';
 import { runOutput } from '../output.js';
-import { DEVICES, type Device } from '../../config/devices.js';
+import { BACKEND_OPTIONS, backendOptions, deviceOption, deviceSpec, quietOption, runsDirOption, setOption, VERBOSE_OPTION } from '../options.js';
 import { formatError } from '../../config/index.js';
 import type { RunOutcome } from '../../run/run-experiment.js';
 import { isTraining } from '../../run/phase.js';
@@ -30,25 +29,6 @@ export function interruptController(log: (s: string) => void): { signal: AbortSi
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/** `--backend NAME` and `--threads N`, shared by run and resume (the names are checked by selectBackend). */
-export const BACKEND_OPTIONS: OptionSpec[] = [
-  { name: 'backend', type: 'string', value: 'name', description: 'use exactly this backend (tudui-native, wasm, cpu, webgpu, …; tudui devices lists them), no fallback' },
-  { name: 'threads', type: 'number', value: 'n', description: 'CPU threads for the native and wasm backends (default: every core)', check: wholeNumber(1) },
-];
-
-export function backendOptions(options: Record<string, unknown>): { backend?: string; threads?: number } {
-  const r: { backend?: string; threads?: number } = {};
-  if (options.backend !== undefined) r.backend = String(options.backend);
-  if (options.threads !== undefined) r.threads = Number(options.threads);
-  return r;
-}
-
-export function deviceOption(value: unknown): Device | undefined {
-  if (value === undefined) return undefined;
-  if (!DEVICES.includes(value as Device)) throw new UserError(`--device expects one of ${DEVICES.join(', ')}, received '${String(value)}'`);
-  return value as Device;
 }
 
 /** --trace (or TUDUI_TRACE=1): set by main for every command. */
@@ -83,12 +63,12 @@ export const command: Command = {
   summary: 'Train and evaluate one experiment, writing a run directory (TensorBoard events, checkpoints, metrics, summary).',
   usage: 'tudui run <experiment.yaml> [--set key=value]... [--device auto|cpu|gpu] [--backend NAME] [--threads N] [--runs-dir DIR]',
   options: [
-    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value (YAML syntax), repeatable' },
-    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override the experiment's device" },
+    setOption('override a config value (YAML syntax), repeatable'),
+    deviceSpec("the experiment's"),
     ...BACKEND_OPTIONS,
-    { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for run directories (default: runs)' },
-    { name: 'quiet', short: 'q', type: 'boolean', description: 'print nothing but errors and the run directory' },
-    { name: 'verbose', type: 'boolean', description: 'print the full backend choice (every skipped backend and why; also: tudui devices)' },
+    runsDirOption('run directories'),
+    quietOption('print nothing but errors and the run directory'),
+    VERBOSE_OPTION,
   ],
   async run(args) {
     if (args.positionals.length !== 1) throw new UserError('tudui run expects exactly one experiment file', 'tudui run experiments/digits-cnn.yaml');

@@ -3,7 +3,8 @@ import type { Command } from '../command.js';
 import { UserError } from '../../errors.js';
 import { checkOutputDir } from '../checks.js';
 import { runOutput } from '../output.js';
-import { deviceOption, interruptController } from './run.js';
+import { interruptController } from './run.js';
+import { deviceOption, deviceSpec, quietOption, runsDirOption, setOption } from '../options.js';
 import type { SlurmOptions } from '../../sweep/index.js';
 
 const oneOf = (...names: string[]) => (v: string | number) => (names.includes(String(v)) ? undefined : `expects ${names.join(' or ')}`);
@@ -37,9 +38,9 @@ export const command: Command = {
     'tudui sweep <file|dir|glob>... [--set key=value]... [--concurrency N] [--fail-fast] [--rank-by METRIC] [--launcher slurm [--partition P] [--time T] ... [--detach]]\n' +
     '       tudui sweep --resume <sweep dir> | tudui sweep --status <sweep dir>',
   options: [
-    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a config value in every member (YAML syntax), repeatable' },
+    setOption('override a config value in every member (YAML syntax), repeatable'),
     { name: 'name', type: 'string', value: 'name', description: "sweep name (default: the single file's experiment name, else 'sweep')" },
-    { name: 'runs-dir', type: 'string', value: 'dir', description: 'parent directory for sweep directories (default: runs)' },
+    runsDirOption('sweep directories'),
     { name: 'concurrency', short: 'j', type: 'number', value: 'N', description: 'members run at once (default: 1; one accelerator; with Slurm the array\'s %N)', check: wholeNumber(1) },
     { name: 'in-process', type: 'boolean', description: 'run members in this process, one at a time (faster start; default: a process per member)' },
     { name: 'fail-fast', type: 'boolean', description: 'stop at the first failed member (default: keep going)' },
@@ -51,13 +52,13 @@ export const command: Command = {
     },
     { name: 'resume', type: 'string', value: 'sweep dir', description: 'continue a sweep: skip completed members, rerun failed and unfinished ones (Slurm: resubmit only those)' },
     { name: 'status', type: 'string', value: 'sweep dir', description: "print every member's state now (Slurm: with the scheduler's) and exit" },
-    { name: 'device', type: 'string', value: 'auto|cpu|gpu', description: "override every member's device" },
+    deviceSpec("every member's"),
     { name: 'launcher', type: 'string', value: 'local|slurm', description: 'where members run: this machine (default) or one Slurm job array', check: oneOf('local', 'slurm') },
     ...SLURM_OPTIONS.map(({ key: _key, ...spec }) => spec),
     { name: 'detach', type: 'boolean', description: 'Slurm: submit, print the job id and exit; --status and --resume take over later' },
     { name: 'slurm-task', type: 'string', value: 'sweep dir', description: '(internal) run this Slurm array task; the batch script calls it' },
     { name: 'plain', type: 'boolean', description: 'plain progress lines instead of the live task list (the default when stdout is not a terminal)' },
-    { name: 'quiet', short: 'q', type: 'boolean', description: 'no progress, only the summary table and errors' },
+    quietOption('no progress, only the summary table and errors'),
     { name: 'verbose', type: 'boolean', description: "Slurm: the full backend choice in the members' logs" },
   ],
   async run(args) {

@@ -1,5 +1,6 @@
 /** `tudui validate FILE... [--set k=v]... [--json]`: check experiment files without loading TensorFlow. */
 import type { Command } from '../command.js';
+import { setOption } from '../options.js';
 import { UserError } from '../../errors.js';
 import type { ConfigError } from '../../config/index.js';
 
@@ -8,7 +9,7 @@ export const command: Command = {
   summary: 'check experiment files without training',
   usage: 'tudui validate <file|dir|glob>... [--set key.path=value]... [--json]',
   options: [
-    { name: 'set', type: 'string', multiple: true, value: 'key.path=value', description: 'override a value (parsed as YAML), e.g. --set optimizer.lr=0.1; repeatable' },
+    setOption('override a value (parsed as YAML), e.g. --set optimizer.lr=0.1; repeatable'),
     { name: 'json', type: 'boolean', description: 'print a machine-readable report on stdout' },
   ],
   async run(args) {
