@@ -5,7 +5,7 @@
  */
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareRuns, followRun, formatComparison, formatRunList, formatRunReport, listRuns, plotTag, runReport } from '../src/inspect/index.js';
@@ -296,6 +296,17 @@ describe('looking at runs: ls, show, compare', () => {
     expect(csv.every((r) => r.error === null)).toBe(true);
     expect(layout.readSweepSummary(a)?.members).toBeUndefined(); // a run's summary.json is not a sweep's
     expect(() => layout.readManifest(a)).toThrow(/is not a sweep directory: sweep\.json is missing/);
+  });
+
+  it("a manifest member whose run_dir points outside its sweep is not read (ls, compare)", () => {
+    const copy = join(work, 'escaping-sweep');
+    cpSync(sweepDir, copy, { recursive: true, verbatimSymlinks: true });
+    const m = JSON.parse(readFileSync(join(copy, 'sweep.json'), 'utf8'));
+    rmSync(join(copy, m.members[3].run_dir), { recursive: true });
+    m.members[3].run_dir = relative(copy, a);
+    writeFileSync(join(copy, 'sweep.json'), JSON.stringify(m));
+    expect(layout.findRuns(copy).runs.map((r) => r.dir)).not.toContain(a);
+    expect(compareRuns([copy]).runs).toHaveLength(3);
   });
 
   it('a sweep member not started yet lists as pending', () => {

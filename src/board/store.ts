@@ -5,7 +5,7 @@
  * must resolve (symbolic links included) inside DIR's real path.
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
   CHECKPOINT_FILES,
@@ -15,6 +15,7 @@ import {
   findRuns,
   flattenConfig,
   listCheckpoints,
+  memberDir,
   readConfigText,
   readErrorText,
   readHistory,
@@ -145,8 +146,8 @@ export class BoardStore {
     for (const sw of sweeps) {
       if (!inside(this.root, sw.dir)) continue;
       for (const member of sw.manifest.members) {
-        const dir = resolve(sw.dir, member.run_dir);
-        if (!seen.has(dir) && dir.startsWith(sw.dir + sep) && !existsSync(dir)) pending.push({ dir, sweep: { dir: sw.dir, member } });
+        const dir = memberDir(sw.dir, member);
+        if (dir && !seen.has(dir) && !existsSync(dir)) pending.push({ dir, sweep: { dir: sw.dir, member } });
       }
     }
     for (const found of [...runs, ...pending]) {

@@ -10,6 +10,7 @@ import {
   flattenConfig,
   isRunDir,
   isSweepDir,
+  memberDir,
   readConfigText,
   readManifest,
   readMetrics,
@@ -112,8 +113,8 @@ export function loadRuns(root: string): RunRecord[] {
   }
   for (const s of sweeps) {
     for (const m of s.manifest.members) {
-      const dir = resolve(s.dir, m.run_dir);
-      if (!seen.has(dir)) out.push(record(dir, abs, { dir: s.dir, manifest: s.manifest, member: m }));
+      const dir = memberDir(s.dir, m);
+      if (dir && !seen.has(dir)) out.push(record(dir, abs, { dir: s.dir, manifest: s.manifest, member: m }));
     }
   }
   // Oldest first, as they were started (members not started yet after their sweep's started ones).
@@ -138,7 +139,7 @@ function sweepAware(dir: string): RunRecord {
   if (isSweepDir(parent)) {
     try {
       const manifest = readManifest(parent);
-      const member = manifest.members.find((m) => resolve(parent, m.run_dir) === dir);
+      const member = manifest.members.find((m) => memberDir(parent, m) === dir);
       if (member) return record(dir, process.cwd(), { dir: parent, manifest, member });
     } catch {
       // not a readable manifest: a plain run
@@ -156,7 +157,10 @@ export function loadNamedRuns(paths: string[]): { runs: RunRecord[]; sweep?: { d
     if (isSweepDir(abs)) {
       const manifest = readManifest(abs);
       if (paths.length === 1) sweep = { dir: abs, manifest };
-      runs.push(...manifest.members.map((m) => record(resolve(abs, m.run_dir), process.cwd(), { dir: abs, manifest, member: m })));
+      for (const m of manifest.members) {
+        const dir = memberDir(abs, m);
+        if (dir) runs.push(record(dir, process.cwd(), { dir: abs, manifest, member: m }));
+      }
     } else if (isRunDir(abs)) {
       runs.push(sweepAware(abs));
     } else {

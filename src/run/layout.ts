@@ -12,7 +12,7 @@
  */
 import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { pidAlive } from '../fs/atomic.js';
 
@@ -733,8 +733,8 @@ export function findRuns(root: string, opts: { maxDepth?: number } = {}): { runs
       if (manifest) {
         sweeps.push({ dir, manifest });
         for (const member of manifest.members) {
-          const md = join(dir, member.run_dir);
-          if (isRunDir(md) && isRealDir(md)) runs.push({ dir: md, sweep: { dir, member } });
+          const md = memberDir(dir, member);
+          if (md && isRunDir(md) && isRealDir(md)) runs.push({ dir: md, sweep: { dir, member } });
         }
         return;
       }
@@ -760,6 +760,16 @@ export function findRuns(root: string, opts: { maxDepth?: number } = {}): { runs
   if (!statSync(root).isDirectory()) throw new UserError(`${root} is not a directory`);
   walk(root, 0);
   return { runs, sweeps };
+}
+
+/**
+ * A sweep member's run directory, or undefined when its manifest entry points outside the sweep directory (`../..`,
+ * an absolute path): a manifest is data, and nothing outside the sweep is read on its word.
+ */
+export function memberDir(sweepDir: string, member: Pick<ManifestMember, 'run_dir'>): string | undefined {
+  const dir = resolve(sweepDir, member.run_dir);
+  const r = relative(resolve(sweepDir), dir);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? dir : undefined;
 }
 
 function isRealDir(p: string): boolean {
