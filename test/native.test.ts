@@ -97,8 +97,11 @@ describe(suiteName, () => {
         const x = tf.tensor4d(xs, c.x);
         const y = tf.maxPool(x, c.k, c.s, c.pad);
         const rr = tf.tensor(rs.subarray(0, y.size), y.shape);
+        // Through the tape: the gradient reads the winners the forward recorded (native-pooling.ts masks) ...
         const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, c.pad), rr)))([x]);
-        return [y, dx!];
+        // ... and the kernel called directly on an output computed without a tape: recomputed from x.
+        const dxDirect = tf.engine().runKernel('MaxPoolGrad', { dy: rr, input: x, output: y }, { filterSize: c.k, strides: c.s, pad: c.pad }) as tf.Tensor;
+        return [y, dx!, dxDirect];
       });
     });
     it.skipIf(!!reason)(`avgpool x${c.x} k${c.k} s${c.s} ${c.pad}`, async () => {
@@ -215,7 +218,9 @@ describe(suiteName, () => {
       const x = tf.tensor4d(xs, [2, 4, 4, 2]);
       const rr = tf.tensor4d(rs, [2, 2, 2, 2]);
       const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), rr)))([x]);
-      return [dx!];
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dxDirect = tf.engine().runKernel('MaxPoolGrad', { dy: rr, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
+      return [dx!, dxDirect];
     });
   });
 

@@ -180,7 +180,7 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
     need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
     need(!b || nb == size_t(g.OC), "conv: bias size");
     const bool has_bias = b != nullptr;
-    // geometry[16] = 1: inference (no gradient will follow), which lets oneDNN pick its inference kernels.
+    // geometry[16] = 1: oneDNN's inference kernels (what native-conv.ts passes, training too: no state is kept).
     const bool inference = np > 16 && p[16] != 0;
     std::string key = key_of(inference ? 'I' : 'F', has_bias, g);
     auto e = cached<ConvEntry>(key, [&] {

@@ -30,72 +30,171 @@ PoolGeom pool_geom(const int32_t* p, size_t n) {
   return g;
 }
 
-TUDUI_CLONES void max_pool_row(const float* x, float* y, const PoolGeom& g,
-                                                                      int64_t n, int64_t oh) {
-  const int64_t C = g.C;
-  const int64_t h0 = oh * g.SH - g.PT;
-  for (int64_t ow = 0; ow < g.OW; ++ow) {
-    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
-    for (int64_t c = 0; c < C; ++c) o[c] = -std::numeric_limits<float>::infinity();
-    const int64_t w0 = ow * g.SW - g.PL;
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t ih = h0 + kh;
-      if (ih < 0 || ih >= g.IH) continue;
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const int64_t iw = w0 + kw;
-        if (iw < 0 || iw >= g.IW) continue;
-        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
-        for (int64_t c = 0; c < C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
-      }
+// Calls f(cell, xi) for each in-bounds cell of output (n, oh, ow)'s window in row-major order: cell = kh * KW + kw,
+// xi = the C channels there of x (an input, or a gradient laid out like it). Inlined into each caller, whose
+// channel loop stays vectorised.
+template <typename T, typename F>
+inline void for_each_cell(T* x, const PoolGeom& g, int64_t n, int64_t oh, int64_t ow, F&& f) {
+  const int64_t h0 = oh * g.SH - g.PT, w0 = ow * g.SW - g.PL;
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    const int64_t ih = h0 + kh;
+    if (ih < 0 || ih >= g.IH) continue;
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t iw = w0 + kw;
+      if (iw < 0 || iw >= g.IW) continue;
+      f(int32_t(kh * g.KW + kw), x + ((n * g.IH + ih) * g.IW + iw) * g.C);
     }
   }
 }
 
+TUDUI_CLONES void max_pool_row(const float* x, float* y, const PoolGeom& g, int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    float* __restrict o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = -std::numeric_limits<float>::infinity();
+    for_each_cell(x, g, n, oh, ow, [&](int32_t, const float* __restrict xi) {
+      for (int64_t c = 0; c < C; ++c) o[c] = xi[c] > o[c] ? xi[c] : o[c];
+    });
+  }
+}
+
+// The same maximum, also recording which cell of its window won (kh * KW + kw; kNoCell when none did, i.e. the
+// window held only -inf/NaN or padding), so the gradient need not read x again (see MaxPoolGradMask).
+constexpr uint8_t kNoCell = 255;
+
+TUDUI_CLONES void max_pool_row_mask(const float* __restrict x, float* __restrict y, uint8_t* __restrict m,
+                                    const PoolGeom& g, int64_t n, int64_t oh, int32_t* __restrict cells) {
+  const int64_t C = g.C;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    const int64_t o0 = ((n * g.OH + oh) * g.OW + ow) * C;
+    float* __restrict o = y + o0;
+    for (int64_t c = 0; c < C; ++c) {
+      o[c] = -std::numeric_limits<float>::infinity();
+      cells[c] = kNoCell;
+    }
+    for_each_cell(x, g, n, oh, ow, [&](int32_t cell, const float* __restrict xi) {
+      // 32-bit lanes throughout (the winner's cell in int32) so the loop vectorises; narrowed once below.
+      // The selects written as bit masks: GCC otherwise emits masked stores, which are slow on AMD cores.
+      for (int64_t c = 0; c < C; ++c) {
+        const float v = xi[c], cur = o[c];
+        const int32_t gt = -int32_t(v > cur);
+        o[c] = v > cur ? v : cur;
+        cells[c] = (cells[c] & ~gt) | (cell & gt);
+      }
+    });
+    uint8_t* __restrict mo = m + o0;
+    for (int64_t c = 0; c < C; ++c) mo[c] = uint8_t(cells[c]);
+  }
+}
+
+// maxPool(x, y, geometry, mask?): mask (Uint8Array of y's length, windows of < 255 cells) receives the winners.
 napi_value MaxPool(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info, 3);
-    size_t nx, ny, np;
+    size_t nx, ny, np, nm = 0;
     float* x = f32(env, a.argv[0], &nx, "x");
     float* y = f32(env, a.argv[1], &ny, "y");
     const int32_t* p = i32(env, a.argv[2], &np, "geometry");
+    uint8_t* m = a.argc > 3 ? typed_ptr<uint8_t>(env, a.argv[3], napi_uint8_array, &nm, "mask", true) : nullptr;
     PoolGeom g = pool_geom(p, np);
     need(nx == size_t(g.N * g.IH * g.IW * g.C) && ny == size_t(g.N * g.OH * g.OW * g.C), "maxpool: sizes");
+    need(!m || (nm == ny && g.KH * g.KW < kNoCell), "maxpool: mask size");
+    if (m) {
+#pragma omp parallel if (big(nx))
+      {
+        std::vector<int32_t> cells(g.C);
+#pragma omp for collapse(2) schedule(static)
+        for (int64_t n = 0; n < g.N; ++n)
+          for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row_mask(x, y, m, g, n, oh, cells.data());
+      }
+    } else {
 #pragma omp parallel for collapse(2) schedule(static) if (big(nx))
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row(x, y, g, n, oh);
+      for (int64_t n = 0; n < g.N; ++n)
+        for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_row(x, y, g, n, oh);
+    }
     return undefined(env);
   });
 }
 
-TUDUI_CLONES void max_pool_grad_image(const float* x, const float* dy, float* dx,
-                                                                             const PoolGeom& g, int64_t n,
-                                                                             float* __restrict best,
-                                                                             int32_t* __restrict arg) {
+// Gradient from the forward's mask: reads dy and the mask (a quarter of x's bytes for 2×2 windows) instead of x.
+// Tiling windows (stride == window, no padding, no remainder) write each dx cell once; others zero dx and add.
+TUDUI_CLONES void max_pool_grad_mask_tiled_row(const float* __restrict dy, const uint8_t* __restrict m,
+                                               float* __restrict dx, const PoolGeom& g, int64_t n, int64_t oh) {
+  const int64_t C = g.C;
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    const int64_t o0 = ((n * g.OH + oh) * g.OW + ow) * C;
+    const float* __restrict d = dy + o0;
+    const uint8_t* __restrict mo = m + o0;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const uint8_t cell = uint8_t(kh * g.KW + kw);
+        float* __restrict o = dx + ((n * g.IH + oh * g.KH + kh) * g.IW + ow * g.KW + kw) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] = mo[c] == cell ? d[c] : 0.f;
+      }
+  }
+}
+
+TUDUI_CLONES void max_pool_grad_mask_image(const float* __restrict dy, const uint8_t* __restrict m,
+                                           float* __restrict dx, const PoolGeom& g, int64_t n) {
   const int64_t C = g.C;
   std::memset(dx + n * g.IH * g.IW * C, 0, sizeof(float) * g.IH * g.IW * C);
-  for (int64_t oh = 0; oh < g.OH; ++oh) {
-    const int64_t h0 = oh * g.SH - g.PT;
+  for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
-      const int64_t w0 = ow * g.SW - g.PL;
+      const int64_t o0 = ((n * g.OH + oh) * g.OW + ow) * C;
+      const float* __restrict d = dy + o0;
+      const uint8_t* __restrict mo = m + o0;
+      for_each_cell(dx, g, n, oh, ow, [&](int32_t cell, float* __restrict o) {
+        for (int64_t c = 0; c < C; ++c) o[c] += mo[c] == cell ? d[c] : 0.f;
+      });
+    }
+}
+
+napi_value MaxPoolGradMask(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 4);
+    size_t ndy, nm, ndx, np;
+    float* dy = f32(env, a.argv[0], &ndy, "dy");
+    const uint8_t* m = typed_ptr<uint8_t>(env, a.argv[1], napi_uint8_array, &nm, "mask");
+    float* dx = f32(env, a.argv[2], &ndx, "dx");
+    const int32_t* p = i32(env, a.argv[3], &np, "geometry");
+    PoolGeom g = pool_geom(p, np);
+    need(ndx == size_t(g.N * g.IH * g.IW * g.C) && ndy == size_t(g.N * g.OH * g.OW * g.C) && nm == ndy &&
+             g.KH * g.KW < kNoCell,
+         "maxpool grad: sizes");
+    const bool tiled = g.SH == g.KH && g.SW == g.KW && g.PT == 0 && g.PL == 0 && g.OH * g.KH == g.IH &&
+                       g.OW * g.KW == g.IW;
+    if (tiled) {
+#pragma omp parallel for collapse(2) schedule(static) if (big(ndx))
+      for (int64_t n = 0; n < g.N; ++n)
+        for (int64_t oh = 0; oh < g.OH; ++oh) max_pool_grad_mask_tiled_row(dy, m, dx, g, n, oh);
+    } else {
+#pragma omp parallel for schedule(static) if (big(ndx))
+      for (int64_t n = 0; n < g.N; ++n) max_pool_grad_mask_image(dy, m, dx, g, n);
+    }
+    return undefined(env);
+  });
+}
+
+TUDUI_CLONES void max_pool_grad_image(const float* x, const float* dy, float* dx, const PoolGeom& g, int64_t n,
+                                      float* __restrict best, int32_t* __restrict arg) {
+  const int64_t C = g.C;
+  std::memset(dx + n * g.IH * g.IW * C, 0, sizeof(float) * g.IH * g.IW * C);
+  const float* xn = x + n * g.IH * g.IW * C;
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
       for (int64_t c = 0; c < C; ++c) {
         best[c] = -std::numeric_limits<float>::infinity();
         arg[c] = -1;
       }
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        const int64_t ih = h0 + kh;
-        if (ih < 0 || ih >= g.IH) continue;
-        for (int64_t kw = 0; kw < g.KW; ++kw) {
-          const int64_t iw = w0 + kw;
-          if (iw < 0 || iw >= g.IW) continue;
-          const int32_t pos = int32_t(ih * g.IW + iw);
-          const float* __restrict xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
-          for (int64_t c = 0; c < C; ++c) {
-            const bool gt = xi[c] > best[c];
-            best[c] = gt ? xi[c] : best[c];
-            arg[c] = gt ? pos : arg[c];
-          }
+      for_each_cell(x, g, n, oh, ow, [&](int32_t, const float* __restrict xi) {
+        const int32_t pos = int32_t((xi - xn) / C);  // the cell's position in the image
+        for (int64_t c = 0; c < C; ++c) {  // bit-mask select: see max_pool_row_mask
+          const float v = xi[c], cur = best[c];
+          const int32_t gt = -int32_t(v > cur);
+          best[c] = v > cur ? v : cur;
+          arg[c] = (arg[c] & ~gt) | (pos & gt);
         }
-      }
+      });
       const float* d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
       float* dxn = dx + n * g.IH * g.IW * C;
       for (int64_t c = 0; c < C; ++c)
@@ -170,26 +269,16 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-TUDUI_CLONES void avg_pool_row(const float* x, float* y, const PoolGeom& g,
-                                                                      int64_t n, int64_t oh) {
+TUDUI_CLONES void avg_pool_row(const float* x, float* y, const PoolGeom& g, int64_t n, int64_t oh) {
   const int64_t C = g.C;
-  const int64_t h0 = oh * g.SH - g.PT;
   for (int64_t ow = 0; ow < g.OW; ++ow) {
-    float* o = y + ((n * g.OH + oh) * g.OW + ow) * C;
+    float* __restrict o = y + ((n * g.OH + oh) * g.OW + ow) * C;
     for (int64_t c = 0; c < C; ++c) o[c] = 0.f;
-    const int64_t w0 = ow * g.SW - g.PL;
     int count = 0;
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t ih = h0 + kh;
-      if (ih < 0 || ih >= g.IH) continue;
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const int64_t iw = w0 + kw;
-        if (iw < 0 || iw >= g.IW) continue;
-        ++count;
-        const float* xi = x + ((n * g.IH + ih) * g.IW + iw) * C;
-        for (int64_t c = 0; c < C; ++c) o[c] += xi[c];
-      }
-    }
+    for_each_cell(x, g, n, oh, ow, [&](int32_t, const float* __restrict xi) {
+      ++count;
+      for (int64_t c = 0; c < C; ++c) o[c] += xi[c];
+    });
     const float inv = count > 0 ? 1.f / float(count) : 0.f;
     for (int64_t c = 0; c < C; ++c) o[c] *= inv;
   }
@@ -254,7 +343,8 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
 }  // namespace
 
 bool register_pooling(napi_env env, napi_value exports) {
-  const Export fns[] = {{"maxPool", MaxPool}, {"maxPoolGrad", MaxPoolGrad}, {"avgPool", AvgPool}, {"avgPoolGrad", AvgPoolGrad}};
+  const Export fns[] = {{"maxPool", MaxPool}, {"maxPoolGrad", MaxPoolGrad},
+                        {"maxPoolGradMask", MaxPoolGradMask}, {"avgPool", AvgPool}, {"avgPoolGrad", AvgPoolGrad}};
   return export_functions(env, exports, fns);
 }
 

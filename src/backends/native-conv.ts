@@ -40,7 +40,7 @@ function convGeom(info: TF.backend_util.Conv2DInfo, relu: boolean): { geom: Int3
 }
 
 export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> {
-  const { tf, nat, out32, f32, fallback, recording, lazyOutput } = ctx;
+  const { tf, nat, out32, f32, fallback, lazyOutput } = ctx;
   const bu = tf.backend_util;
   /** The rows and columns a cropped conv reads, as a dense [N, h, w, C] array. */
   const cropInput = (xv: Float32Array, shape: readonly number[], [h, w]: [number, number]): Float32Array => {
@@ -68,8 +68,9 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     if (bias && !bv) return fallback(name, args);
     const g = convGeom(info, activation === 'relu' && (nativeBias || !bias));
     if (!g) return fallback(name, args);
-    // [16]: inference (no tape); [17]: the filter's version token, so a constant filter is reordered only once.
-    const geom = Int32Array.from([...g.geom, recording() ? 0 : 1, arrayToken(wv)]);
+    // [16]: 1, oneDNN's inference kernels, in training too: a convolution keeps no state for its backward pass
+    // (the step's speed was measured so); [17]: the filter's version token, so a constant filter is reordered once.
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv)]);
     const y = out32(sizeOf(info.outShape));
     nat.convForward(g.crop ? cropInput(xv, x.shape, g.crop) : xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);

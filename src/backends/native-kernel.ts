@@ -16,8 +16,10 @@ export interface NativeAddon {
   convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
   // pooling.cc (native-pooling.ts)
-  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
+  /** `mask` (y's length, windows of < 255 cells): which cell of each window won, for maxPoolGradMask. */
+  maxPool(x: Float32Array, y: Float32Array, geom: Int32Array, mask?: Uint8Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  maxPoolGradMask(dy: Float32Array, mask: Uint8Array, dx: Float32Array, geom: Int32Array): void;
   avgPool(x: Float32Array, y: Float32Array, geom: Int32Array): void;
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
   // blas.cc (native-blas.ts; addBias also for the fused matmul's bias)

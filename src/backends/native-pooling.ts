@@ -6,6 +6,7 @@
  * window size. Both agree for 'valid' padding.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { arrayToken } from './native-arrays.js';
 import { sizeOf, type KernelContext, type KernelImpl } from './native-kernel.js';
 
 type TensorInfo = TF.TensorInfo;
@@ -23,9 +24,24 @@ function poolGeom(info: TF.backend_util.Conv2DInfo): Int32Array | undefined {
   ]);
 }
 
+/**
+ * The winners of a recorded MaxPool, keyed by its output array: MaxPoolGrad then reads dy and this mask (a byte per
+ * output) instead of recomputing every window's maximum from x (4× the bytes for 2×2 windows, and a cold read of
+ * the largest activation). Valid while the output array keeps the token it had when written: a recycled array
+ * forgets its token (native-arrays.ts), so a stale mask is never used. The mask buffer stays with the array and is
+ * reused when the pool hands that array out again.
+ */
+interface PoolMask {
+  token: number;
+  /** Token of the input the mask was computed from: a MaxPoolGrad called with another x recomputes. */
+  input: number;
+  mask: Uint8Array;
+}
+
 export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImpl> {
-  const { tf, nat, out32, f32, fallback } = ctx;
+  const { tf, nat, out32, f32, fallback, recording } = ctx;
   const bu = tf.backend_util;
+  const masks = new WeakMap<Float32Array, PoolMask>();
 
   const poolInfo = (x: TensorInfo, attrs: TF.MaxPoolAttrs) =>
     bu.computePool2DInfo(
@@ -40,8 +56,17 @@ export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImp
     const geom = poolGeom(info);
     if (!geom) return fallback(name, args);
     const y = out32(sizeOf(info.outShape));
-    if (name === 'MaxPool') nat.maxPool(xv, y, geom);
-    else nat.avgPool(xv, y, geom);
+    if (name === 'AvgPool') nat.avgPool(xv, y, geom);
+    else if (recording() && info.filterHeight * info.filterWidth < 255) {
+      let entry = masks.get(y);
+      if (!entry || entry.mask.length !== y.length) {
+        entry = { token: 0, input: 0, mask: new Uint8Array(y.length) };
+        masks.set(y, entry);
+      }
+      nat.maxPool(xv, y, geom, entry.mask);
+      entry.token = arrayToken(y);
+      entry.input = arrayToken(xv);
+    } else nat.maxPool(xv, y, geom);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
 
@@ -54,7 +79,12 @@ export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImp
     const geom = poolGeom(info);
     if (!geom || sizeOf(info.outShape) !== dyv.length) return fallback('MaxPoolGrad', args);
     const dx = out32(xv.length);
-    nat.maxPoolGrad(xv, dyv, dx, geom);
+    const yv = args.inputs.output ? f32(backend, args.inputs.output) : undefined;
+    const entry = yv && masks.get(yv);
+    if (yv && entry && entry.token === arrayToken(yv) && entry.input === arrayToken(xv) && entry.mask.length === dyv.length) {
+      nat.maxPoolGradMask(dyv, entry.mask, dx, geom);
+    }
+    else nat.maxPoolGrad(xv, dyv, dx, geom);
     return backend.makeTensorInfo([...x.shape], 'float32', dx);
   };
 

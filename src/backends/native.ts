@@ -98,7 +98,8 @@ function makeContext(
   const lazy = process.env.TUDUI_NATIVE_LAZY !== '0';
   /** Output buffer for a native kernel: recycled for large tensors (see ArrayPool). */
   const out32 = (n: number): Float32Array => (arrays && n >= ArrayPool.MIN ? arrays.take(n) : new Float32Array(n));
-  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  // Not engine.isTapeOn(): it is false inside any kernel (kernelDepth > 0), i.e. always, where kernels ask.
+  const engine = tf.engine() as unknown as { state?: { gradientDepth?: number } };
   const cpu = (name: string): KernelImpl => {
     noteFallback();
     const k = cpuKernels.get(name);
@@ -166,7 +167,7 @@ function makeContext(
     },
     identity: (args) => single((cpuKernels.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)),
     lazyOutput,
-    recording: () => engine.isTapeOn?.() ?? true,
+    recording: () => (engine.state?.gradientDepth ?? 1) > 0,
     convBiasGrad: undefined,
   };
 }
