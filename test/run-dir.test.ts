@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readEvents } from './helpers/tfevents.js';
+import { readEvents, readScalars } from './helpers/tfevents.js';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { runDirs, sleep, snapshot, startTudui, summaryOf, tudui, waitFor } from './helpers/run-dir.js';
@@ -341,6 +341,9 @@ describe('a run directory that never lies', () => {
     // Epoch 2 trained again from epoch 1: the same numbers as the first time, logged once.
     const want = metrics(pristine).filter((p) => p.tag !== 'throughput').map((p) => `${p.tag}@${p.step}=${p.value}`);
     expect(metrics(dir).filter((p) => p.tag !== 'throughput').map((p) => `${p.tag}@${p.step}=${p.value}`)).toEqual(want);
+    // ... and in the TensorBoard event files too: the points epoch 2 logged the first time are gone from them.
+    const scalars = (d: string) => [...readScalars(d)].filter(([tag]) => tag !== 'throughput').map(([tag, ps]) => [tag, ps.map((p) => `${p.step}=${p.value}`)]);
+    expect(scalars(dir)).toEqual(scalars(pristine));
     expect(summaryOf(dir)).toMatchObject({ status: 'completed', epochs_completed: 2 });
     expect(summaryOf(dir).history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
     // epoch-0002 was written again, whole: the run now reads as completed, with nothing to do.

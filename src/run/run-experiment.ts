@@ -10,6 +10,7 @@ import { experimentHash, formatError, loadExperiment, resolvedToObject, resolved
 import { isUserError, UserError } from '../errors.js';
 import { packageVersion as tuduiVersion } from '../version.js';
 import { symlinkAtomic, WriteError, writeFileAtomic } from '../fs/atomic.js';
+import { rewindEventFiles } from '../tensorboard/index.js';
 import { checkCheckpoint } from './checkpoint-files.js';
 import { acceptedConfig, appendHistory, diffExperiments, formatChanges } from './config-history.js';
 import {
@@ -385,22 +386,28 @@ function rewind(runDir: string, plan: ResumePlan): void {
   truncateLogs(runDir, plan.state);
 }
 
-/** Drop the log points a checkpoint does not cover. */
+/**
+ * Drop the log points a checkpoint does not cover, from metrics.jsonl and from the TensorBoard event files alike.
+ * Per-epoch tags are logged at step = epoch, the others at the global step.
+ */
 function truncateLogs(runDir: string, state: TrainingState): void {
+  const uncovered = (tag: string, step: number) => (EPOCH_TAGS.has(tag) ? step > state.epoch : step > state.global_step);
   const path = runPaths(runDir).metrics;
-  if (!existsSync(path)) return;
-  const keep = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => {
-      if (!line.trim()) return false;
-      try {
-        const p = JSON.parse(line) as { tag: string; step: number; epoch: number };
-        return EPOCH_TAGS.has(p.tag) ? p.epoch <= state.epoch : p.step <= state.global_step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
+  if (existsSync(path)) {
+    const keep = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => {
+        if (!line.trim()) return false;
+        try {
+          const p = JSON.parse(line) as { tag: string; step: number };
+          return !uncovered(p.tag, p.step);
+        } catch {
+          return false;
+        }
+      });
+    writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
+  }
+  rewindEventFiles(runDir, uncovered);
 }
 
 /**

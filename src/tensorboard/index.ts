@@ -33,3 +33,4 @@ export type {
   Time,
 } from './hparams.js';
 export { crc32c, frameRecord, maskCrc, maskedCrc32c, unmaskCrc } from './record.js';
+export { readRecords, rewindEventFiles } from './rewind.js';
