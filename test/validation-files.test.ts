@@ -121,6 +121,10 @@ describe('validation files: tudui validate refuses, in one line naming the place
     expect(snapshot(work)).toEqual(before);
   };
 
+  it('an empty validation map names both ways to fill it', () => {
+    fails('empty', 'validation: {}', /^empty\.yaml:\d+:\d+: error: dataset\.validation: missing required key: one of 'fraction', 'from'$/);
+  });
+
   it('class names that differ from train/', () => {
     renameSync(join(root, 'val', 'red'), join(root, 'val', 'rouge'));
     try {

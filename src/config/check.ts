@@ -59,11 +59,19 @@ export class SchemaWalker {
         return;
       }
       let best: RawError[] | undefined;
+      const missing: string[] = [];
       for (const b of branches) {
         const e: RawError[] = [];
         this.walk(value, b, path, e);
         if (!best || e.length < best.length) best = e;
         if (!e.length) break;
+        const key = e.length === 1 && e[0]!.path.length === path.length ? /^missing required key '(.*)'$/.exec(e[0]!.message)?.[1] : undefined;
+        if (key !== undefined) missing.push(key);
+      }
+      // Every branch lacks just its own key (e.g. validation: {} — fraction or from): name them all, not one.
+      if (best!.length && missing.length === branches.length && new Set(missing).size > 1) {
+        errs.push({ ...best![0]!, message: `missing required key: one of ${[...new Set(missing)].map((k) => `'${k}'`).join(', ')}` });
+        return;
       }
       errs.push(...best!);
       return;
