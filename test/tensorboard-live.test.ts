@@ -3,10 +3,11 @@
  * `live.py` runs its reload loop while a command writes, then compares with a fresh load; `read.py` prints what
  * the dashboards get). A live TensorBoard must show what a restarted one shows: every finished member with its
  * status and end time, and one experiment definition for a logdir holding two sweeps. Skipped, saying why, when
- * Debian's Python packages for it are missing (.ci/run installs them). Build first (`npx tsc -p .`).
+ * Debian's Python packages for it are missing (.ci/run installs them). Build first (`npx tsc -p .`). Also: a run
+ * resumed from an earlier checkpoint reads as one that never was (its event files rewound).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,27 @@ describe.skipIf(why !== undefined)('TensorBoard watching sweeps live (its own re
       expect(s.status, s.name).toBe('STATUS_SUCCESS');
       expect(s.endTimeSecs, s.name).toBeGreaterThan(1.6e9);
     }
+  });
+});
+
+describe.skipIf(why !== undefined)('TensorBoard reading a run resumed from an earlier checkpoint', { timeout: 120_000 }, () => {
+  it('shows each point once, the retrained values, as a run that was never rewound', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: 'utf8' });
+    const r = run(['run', 'exp/ok.yaml', '--runs-dir', 'rewound', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const dir = join(work, 'rewound', 'tiny-ok', readdirSync(join(work, 'rewound', 'tiny-ok'))[0]!);
+    cpSync(dir, join(work, 'pristine', 'tiny-ok', 'run'), { recursive: true });
+    const again = run(['resume', dir, '--from', 'epoch-0001', '--quiet']);
+    expect(again.status, again.stderr).toBe(0);
+    const scalars = (logdir: string) => {
+      const read = spawnSync(PYTHON, [join(TB, 'read.py'), '--all-samples', logdir], { cwd: work, encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(read.status, read.stderr).toBe(0);
+      const runs = Object.values(JSON.parse(read.stdout).scalars as Record<string, Record<string, [number, number, number][]>>);
+      expect(runs).toHaveLength(1);
+      return Object.entries(runs[0]!).filter(([tag]) => tag !== 'throughput').map(([tag, ps]) => [tag, ps.map(([step, , value]) => [step, value])]);
+    };
+    const got = scalars(join(work, 'rewound'));
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).toEqual(scalars(join(work, 'pristine')));
   });
 });
