@@ -32,5 +32,5 @@ export type {
   SessionStatus,
   Time,
 } from './hparams.js';
-export { crc32c, frameRecord, maskCrc, maskedCrc32c, unmaskCrc } from './record.js';
-export { readRecords, rewindEventFiles } from './rewind.js';
+export { crc32c, frameRecord, maskCrc, maskedCrc32c, readRecords, unmaskCrc } from './record.js';
+export { rewindEventFiles } from './rewind.js';

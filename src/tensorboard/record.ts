@@ -42,3 +42,20 @@ export function frameRecord(data: Uint8Array): Buffer {
   out.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
   return out;
 }
+
+/** The records of a TFRecord file, up to the first incomplete or corrupt one. */
+export function readRecords(buf: Buffer): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let off = 0;
+  while (off + 12 <= buf.length) {
+    const len = Number(buf.readBigUInt64LE(off));
+    if (buf.readUInt32LE(off + 8) !== maskedCrc32c(buf.subarray(off, off + 8))) break;
+    const end = off + 12 + len + 4;
+    if (end > buf.length) break;
+    const data = buf.subarray(off + 12, off + 12 + len);
+    if (buf.readUInt32LE(off + 12 + len) !== maskedCrc32c(data)) break;
+    out.push(data);
+    off = end;
+  }
+  return out;
+}

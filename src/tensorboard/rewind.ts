@@ -14,24 +14,7 @@ import { join } from 'node:path';
 
 import { writeFileAtomic } from '../fs/atomic.js';
 import { EventMsg } from './proto.js';
-import { frameRecord, maskedCrc32c } from './record.js';
-
-/** The records of a TFRecord file, up to the first incomplete or corrupt one. */
-export function readRecords(buf: Buffer): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let off = 0;
-  while (off + 12 <= buf.length) {
-    const len = Number(buf.readBigUInt64LE(off));
-    if (buf.readUInt32LE(off + 8) !== maskedCrc32c(buf.subarray(off, off + 8))) break;
-    const end = off + 12 + len + 4;
-    if (end > buf.length) break;
-    const data = buf.subarray(off + 12, off + 12 + len);
-    if (buf.readUInt32LE(off + 12 + len) !== maskedCrc32c(data)) break;
-    out.push(data);
-    off = end;
-  }
-  return out;
-}
+import { frameRecord, readRecords } from './record.js';
 
 interface DecodedEvent {
   step?: number | { toNumber(): number };
@@ -52,11 +35,7 @@ export function rewindEventFiles(logdir: string, drop: (tag: string, step: numbe
     const kept: Uint8Array[] = [];
     for (const data of records) {
       const event = EventMsg.decode(data) as unknown as DecodedEvent;
-      const values = event.summary?.value;
-      if (!values?.length) {
-        kept.push(frameRecord(data));
-        continue;
-      }
+      const values = event.summary?.value ?? [];
       const step = typeof event.step === 'object' ? event.step.toNumber() : (event.step ?? 0);
       const left = values.filter((v) => !drop(v.tag ?? '', step));
       if (left.length === values.length) {
