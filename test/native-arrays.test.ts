@@ -20,11 +20,17 @@ function fakeBackend(): PoolBackend & { hold(a: Float32Array): object } {
 
 const A = ArrayPool.MIN, B = ArrayPool.MIN * 2;
 
+/** A pool hooked to a fake backend; `give(a)` disposes a tensor holding `a`, as tfjs does after its last use. */
+function attached(maxBytes?: number) {
+  const pool = new ArrayPool(maxBytes);
+  const backend = fakeBackend();
+  pool.attach(backend);
+  return { pool, backend, give: (a: Float32Array) => backend.disposeData(backend.hold(a)) };
+}
+
 describe('ArrayPool', () => {
   it('hands a disposed output back out for the same length, never one read out', () => {
-    const pool = new ArrayPool();
-    const backend = fakeBackend();
-    pool.attach(backend);
+    const { pool, backend } = attached();
     const a = pool.take(A), b = pool.take(A);
     const ia = backend.hold(a), ib = backend.hold(b);
     backend.readSync(ib); // b escaped: a caller may still hold it
@@ -36,27 +42,23 @@ describe('ArrayPool', () => {
   });
 
   it('when full, drops the least recently used lengths for a new one instead of refusing it', () => {
-    const pool = new ArrayPool(3 * A * 4);
-    const backend = fakeBackend();
-    pool.attach(backend);
+    const { pool, give } = attached(3 * A * 4);
     // "Training": three arrays of length A fill the pool.
     const train = [pool.take(A), pool.take(A), pool.take(A)];
-    for (const a of train) backend.disposeData(backend.hold(a));
+    for (const a of train) give(a);
     expect(pool.freeBytes).toBe(3 * A * 4);
     // "Evaluation" at another batch size: its arrays are kept, A's make room.
     const evalArray = pool.take(B);
-    backend.disposeData(backend.hold(evalArray));
+    give(evalArray);
     expect(pool.freeBytes).toBe(B * 4);
     expect(pool.take(B)).toBe(evalArray);
     expect(train).not.toContain(pool.take(A));
   });
 
   it('keeps the length in use when it alone would overflow', () => {
-    const pool = new ArrayPool(2 * A * 4);
-    const backend = fakeBackend();
-    pool.attach(backend);
+    const { pool, give } = attached(2 * A * 4);
     const arrays = [pool.take(A), pool.take(A), pool.take(A)];
-    for (const a of arrays) backend.disposeData(backend.hold(a));
+    for (const a of arrays) give(a);
     expect(pool.freeBytes).toBe(2 * A * 4);
   });
 });

@@ -102,8 +102,7 @@ export class ArrayPool {
     }
     let list = this.free.get(a.length);
     if (list && (list.length >= ArrayPool.PER_SIZE || list.includes(a))) return;
-    if (this.bytes + a.length * 4 > this.maxBytes) this.evict(a.length, a.length * 4);
-    if (this.bytes + a.length * 4 > this.maxBytes) return;
+    if (!this.makeRoom(a.length, a.length * 4)) return;
     if (!list) list = [];
     this.touch(a.length, list);
     list.push(a);
@@ -116,14 +115,18 @@ export class ArrayPool {
     this.free.set(n, list);
   }
 
-  /** Drops the free arrays of the least recently used lengths other than `keep` until `room` bytes fit. */
-  private evict(keep: number, room: number): void {
+  /**
+   * Whether `room` more bytes fit, after dropping the free arrays of the least recently used lengths other than
+   * `keep` where needed.
+   */
+  private makeRoom(keep: number, room: number): boolean {
     for (const [n, list] of this.free) {
-      if (this.bytes + room <= this.maxBytes) return;
+      if (this.bytes + room <= this.maxBytes) return true;
       if (n === keep) continue;
       this.bytes -= n * 4 * list.length;
       this.free.delete(n);
     }
+    return this.bytes + room <= this.maxBytes;
   }
 
   /** Hooks one backend instance's reads and disposals. */

@@ -58,11 +58,8 @@ export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImp
     const y = out32(sizeOf(info.outShape));
     if (name === 'AvgPool') nat.avgPool(xv, y, geom);
     else if (recording() && info.filterHeight * info.filterWidth < 255) {
-      let entry = masks.get(y);
-      if (!entry || entry.mask.length !== y.length) {
-        entry = { token: 0, input: 0, mask: new Uint8Array(y.length) };
-        masks.set(y, entry);
-      }
+      let entry = masks.get(y); // an array's length never changes: its mask fits for good
+      if (!entry) masks.set(y, (entry = { token: 0, input: 0, mask: new Uint8Array(y.length) }));
       nat.maxPool(xv, y, geom, entry.mask);
       entry.token = arrayToken(y);
       entry.input = arrayToken(xv);
