@@ -3,7 +3,7 @@
  * metrics reader's fast path, and that it serves nothing outside DIR (traversal, links out of DIR, a manifest that
  * points outside, odd keys), only GET, only to its own Host, and clear one-line CLI errors.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decimate, meanStd, smooth } from '../src/board/decimate.js';
 import { startBoard, type Board } from '../src/board/server.js';
-import { readMetrics } from '../src/run/layout.js';
+import { MetricsTail, readMetrics } from '../src/run/layout.js';
 import { writeRun } from './board-fixture.js';
 import { snapshot, tudui } from './helpers/run-dir.js';
 
@@ -98,6 +98,47 @@ describe('metrics.jsonl reader', () => {
     const got = readMetrics(join(dir, 'metrics.jsonl'));
     const want = lines.map((l) => JSON.parse(l)).map((p) => ({ ...p, value: Number(p.value) }));
     expect(got).toEqual(want);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('reads every number exactly as JSON.parse does (short ones without it), and skips what JSON.parse rejects', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tudui-metrics-'));
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const values: number[] = [0, 1, -1, 0.1, 2.5, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, 2 ** 53, 2 ** 53 + 2, 9007199254740993, 123456789.123456789];
+    for (let i = 0; i < 20_000; i++) values.push((rand() - 0.3) * 10 ** Math.floor(rand() * 44 - 22));
+    for (let i = 0; i < 2_000; i++) values.push(Math.round(rand() * 1e6) / 1000);
+    const text = values.map((v, i) => JSON.stringify({ tag: 'train_loss', value: v, step: i, epoch: 1, wall_time: 1796000000 + i * 0.005 })).join('\n');
+    // hand-written shapes: exponents in capitals, a negative zero, leading zeros and a bare dot (not JSON)
+    const odd = ['{"tag":"a","value":-0,"step":1,"epoch":1,"wall_time":1}', '{"tag":"a","value":1E5,"step":2,"epoch":1,"wall_time":2.5e+0}', '{"tag":"a","value":01,"step":3,"epoch":1,"wall_time":3}', '{"tag":"a","value":1.,"step":4,"epoch":1,"wall_time":4}', '{"tag":"a","value":-0.0e-0,"step":5,"epoch":1,"wall_time":5}', '{"tag":"a","value":2,"step":6,"epoch":1,"wall_time":6} '];
+    writeFileSync(join(dir, 'metrics.jsonl'), text + '\n' + odd.join('\n') + '\n');
+    const want = [...text.split('\n'), ...odd].flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+    const got = readMetrics(join(dir, 'metrics.jsonl'));
+    expect(got.length).toBe(values.length + 4);
+    const bad = got.filter((p, i) => !Object.is(p.value, want[i].value) || p.wall_time !== want[i].wall_time || p.step !== want[i].step);
+    expect(bad).toEqual([]);
+    expect(Object.is(got[values.length]!.value, -0)).toBe(true);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('hands a tail over with its state, and keeps a multibyte character split between two reads whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tudui-metrics-'));
+    const path = join(dir, 'metrics.jsonl');
+    const a = Buffer.from(JSON.stringify({ tag: 'ü_loss', value: 1, step: 1, epoch: 1, wall_time: 1 }) + '\n');
+    const b = Buffer.from(JSON.stringify({ tag: 'ü_loss', value: 2, step: 2, epoch: 1, wall_time: 2 }) + '\n');
+    writeFileSync(path, Buffer.concat([a, b.subarray(0, 10)])); // inside the two bytes of ü
+    const first = new MetricsTail(path);
+    expect(first.poll().points.map((p) => p.tag)).toEqual(['ü_loss']);
+    const next = new MetricsTail(path, first.state());
+    appendFileSync(path, b.subarray(10));
+    expect(next.poll().points).toEqual([{ tag: 'ü_loss', value: 2, step: 2, epoch: 1, wall_time: 2 }]);
+    expect(next.bytesRead).toBe(a.length + b.length);
     rmSync(dir, { recursive: true });
   });
 });

@@ -376,43 +376,134 @@ function parseJsonLines<T>(text: string): T[] {
 }
 
 /**
- * metrics.jsonl lines. A line exactly as `appendMetric` writes it (`{"tag":…,"value":…,"step":…,"epoch":…,
- * "wall_time":…}`, a numeric value, a tag without escapes) is read without JSON.parse and without a spread object
- * (about twice as fast; the board reads millions of them); any other line (a `"NaN"` value, other keys) goes through
- * JSON.parse, and one that does not parse (a torn line) is skipped.
+ * What `scanMetricLines` hands each point to; `parsed` is the object of a line JSON.parse read (it may hold more
+ * keys than the five).
  */
-function parseMetricLines(text: string): MetricPoint[] {
+export type MetricSink = (tag: string, value: number, step: number, epoch: number, wall: number, parsed?: MetricPoint) => void;
+
+function parseMetricLines(bytes: Buffer): MetricPoint[] {
   const out: MetricPoint[] = [];
-  for (let i = 0; i < text.length; ) {
-    let nl = text.indexOf('\n', i);
-    if (nl < 0) nl = text.length;
-    const fast = canonicalMetric(text, i, nl);
-    if (fast) out.push(fast);
-    else {
-      const p = parseJsonLines<MetricPoint & { value: number | string }>(text.slice(i, nl))[0];
-      if (p) out.push({ ...p, value: Number(p.value) });
-    }
-    i = nl + 1;
-  }
+  scanMetricLines(bytes, (tag, value, step, epoch, wall_time, parsed) => out.push(parsed ?? { tag, value, step, epoch, wall_time }));
   return out;
 }
 
-/** The point on text[a, b) if it is a canonical line, else undefined. */
-function canonicalMetric(t: string, a: number, b: number): MetricPoint | undefined {
-  if (!t.startsWith('{"tag":"', a) || t.charCodeAt(b - 1) !== 125 /* } */) return undefined;
-  const v = t.indexOf('","value":', a + 8);
-  const s = t.indexOf(',"step":', v + 10);
-  const e = t.indexOf(',"epoch":', s + 8);
-  const w = t.indexOf(',"wall_time":', e + 9);
-  if (v < 0 || s < 0 || e < 0 || w < 0 || w >= b || t.charCodeAt(v + 10) === 34 /* a string value */) return undefined;
-  const tag = t.slice(a + 8, v);
-  const value = v + 10 < s ? +t.slice(v + 10, s) : NaN;
-  const step = s + 8 < e ? +t.slice(s + 8, e) : NaN;
-  const epoch = e + 9 < w ? +t.slice(e + 9, w) : NaN;
-  const wall = w + 13 < b - 1 ? +t.slice(w + 13, b - 1) : NaN;
-  // NaN here means the line has another shape (extra keys, an escaped tag): JSON.parse reads it
-  if (value !== value || step !== step || epoch !== epoch || wall !== wall || tag.includes('\\') || tag.includes('"')) return undefined;
-  return { tag, value, step, epoch, wall_time: wall };
+/**
+ * metrics.jsonl lines (UTF-8 bytes), to `add`. A line exactly as `appendMetric` writes it (`{"tag":…,"value":…,
+ * "step":…,"epoch":…,"wall_time":…}`, numbers, a tag without escapes) is scanned in place: no text decoding, no
+ * JSON.parse, no object, no substring per number (the board reads millions of lines; decoding and `+string` were
+ * most of their cost); any other line (a `"NaN"` value, other keys, other spacing) goes through JSON.parse, and one
+ * that does not parse (a torn line) is skipped.
+ */
+export function scanMetricLines(bytes: Buffer, add: MetricSink): void {
+  let tag = '';
+  let tagAt = -1;
+  for (let i = 0; i < bytes.length; ) {
+    let nl = bytes.indexOf(10, i);
+    if (nl < 0) nl = bytes.length;
+    const at = canonicalMetric(bytes, i, nl, tagAt, tagAt < 0 ? 0 : tagBytes);
+    if (at >= 0) {
+      // the same tag as the line before (the usual case) needs no new string
+      if (!sameTag) (tag = bytes.toString('utf8', at, tagEnd)), (tagBytes = tagEnd - at);
+      tagAt = at;
+      add(tag, FIELDS[0]!, FIELDS[1]!, FIELDS[2]!, FIELDS[3]!);
+    } else if (nl > i) {
+      const p = parseJsonLines<MetricPoint & { value: number | string }>(bytes.toString('utf8', i, nl))[0];
+      if (p) {
+        const point = { ...p, value: Number(p.value) };
+        add(point.tag, point.value, point.step, point.epoch, point.wall_time, point);
+      }
+    }
+    i = nl + 1;
+  }
+}
+
+/**
+ * What canonicalMetric found besides its return value: the numbers (value, step, epoch, wall_time), where the tag
+ * ended and whether it is the previous line's; tagBytes: the previous tag's length; numberEnd: where a number ended.
+ */
+const FIELDS = new Float64Array(4);
+let tagEnd = 0;
+let sameTag = false;
+let tagBytes = 0;
+let numberEnd = 0;
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const HEAD = ascii('{"tag":"');
+const KEYS = ['","value":', ',"step":', ',"epoch":', ',"wall_time":'].map(ascii);
+/** 10^k, exact for k ≤ 22. */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const EXACT = 2 ** 53;
+
+function has(t: Buffer, p: number, s: Uint8Array): boolean {
+  for (let j = 0; j < s.length; j++) if (t[p + j] !== s[j]) return false;
+  return true;
+}
+
+/**
+ * Where the tag of t[a, b) starts if it is a canonical line (its numbers then in FIELDS, its end in tagEnd), else
+ * -1. The previous line's tag, at `last` with `len` bytes, is compared first: when it is the same, the caller keeps
+ * its string.
+ */
+function canonicalMetric(t: Buffer, a: number, b: number, last: number, len: number): number {
+  if (!has(t, a, HEAD) || t[b - 1] !== 125 /* } */) return -1;
+  const at = a + 8;
+  let q = at;
+  sameTag = last >= 0 && at + len < b && t[at + len] === 34; /* " */
+  for (let j = 0; sameTag && j < len; j++) sameTag = t[at + j] === t[last + j];
+  if (sameTag) q = at + len;
+  else {
+    for (let c = 0; q < b && (c = t[q]!) !== 34; q++) if (c === 92 /* \ */ || c < 32) return -1;
+    if (q >= b) return -1;
+  }
+  tagEnd = q;
+  let p = q;
+  for (let k = 0; k < 4; k++) {
+    if (!has(t, p, KEYS[k]!)) return -1;
+    const v = scanNumber(t, p + KEYS[k]!.length, b);
+    if (v !== v) return -1;
+    FIELDS[k] = v;
+    p = numberEnd;
+  }
+  return p === b - 1 ? at : -1;
+}
+
+/**
+ * The JSON number at t[p…] (NaN if there is none; numberEnd: where it ends). One of at most 2^53 units in its last
+ * digit and at most 22 decimals is exact as digits ÷ 10^decimals (both exact, the quotient correctly rounded: the
+ * double JSON.parse gives); a longer one or one with an exponent is converted by `+`.
+ */
+function scanNumber(t: Buffer, p: number, b: number): number {
+  const start = p;
+  const neg = t[p] === 45; /* - */
+  if (neg) p++;
+  const first = p;
+  let m = 0;
+  let c = 0;
+  while (p < b && (c = t[p]!) >= 48 && c <= 57) (m = m * 10 + (c - 48)), p++;
+  // JSON: at least one digit, no leading zero
+  if (p === first || (t[first] === 48 && p > first + 1)) return NaN;
+  let decimals = 0;
+  if (c === 46 /* . */) {
+    const dot = ++p;
+    while (p < b && (c = t[p]!) >= 48 && c <= 57) (m = m * 10 + (c - 48)), p++;
+    decimals = p - dot;
+    if (decimals === 0) return NaN;
+  }
+  const exponent = c === 101 || c === 69; /* e E */
+  if (exponent || m >= EXACT || decimals > 22) {
+    // more digits than a double holds exactly, or an exponent
+    if (exponent) {
+      p++;
+      if (t[p] === 43 || t[p] === 45) p++;
+      const digits = p;
+      while (p < b && (c = t[p]!) >= 48 && c <= 57) p++;
+      if (p === digits) return NaN;
+    }
+    numberEnd = p;
+    return +t.toString('latin1', start, p);
+  }
+  numberEnd = p;
+  const v = decimals ? m / POW10[decimals]! : m;
+  return neg ? -v : v;
 }
 
 /** A run's summary, or undefined when there is none or it does not parse (a run killed before its first write). */
@@ -462,73 +553,95 @@ export function readStatus(runDir: string, summary = readSummary(runDir)): RunSt
 
 /** All of metrics.jsonl (values written as strings, `"NaN"`, read back as numbers); a torn last line is ignored. */
 export function readMetrics(path: string): MetricPoint[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch {
     return [];
   }
-  return parseMetricLines(text);
+  return parseMetricLines(bytes);
 }
+
+/** Where a MetricsTail stands in its file (to hand a tail over: the board reads files in a worker first). */
+export interface TailState {
+  offset: number;
+  /** The bytes of a partial last line. */
+  partial: Uint8Array;
+  ino: number | undefined;
+}
+
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Follows a growing metrics.jsonl by byte offset: each `poll()` returns the points appended since the last one. A
- * partial last line (a writer mid-append) stays buffered until its newline arrives. When the file is replaced or
- * shortened (`resume --from` rewrites it without the points it drops) the tail starts over and says so (`reset`).
+ * partial last line (a writer mid-append) stays buffered, as bytes, until its newline arrives. When the file is
+ * replaced or shortened (`resume --from` rewrites it without the points it drops) the tail starts over and says so
+ * (`reset`).
  */
 export class MetricsTail {
   private offset = 0;
-  private partial = '';
+  private partial: Buffer = NO_BYTES;
   private ino: number | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, state?: TailState) {
+    if (state) (this.offset = state.offset), (this.partial = Buffer.from(state.partial)), (this.ino = state.ino);
+  }
 
   poll(): { points: MetricPoint[]; reset: boolean } {
+    const { bytes, reset } = this.pollBytes();
+    return { points: parseMetricLines(bytes), reset };
+  }
+
+  /** The complete lines appended since the last poll (for `scanMetricLines`). */
+  pollBytes(): { bytes: Buffer; reset: boolean } {
     let fd: number;
     try {
       fd = openSync(this.path, 'r');
     } catch {
       const reset = this.offset > 0;
       this.offset = 0;
-      this.partial = '';
+      this.partial = NO_BYTES;
       this.ino = undefined;
-      return { points: [], reset };
+      return { bytes: NO_BYTES, reset };
     }
     try {
       const st = fstatSync(fd);
       let reset = false;
       if ((this.ino !== undefined && st.ino !== this.ino) || st.size < this.offset) {
-        reset = this.offset > 0 || this.partial !== '';
+        reset = this.offset > 0 || this.partial.length > 0;
         this.offset = 0;
-        this.partial = '';
+        this.partial = NO_BYTES;
       }
       this.ino = st.ino;
-      if (st.size === this.offset) return { points: [], reset };
-      const buf = Buffer.alloc(st.size - this.offset);
-      let got = 0;
+      if (st.size === this.offset) return { bytes: NO_BYTES, reset };
+      const held = this.partial.length;
+      const buf = Buffer.allocUnsafe(held + st.size - this.offset);
+      this.partial.copy(buf);
+      let got = held;
       while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, this.offset + got);
+        const n = readSync(fd, buf, got, buf.length - got, this.offset + got - held);
         if (n === 0) break;
         got += n;
       }
-      this.offset += got;
-      const text = this.partial + buf.subarray(0, got).toString('utf8');
-      const nl = text.lastIndexOf('\n');
-      this.partial = text.slice(nl + 1);
-      const points = parseMetricLines(text.slice(0, nl + 1));
-      return { points, reset };
+      this.offset += got - held;
+      const nl = got > 0 ? buf.lastIndexOf(10, got - 1) : -1;
+      this.partial = Buffer.from(buf.subarray(nl + 1, got));
+      return { bytes: buf.subarray(0, nl + 1), reset };
     } finally {
       closeSync(fd);
     }
   }
 
+  state(): TailState {
+    return { offset: this.offset, partial: Uint8Array.from(this.partial), ino: this.ino };
+  }
+
   /** Bytes consumed so far (complete lines only). */
   get bytesRead(): number {
-    return this.offset - Buffer.byteLength(this.partial);
+    return this.offset - this.partial.length;
   }
 }
 
-/** The text of the config now in effect (`config.yaml`), or undefined. */
 export function readConfigText(runDir: string, which: 'current' | 'original' = 'current'): string | undefined {
   try {
     return readFileSync(join(runDir, which === 'current' ? CONFIG_FILE : ORIGINAL_CONFIG), 'utf8');
