@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
+import { loadNativeAddon, loadNativeBackend, NATIVE_BACKEND_NAME } from '../src/backends/native.js';
 import { buildSeedNet, seedExperiment } from '../src/model/seed-net.js';
 import { trainStep } from '../src/train/loop.js';
 import { Optimizer } from '../src/train/optimizers.js';
@@ -139,6 +139,82 @@ describe(suiteName, () => {
       expectClose(got, want, 'avgpool same grad');
       tf.dispose([x, y, dx!]);
     });
+
+  // Outside a tape a conv's output is deferred and a pooling that reads it first runs both at once, in chunks of
+  // the batch (native-conv.ts, native-pooling.ts, the addon's convPool). Batches of 1, 13 (chunks of 4 with a
+  // remainder of 1 on two threads) and 16; bias or not, fused relu; pooling with and without padding.
+  type ConvPoolCase = {
+    x: [number, number, number, number]; f: [number, number, number, number]; s: number; pad: 'same' | 'valid' | number;
+    bias: boolean; activation: 'linear' | 'relu' | 'elu'; pool: 'max' | 'avg'; k: number; ps: number; ppad: 'same' | 'valid';
+  };
+  const convPoolCases: ConvPoolCase[] = [
+    { x: [13, 16, 16, 3], f: [5, 5, 3, 32], s: 1, pad: 2, bias: true, activation: 'linear', pool: 'max', k: 2, ps: 2, ppad: 'valid' },
+    { x: [1, 9, 7, 4], f: [3, 3, 4, 6], s: 1, pad: 'same', bias: false, activation: 'linear', pool: 'max', k: 3, ps: 2, ppad: 'same' },
+    { x: [16, 11, 11, 5], f: [3, 3, 5, 8], s: 2, pad: 'valid', bias: true, activation: 'relu', pool: 'avg', k: 3, ps: 1, ppad: 'same' },
+    { x: [3, 8, 10, 2], f: [2, 3, 2, 7], s: 1, pad: 'valid', bias: true, activation: 'relu', pool: 'avg', k: 2, ps: 2, ppad: 'valid' },
+    // an activation the addon does not fuse: not deferred, same result
+    { x: [2, 8, 8, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', bias: true, activation: 'elu', pool: 'max', k: 2, ps: 2, ppad: 'valid' },
+  ];
+  for (const c of convPoolCases) {
+    it.skipIf(!!reason)(`conv x${c.x} f${c.f} s${c.s} ${c.pad}${c.bias ? ' + bias' : ''} ${c.activation} then ${c.pool}pool k${c.k} s${c.ps} ${c.ppad}, outside a tape`, async () => {
+      const xs = randArray(size(c.x), 31), ws = randArray(size(c.f), 32), bs = randArray(c.f[3], 33);
+      const nat = loadNativeAddon();
+      const real = nat.convPool.bind(nat);
+      let fusedCalls = 0;
+      nat.convPool = (...args) => ((fusedCalls += 1), real(...args));
+      try {
+        await compare('conv then pool', () => {
+          const conv = () => tf.fused.conv2d({
+            x: tf.tensor4d(xs, c.x), filter: tf.tensor4d(ws, c.f), strides: c.s, pad: c.pad,
+            bias: c.bias ? tf.tensor1d(bs) : undefined, activation: c.activation,
+          });
+          const pool = (t: tf.Tensor4D) => (c.pool === 'max' ? tf.maxPool(t, c.k, c.ps, c.ppad) : tf.avgPool(t, c.k, c.ps, c.ppad));
+          // the pool first reads a deferred conv (fused); then the conv output itself, read after (computed then)
+          const a = conv();
+          const pa = pool(a);
+          const b = conv();
+          const rb = tf.relu(b);
+          const pb = pool(b);
+          return [pa, a, pb, rb];
+        });
+      } finally {
+        nat.convPool = real;
+      }
+      // once per case on tudui-native (the second conv is read by relu before its pool), never for elu
+      expect(fusedCalls).toBe(c.activation === 'elu' ? 0 : 1);
+    });
+  }
+
+  it.skipIf(!!reason)('a deferred conv whose filter the in-place optimizer then updates: computed on the old filter', async () => {
+    const xs = randArray(size([2, 6, 6, 3]), 51), ws = randArray(size([3, 3, 3, 4]), 52), gs = randArray(size([3, 3, 3, 4]), 53);
+    const [want] = await on('cpu', () => tf.conv2d(tf.tensor4d(xs, [2, 6, 6, 3]), tf.tensor4d(ws, [3, 3, 3, 4]), 1, 'same'));
+    await tf.setBackend(NATIVE_BACKEND_NAME);
+    const w0 = tf.tensor4d(Float32Array.from(ws), [3, 3, 3, 4]); // a copy: tfjs keeps the array it is given
+    const w = tf.variable(w0);
+    w0.dispose(); // the variable's array its own: updated in place, not copied first
+    const x = tf.tensor4d(xs, [2, 6, 6, 3]);
+    const y = tf.conv2d(x, w as tf.Tensor4D, 1, 'same'); // outside a tape: deferred
+    const g = tf.tensor4d(gs, [3, 3, 3, 4]);
+    new Optimizer(seedExperiment().optimizer).step([w], [g], 0.5);
+    expect(Array.from(w.dataSync()).some((v, i) => v !== ws[i])).toBe(true); // updated in place
+    expectClose(y.dataSync() as Float32Array, want!, 'deferred conv after the update');
+    tf.dispose([w, x, y, g]);
+  });
+
+  it.skipIf(!!reason)('conv then pool under a tape: nothing deferred, gradients exact', async () => {
+    const nat = loadNativeAddon();
+    const real = nat.convPool.bind(nat);
+    let fusedCalls = 0;
+    nat.convPool = (...args) => ((fusedCalls += 1), real(...args));
+    try {
+      await compare('conv pool grads', valueAndGrads([[3, 10, 10, 3], [5, 5, 3, 8], [8]], 41, (x, w, b) =>
+        tf.maxPool(tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same' }), 2, 2, 'valid')));
+    } finally {
+      nat.convPool = real;
+    }
+    // the value outside the tape is fused once; the tape's forward is not
+    expect(fusedCalls).toBe(1);
+  });
   }
 
   const mmCases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [

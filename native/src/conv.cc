@@ -4,6 +4,9 @@
 // Layouts are tfjs's: activations NHWC (handed to oneDNN as they are, no reorders), filters HWIO. A filter is
 // reordered into the layout the primitive prefers; the reordered copy is kept while the filter is unchanged (version
 // tokens from src/backends/native.ts), so a model under evaluation has its weights reordered once, not per batch.
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "pool_rows.h"
 #include "tudui_native.h"
 
 using namespace dnnl;
@@ -76,8 +80,9 @@ memory::dims dil_of(const ConvGeom& g) { return {g.DH - 1, g.DW - 1}; }
 memory::dims padl_of(const ConvGeom& g) { return {g.PT, g.PL}; }
 memory::dims padr_of(const ConvGeom& g) { return {g.PB, g.PR}; }
 
-convolution_forward::primitive_desc fwd_pd(const ConvGeom& g, bool bias, prop_kind pk) {
+convolution_forward::primitive_desc fwd_pd(const ConvGeom& g, bool bias, prop_kind pk, bool user_scratchpad = false) {
   primitive_attr attr;
+  if (user_scratchpad) attr.set_scratchpad_mode(scratchpad_mode::user);
   if (g.relu) {
     post_ops po;
     po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
@@ -133,32 +138,38 @@ std::string key_of(char kind, bool bias, const ConvGeom& g) {
   return buf;
 }
 
-// Runs a cached primitive on user buffers (one per slot, nullptr for an absent optional slot).
-// `tokens` (optional, one per slot, 0 = unknown): the caller's version of each input's contents (native.ts
-// `arrayToken`: a fresh number whenever an array may have changed). An input slot whose reordered copy was made
-// from the same token skips its reorder: the weights of a model under evaluation are reordered once, not per batch.
+// The memory a cached primitive reads for one input slot: the caller's buffer, or its reordered copy. `token`: the
+// caller's version of the buffer's contents (native.ts `arrayToken`: a fresh number whenever an array may have
+// changed; 0 = unknown): a copy made from the same token is not made again, so the weights of a model under
+// evaluation are reordered once, not per batch.
+memory input_memory(Slot& s, void* ptr, int32_t token) {
+  memory user(s.user_md, eng(), ptr);
+  if (!s.reordered) return user;
+  if (token == 0 || token != s.token) {
+    // Weight reorders are small: one thread (see ThreadScope).
+    ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
+    s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
+    strm().wait();
+  }
+  s.token = token;
+  return s.scratch;
+}
+
+// Runs a cached primitive on user buffers (one per slot, nullptr for an absent optional slot), with the inputs'
+// version tokens (optional, one per slot; see input_memory).
 void run_entry(ConvEntry& e, const std::vector<void*>& ptrs, const std::vector<int32_t>& tokens = {}) {
   std::unordered_map<int, memory> args;
   std::vector<std::pair<size_t, memory>> outs;
   for (size_t i = 0; i < e.slots.size(); ++i) {
     Slot& s = e.slots[i];
     if (!ptrs[i]) continue;
-    memory user(s.user_md, eng(), ptrs[i]);
-    if (!s.reordered) {
-      args.insert({s.arg, user});
+    if (!s.output) {
+      args.insert({s.arg, input_memory(s, ptrs[i], i < tokens.size() ? tokens[i] : 0)});
       continue;
     }
-    if (!s.output) {
-      const int32_t token = i < tokens.size() ? tokens[i] : 0;
-      if (token == 0 || token != s.token) {
-        // Weight reorders are small: one thread (see ThreadScope).
-        ThreadScope threads(s.user_md.get_size() / sizeof(float) < kSmallElements);
-        s.re.execute(strm(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, s.scratch}});
-      }
-      s.token = token;
-    }
-    args.insert({s.arg, s.scratch});
-    if (s.output) outs.push_back({i, user});
+    memory user(s.user_md, eng(), ptrs[i]);
+    args.insert({s.arg, s.reordered ? s.scratch : user});
+    if (s.reordered) outs.push_back({i, user});
   }
   e.prim.execute(strm(), args);
   for (auto& o : outs) e.slots[o.first].re.execute(strm(), {{DNNL_ARG_FROM, e.slots[o.first].scratch}, {DNNL_ARG_TO, o.second}});
@@ -273,11 +284,116 @@ napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
   });
 }
 
+// A convolution pooled on the fly, at inference (native-conv.ts defers a conv's output outside a tape; the pooling
+// that reads it first asks for this): the batch runs in chunks of images whose conv output fits in a core's L2
+// cache, each OpenMP thread taking whole chunks with a single-threaded primitive and pooling its chunk straight
+// from that cache-resident buffer, so the conv output, the network's largest activation, never goes to memory.
+// convPool(x, w, bias?, y, convGeometry, poolGeometry, max): y = maxpool or avgpool of conv(x). Returns false (and
+// writes nothing) when the primitive would want other layouts than NHWC; the caller then runs the two ops.
+struct ConvPoolEntry {
+  ConvEntry conv;  // slots: weights
+  bool usable = false;
+  memory::desc pad_md;  // the primitive's scratchpad (user-managed: one per thread)
+};
+
+std::shared_ptr<ConvPoolEntry> conv_pool_entry(const ConvGeom& g, bool has_bias) {
+  return cached<ConvPoolEntry>(key_of('P', has_bias, g), [&] {
+    auto n = std::make_shared<ConvPoolEntry>();
+    ThreadScope one(true);  // created for one thread: that is how each chunk runs
+    auto pd = fwd_pd(g, has_bias, prop_kind::forward_inference, true);
+    n->usable = pd.src_desc() == act_user_md(g) && pd.dst_desc() == out_user_md(g);
+    n->conv.prim = convolution_forward(pd);
+    n->conv.slots = {Slot(DNNL_ARG_WEIGHTS, false, w_user_md(g), pd.weights_desc())};
+    n->pad_md = pd.scratchpad_desc();
+    return n;
+  });
+}
+
+// A chunk's conv output is kept under this many floats (256 KiB: half of a Zen 3 core's L2).
+constexpr int64_t kChunkFloats = int64_t(1) << 16;
+
+napi_value ConvPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 7);
+    size_t nx, nw, nb, ny, npc, npp;
+    float* x = f32(env, a.argv[0], &nx, "x");
+    float* w = f32(env, a.argv[1], &nw, "filter");
+    float* b = f32(env, a.argv[2], &nb, "bias", true);
+    float* y = f32(env, a.argv[3], &ny, "y");
+    const int32_t* pc = i32(env, a.argv[4], &npc, "conv geometry");
+    const int32_t* pp = i32(env, a.argv[5], &npp, "pool geometry");
+    const bool is_max = arg_bool(env, a.argv[6]);
+    const ConvGeom g = conv_geom(pc, npc);
+    const PoolGeom pg = pool_geom(pp, npp);
+    need(pg.N == g.N && pg.IH == g.OH && pg.IW == g.OW && pg.C == g.OC, "convpool: pool geometry");
+    need(nx == size_t(g.N * g.IH * g.IW * g.IC), "convpool: x size");
+    need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "convpool: filter size");
+    need(ny == size_t(pg.N * pg.OH * pg.OW * pg.C), "convpool: y size");
+    need(!b || nb == size_t(g.OC), "convpool: bias size");
+    const int nthr = omp_get_max_threads();
+    const int64_t per_image = g.OH * g.OW * g.OC;
+    // Chunks small enough for the cache, and at least two per thread so the threads stay balanced.
+    int64_t chunk = std::max<int64_t>(1, kChunkFloats / per_image);
+    chunk = std::min(chunk, std::max<int64_t>(1, (g.N + 2 * nthr - 1) / (2 * nthr)));
+    const int64_t chunks = (g.N + chunk - 1) / chunk, rest = g.N - (chunks - 1) * chunk;
+    ConvGeom gc = g, gr = g;
+    gc.N = chunk;
+    gr.N = rest;
+    auto ec = conv_pool_entry(gc, b != nullptr);
+    auto er = rest == chunk ? ec : conv_pool_entry(gr, b != nullptr);
+    if (!ec->usable || !er->usable) {
+      napi_value f;
+      NAPI_CALL(env, napi_get_boolean(env, false, &f));
+      return f;
+    }
+    const int32_t token = npc > 17 ? pc[17] : 0;
+    memory wc = input_memory(ec->conv.slots[0], w, token);
+    memory wr = er == ec ? wc : input_memory(er->conv.slots[0], w, token);
+    const memory::desc bmd = bias_md(g);
+#pragma omp parallel num_threads(nthr)
+    {
+      // Per-thread buffers, kept across calls (OpenMP's threads persist): no allocation, no page faults per batch.
+      thread_local std::vector<float> out;
+      thread_local std::vector<uint8_t> pad;
+      out.resize(size_t(chunk * per_image));
+      pad.resize(std::max(ec->pad_md.get_size(), er->pad_md.get_size()));
+      stream s(eng());
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t n0 = c * chunk, nb_ = c == chunks - 1 ? rest : chunk;
+        ConvPoolEntry& e = nb_ == chunk ? *ec : *er;
+        const ConvGeom& geo = nb_ == chunk ? gc : gr;
+        std::unordered_map<int, memory> args{
+            {DNNL_ARG_SRC, memory(act_user_md(geo), eng(), x + n0 * g.IH * g.IW * g.IC)},
+            {DNNL_ARG_WEIGHTS, nb_ == chunk ? wc : wr},
+            {DNNL_ARG_DST, memory(out_user_md(geo), eng(), out.data())}};
+        if (e.pad_md.get_size()) args.insert({DNNL_ARG_SCRATCHPAD, memory(e.pad_md, eng(), pad.data())});
+        if (b) args.insert({DNNL_ARG_BIAS, memory(bmd, eng(), b)});
+        e.conv.prim.execute(s, args);
+        s.wait();
+        PoolGeom p = pg;
+        p.N = nb_;
+        float* yc = y + n0 * pg.OH * pg.OW * pg.C;
+        for (int64_t n = 0; n < nb_; ++n)
+          for (int64_t oh = 0; oh < pg.OH; ++oh) {
+            if (is_max)
+              max_pool_row(out.data(), yc, p, n, oh);
+            else
+              avg_pool_row(out.data(), yc, p, n, oh);
+          }
+      }
+    }
+    napi_value t;
+    NAPI_CALL(env, napi_get_boolean(env, true, &t));
+    return t;
+  });
+}
+
 }  // namespace
 
 bool register_conv(napi_env env, napi_value exports) {
   const Export fns[] = {{"convForward", ConvForward}, {"convBackwardData", ConvBackwardData},
-                        {"convBackwardWeights", ConvBackwardWeights}};
+                        {"convBackwardWeights", ConvBackwardWeights}, {"convPool", ConvPool}};
   return export_functions(env, exports, fns);
 }
 

@@ -18,8 +18,31 @@ export function arrayToken(a: Float32Array): number {
   }
   return t;
 }
+/**
+ * The array is about to change in place (the in-place optimizer updates): computations deferred on it (lazy outputs
+ * that read it, native.ts) run first, on the contents they were promised, and its token is forgotten.
+ */
 export function forgetArrayToken(a: Float32Array): void {
+  const pending = deferredReaders.get(a);
+  if (pending) {
+    deferredReaders.delete(a);
+    for (const run of [...pending]) run();
+  }
   tokens.delete(a);
+}
+
+/** Deferred computations by the arrays they will read (see forgetArrayToken). */
+const deferredReaders = new WeakMap<Float32Array, Set<() => void>>();
+/** Registers `run` as a deferred reader of each array; the returned function unregisters it (once it ran or went). */
+export function deferReads(arrays: readonly Float32Array[], run: () => void): () => void {
+  for (const a of arrays) {
+    let set = deferredReaders.get(a);
+    if (!set) deferredReaders.set(a, (set = new Set()));
+    set.add(run);
+  }
+  return () => {
+    for (const a of arrays) deferredReaders.get(a)?.delete(run);
+  };
 }
 
 /**
@@ -30,7 +53,7 @@ export function forgetArrayToken(a: Float32Array): void {
  * - allocated by `take` (native kernel outputs), never handed in from outside;
  * - never read out (`read`/`readSync`: dataSync(), data(), array() return the live array on this backend);
  * - never an input of a tfjs cpu kernel (some return views of their input, e.g. a simple Slice's subarray);
- * - not captured by a lazy Conv2DBackpropInput that has not run yet (`pin`).
+ * - not captured by a lazy output that has not been computed yet (`pin`).
  * The pool is bounded (maxBytes); when full, the sizes used least recently go first. Without that, a full pool of
  * training-batch arrays refused every array of another batch size (evaluation's eval_batch_size), so each evaluation
  * batch allocated ~1 GB afresh (the resnet recipe evaluated 1.7× slower after training than in a fresh process).

@@ -6,6 +6,8 @@
  * - Conv2DBackpropInput is lazy: its output tensor is registered at once, but the addon only fills it when someone
  *   reads it. tf.layers' conv layers use the fused conv op, whose gradient always computes the input gradient; for
  *   the first layer (input = data, not a variable) the tape throws it away unread, so it costs nothing here.
+ * - Outside a tape the forward is lazy too, so that a pooling reading it first can run conv and pooling together in
+ *   cache-sized chunks of the batch (the addon's convPool): the conv output is then never materialised.
  * - Conv2DBackpropFilter also gets dy's sum over N, H, W from oneDNN and keeps it for the bias gradient's Sum over
  *   the same dy that follows (`convBiasGrad`).
  */
@@ -71,6 +73,15 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     // [16]: 1, oneDNN's inference kernels, in training too: a convolution keeps no state for its backward pass
     // (the step's speed was measured so); [17]: the filter's version token, so a constant filter is reordered once.
     const geom = Int32Array.from([...g.geom, 1, arrayToken(wv)]);
+    // Outside a tape (evaluation, prediction) a conv whose whole work is in the addon is deferred: a pooling that
+    // reads it first runs both at once (native-pooling.ts); any other reader computes it here on first read.
+    const whole = !g.crop && (nativeBias || !bias) && (activation === 'linear' || geom[15] === 1);
+    if (whole && !ctx.recording()) {
+      const b = nativeBias ? bv! : null;
+      const out = lazyOutput(backend, info.outShape, b ? [xv, wv, b] : [xv, wv], (y) => nat.convForward(xv, wv, b, y, geom));
+      ctx.deferredConvs.set(out.dataId, { x: xv, w: wv, bias: b, geom });
+      return out;
+    }
     const y = out32(sizeOf(info.outShape));
     nat.convForward(g.crop ? cropInput(xv, x.shape, g.crop) : xv, wv, nativeBias ? bv! : null, y, geom);
     let out = backend.makeTensorInfo(info.outShape, 'float32', y);

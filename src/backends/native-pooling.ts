@@ -50,6 +50,16 @@ export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImp
   const pool = (name: 'MaxPool' | 'AvgPool'): KernelImpl => (args) => {
     const { backend } = args;
     const x = args.inputs.x!;
+    // x a deferred convolution's output, not computed yet (native-conv.ts): both at once, x never computed.
+    const conv = ctx.lazyPending(x.dataId) ? ctx.deferredConvs.get(x.dataId) : undefined;
+    if (conv && x.shape.length === 4 && !recording()) {
+      const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
+      const geom = poolGeom(info);
+      if (geom) {
+        const y = out32(sizeOf(info.outShape));
+        if (nat.convPool(conv.x, conv.w, conv.bias, y, conv.geom, geom, name === 'MaxPool')) return backend.makeTensorInfo(info.outShape, 'float32', y);
+      }
+    }
     const xv = f32(backend, x);
     if (!xv || x.shape.length !== 4) return fallback(name, args);
     const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);

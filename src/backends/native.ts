@@ -30,7 +30,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { registerFusedGradients } from './fused-kernels.js';
 import { NATIVE_BACKEND_NAME } from './js-array-backends.js';
 import { activate, BackendUnavailable, firstLine, type LoadedBackend, type ProviderContext } from './provider.js';
-import { ArrayPool, type PoolBackend } from './native-arrays.js';
+import { ArrayPool, deferReads, type PoolBackend } from './native-arrays.js';
 import { makeBlasKernels } from './native-blas.js';
 import { makeConvKernels } from './native-conv.js';
 import { f32, single, sizeOf, type CpuBackend, type KernelArgs, type KernelContext, type KernelImpl, type NativeAddon } from './native-kernel.js';
@@ -115,37 +115,47 @@ function makeContext(
   /**
    * A float32 output computed on first read (TUDUI_NATIVE_LAZY=0: at once). For the gradients tfjs computes and then
    * drops: its fused conv and matmul gradients always compute the input's gradient, which for the first layer
-   * (input = data) the tape throws away unread. The input arrays are captured (tfjs never mutates tensor data; the
-   * in-place optimizer runs only after the backward pass has read every gradient), and pinned so the pool cannot
-   * reuse them before then.
+   * (input = data) the tape throws away unread; and for convolutions outside a tape, which a following pooling
+   * may run together with itself (native-conv.ts). The input arrays are captured (tfjs never mutates tensor data;
+   * the in-place optimizer's updates make every deferred reader of a weight compute first, see forgetArrayToken),
+   * and pinned so the pool cannot reuse them before then.
    */
+  const pending = new WeakMap<object, () => boolean>();
   const lazyOutput = (backend: CpuBackend, shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo => {
-    if (!lazy) {
+    // Without the pool there is no word of a tensor's disposal, which the bookkeeping below needs: computed at once.
+    if (!lazy || !arrays) {
       const out = out32(sizeOf(shape));
       compute(out);
       return backend.makeTensorInfo(shape, 'float32', out);
     }
+    const pool = arrays;
     const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
     const entry = backend.data.get(out.dataId) as { values?: unknown };
     let computed: Float32Array | undefined;
-    if (arrays) {
-      const pool = arrays;
-      for (const a of inputs) pool.pin(a);
-      pool.lazy.set(out.dataId, () => {
-        // Disposed: unread, its inputs are free again (a read already unpinned them).
-        if (!computed) for (const a of inputs) pool.unpin(a);
-        return computed;
-      });
-    }
+    pending.set(out.dataId, () => !computed);
+    const run = () => {
+      if (computed) return;
+      computed = out32(sizeOf(shape));
+      compute(computed);
+      done();
+    };
+    // An input about to change in place (the optimizer's update of a weight) makes it compute first.
+    const unregister = deferReads(inputs, run);
+    const done = () => {
+      unregister();
+      for (const a of inputs) pool.unpin(a);
+    };
+    for (const a of inputs) pool.pin(a);
+    // Disposed unread: its inputs are free again.
+    pool.lazy.set(out.dataId, () => {
+      if (!computed) done();
+      return computed;
+    });
     Object.defineProperty(entry, 'values', {
       configurable: true,
       enumerable: true,
       get() {
-        if (!computed) {
-          computed = out32(sizeOf(shape));
-          compute(computed);
-          if (arrays) for (const a of inputs) arrays.unpin(a);
-        }
+        run();
         return computed;
       },
       set(v: unknown) {
@@ -167,6 +177,8 @@ function makeContext(
     },
     identity: (args) => single((cpuKernels.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)),
     lazyOutput,
+    lazyPending: (dataId) => pending.get(dataId)?.() ?? false,
+    deferredConvs: new WeakMap(),
     recording: () => (engine.state?.gradientDepth ?? 1) > 0,
     convBiasGrad: undefined,
   };
