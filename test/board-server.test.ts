@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decimate, meanStd, smooth } from '../src/board/decimate.js';
 import { startBoard, type Board } from '../src/board/server.js';
+import { BoardStore } from '../src/board/store.js';
 import { MetricsTail, readMetrics } from '../src/run/layout.js';
 import { writeRun } from './board-fixture.js';
 import { snapshot, tudui } from './helpers/run-dir.js';
@@ -66,6 +67,18 @@ describe('smoothing, decimation, groups', () => {
     expect(z.mode).toBe('raw');
     expect(z.counts).toEqual([300]);
     expect([...z.ys[0]!]).toEqual(y.slice(1000, 1300));
+  });
+
+  it('sends a long series with few finite points as it is, and counts each channel once', () => {
+    const x = Array.from({ length: 1000 }, (_, i) => i);
+    const y = x.map((i) => (i % 100 === 7 ? i : NaN));
+    const d = decimate([{ x, y }, { x: [3, 500], y: [1, 2] }], { width: 50 });
+    expect(d.mode).toBe('raw');
+    expect(d.counts).toEqual([10, 2]);
+    expect([...d.ys[0]!].filter((v) => !Number.isNaN(v))).toEqual(y.filter((v) => !Number.isNaN(v)));
+    const m = decimate([{ x, y: x.map((i) => (i % 2 ? i : NaN)) }, { x: [3, 500], y: [1, 2] }], { width: 50 });
+    expect(m.mode).toBe('minmax');
+    expect(m.counts).toEqual([500, 2]);
   });
 
   it('drops values ≤ 0 for a log scale', () => {
@@ -140,6 +153,61 @@ describe('metrics.jsonl reader', () => {
     expect(next.poll().points).toEqual([{ tag: 'ü_loss', value: 2, step: 2, epoch: 1, wall_time: 2 }]);
     expect(next.bytesRead).toBe(a.length + b.length);
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('the first read of the metrics', () => {
+  let tmp: string;
+  let dir: string;
+  const worker = join(import.meta.dirname, '..', 'dist', 'board', 'load-worker.js');
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'tudui-board-load-'));
+    dir = join(tmp, 'runs');
+    for (let i = 0; i < 5; i++) writeRun(join(dir, `r${i}`, '1'), `r${i}`, { steps: 50 + i, stepsPerEpoch: 10, epochs: 5 });
+    writeFileSync(join(tmp, 'throws.mjs'), "throw new Error('a broken worker');\n");
+    writeFileSync(join(tmp, 'exits.mjs'), 'process.exit(3);\n');
+    writeFileSync(join(tmp, 'hangs.mjs'), 'setInterval(() => {}, 1000);\n');
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const read = (store: BoardStore) => store.rows().map((r) => [r.id, r.tags, store.series(r.key, 'train_loss', 'relative', 0.6)?.y.length, [...(store.series(r.key, 'test_loss', 'step')?.x ?? [])]]);
+
+  it('gives the same columns from the worker as from this thread', async () => {
+    const here = new BoardStore(dir);
+    await here.loadAll();
+    const there = new BoardStore(dir, { loader: worker });
+    await there.loadAll();
+    expect(there.loaded()).toBe(5);
+    expect(read(there)).toEqual(read(here));
+    expect(read(here)[4]).toEqual(['r4/1', ['test_accuracy', 'test_loss', 'train_loss'], 54, [10, 20, 30, 40, 50]]);
+    // the tail goes on where the worker stopped
+    appendFileSync(join(dir, 'r0', '1', 'metrics.jsonl'), JSON.stringify({ tag: 'train_loss', value: 1, step: 51, epoch: 6, wall_time: 1796000001 }) + '\n');
+    there.poll(false);
+    expect(there.series(0, 'train_loss', 'step')!.x.length).toBe(51);
+    there.close();
+  });
+
+  it('settles when the worker fails to load, exits early or is missing, and reads on this thread instead', async () => {
+    const ref = new BoardStore(dir);
+    await ref.loadAll();
+    const want = read(ref);
+    for (const loader of ['throws.mjs', 'exits.mjs', 'missing.mjs'].map((f) => join(tmp, f))) {
+      const store = new BoardStore(dir, { loader });
+      await store.loadAll();
+      expect([loader, store.loaded()]).toEqual([loader, 5]);
+      expect(read(store)).toEqual(want);
+      store.close();
+    }
+  });
+
+  it('stops a worker that is still reading when the store closes', async () => {
+    const store = new BoardStore(dir, { loader: join(tmp, 'hangs.mjs') });
+    const done = store.loadAll();
+    await new Promise((r) => setTimeout(r, 200));
+    store.close();
+    await done;
+    expect(store.loaded()).toBe(0);
   });
 });
 

@@ -111,9 +111,13 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     if (!opts.range) return [0, c.x.length] as const;
     return [bound(c.x, opts.range[0]), bound(c.x, opts.range[1], true)] as const;
   });
+  // Points kept per channel: counted here for a window of at most `width` points; a longer one is counted by the
+  // min/max pass (one pass over every point, not two)
   const counts = channels.map((c, k) => {
+    const [a, b] = windows[k]!;
+    if (b - a > width) return -1;
     let n = 0;
-    for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) n++;
+    for (let i = a; i < b; i++) if (keep(c.y[i]!)) n++;
     return n;
   });
   let lo = Infinity;
@@ -134,27 +138,43 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     }
   });
   const range = opts.range ?? (lo <= hi ? ([lo, hi] as [number, number]) : null);
-  if (!(lo <= hi)) return { x: new Float64Array(0), ys: channels.map(() => new Float64Array(0)), mode: 'raw', counts, range };
-
-  if (Math.max(...counts) <= width) {
-    const xs = new Set<number>();
-    channels.forEach((c, k) => {
-      for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) xs.add(c.x[i]!);
-    });
-    if (xs.size * channels.length <= (opts.cellBudget ?? 4_000_000)) {
-      const x = Float64Array.from(xs).sort();
-      const at = new Map<number, number>();
-      x.forEach((v, i) => at.set(v, i));
-      const ys = channels.map((c, k) => {
-        const y = new Float64Array(x.length).fill(NaN);
-        for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) y[at.get(c.x[i]!)!] = c.y[i]!;
-        return y;
-      });
-      return { x, ys, mode: 'raw', counts, range };
-    }
+  if (!(lo <= hi)) return { x: new Float64Array(0), ys: channels.map(() => new Float64Array(0)), mode: 'raw', counts: channels.map(() => 0), range };
+  const raw = () => (Math.max(...counts) <= width ? rawPoints(channels, windows, keep, counts, opts.cellBudget ?? 4_000_000) : undefined);
+  const tried = counts.every((n) => n >= 0);
+  if (tried) {
+    const r = raw();
+    if (r) return { ...r, mode: 'raw', counts, range };
   }
+  const m = minMax(channels, windows, lo, hi, width, !!opts.positive, counts);
+  // a long window with few finite points: perhaps every point fits after all
+  const r = tried ? undefined : raw();
+  return r ? { ...r, mode: 'raw', counts, range } : { ...m, mode: 'minmax', counts, range };
+}
 
-  // Min/max per bucket: bucket b covers [lo + b·dx, lo + (b+1)·dx); its two slots sit at ¼ and ¾ of it.
+/** Every kept point, on the union of their x (undefined when that union is over the cell budget). */
+function rawPoints(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, keep: (v: number) => boolean, counts: number[], cellBudget: number): { x: Float64Array; ys: Float64Array[] } | undefined {
+  const xs = new Set<number>();
+  channels.forEach((c, k) => {
+    for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) xs.add(c.x[i]!);
+  });
+  if (xs.size * channels.length > cellBudget) return undefined;
+  const x = Float64Array.from(xs).sort();
+  const at = new Map<number, number>();
+  x.forEach((v, i) => at.set(v, i));
+  const ys = channels.map((c, k) => {
+    const y = new Float64Array(x.length).fill(NaN);
+    if (counts[k] === 0) return y;
+    for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) y[at.get(c.x[i]!)!] = c.y[i]!;
+    return y;
+  });
+  return { x, ys };
+}
+
+/**
+ * Min/max per bucket: bucket b covers [lo + b·dx, lo + (b+1)·dx); its two slots sit at ¼ and ¾ of it. Fills in
+ * `counts` the channels not counted yet (-1).
+ */
+function minMax(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, lo: number, hi: number, width: number, positive: boolean, counts: number[]): { x: Float64Array; ys: Float64Array[] } {
   const span = hi - lo;
   const buckets = span > 0 ? width : 1;
   const dx = span > 0 ? span / buckets : 1;
@@ -164,28 +184,36 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     x[2 * b + 1] = lo + (b + 0.75) * dx;
   }
   if (span === 0) x.fill(lo);
+  // scratch shared by the channels (a chart of 200 runs has 400)
+  const minV = new Float64Array(buckets);
+  const maxV = new Float64Array(buckets);
+  const minI = new Int32Array(buckets);
+  const maxI = new Int32Array(buckets);
+  const count = new Uint32Array(buckets);
+  const last = buckets - 1;
+  const inv = 1 / dx;
   const ys = channels.map((c, k) => {
     const y = new Float64Array(2 * buckets).fill(NaN);
-    const minV = new Float64Array(buckets).fill(Infinity);
-    const maxV = new Float64Array(buckets).fill(-Infinity);
-    const minI = new Int32Array(buckets).fill(-1);
-    const maxI = new Int32Array(buckets).fill(-1);
-    const count = new Uint32Array(buckets);
+    minV.fill(Infinity);
+    maxV.fill(-Infinity);
+    count.fill(0);
     const [from, to] = windows[k]!;
-    const positive = !!opts.positive;
-    const last = buckets - 1;
-    const inv = 1 / dx;
+    const cx = c.x;
+    const cy = c.y;
+    let kept = 0;
     // the hot loop of a chart request (every point of every run): no closures, no bounds helpers
     for (let i = from; i < to; i++) {
-      const v = c.y[i]!;
+      const v = cy[i]!;
       if (!(v - v === 0) || (positive && v <= 0)) continue;
-      let b = ((c.x[i]! - lo) * inv) | 0;
+      let b = ((cx[i]! - lo) * inv) | 0;
       if (b > last) b = last;
       else if (b < 0) b = 0;
       count[b]!++;
+      kept++;
       if (v < minV[b]!) (minV[b] = v), (minI[b] = i);
       if (v > maxV[b]!) (maxV[b] = v), (maxI[b] = i);
     }
+    if (counts[k]! < 0) counts[k] = kept;
     for (let b = 0; b < buckets; b++) {
       if (count[b] === 0) continue;
       if (count[b] === 1) {
@@ -198,5 +226,5 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     }
     return y;
   });
-  return { x, ys, mode: 'minmax', counts, range };
+  return { x, ys };
 }

@@ -39,6 +39,11 @@ function pageDir(): string {
   return existsSync(join(own, 'app.js')) ? own : join(here, '..', '..', 'dist', 'board', 'page');
 }
 
+/** The first read's worker (load-worker.ts compiled; from the sources, the build's copy); none without a build. */
+function loaderFile(): string | undefined {
+  return [join(here, 'load-worker.js'), join(here, '..', '..', 'dist', 'board', 'load-worker.js')].find((f) => existsSync(f));
+}
+
 /** Files the page loads, by URL; nothing else is served from disk. */
 function staticFiles(): Map<string, { path: string; type: string }> {
   const files = new Map<string, { path: string; type: string }>();
@@ -134,9 +139,10 @@ function chartData(store: BoardStore, q: URLSearchParams): Buffer {
 export async function startBoard(opts: BoardOptions): Promise<Board> {
   const host = opts.host ?? '127.0.0.1';
   if (!existsSync(opts.dir)) throw new UserError(`${opts.dir} does not exist`, 'pass a runs directory (default: runs), a run directory or a sweep directory');
-  const store = new BoardStore(opts.dir);
+  const store = new BoardStore(opts.dir, { loader: loaderFile() });
   const files = staticFiles();
-  const html = pageHtml();
+  const modules = [...files.keys()].filter((u) => u.startsWith('/app/') && u.endsWith('.js'));
+  const runs = () => ({ dir: opts.dir, rows: store.rows(), tags: store.tags(), sweeps: store.sweeps, loaded: store.loaded() });
   const clients = new Set<ServerResponse>();
   const unsubscribe = store.on((e: StoreEvent) => {
     const { type, ...data } = e.type === 'run' ? { type: e.type, ...e.row } : e;
@@ -151,10 +157,11 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
     const url = new URL(req.url ?? '/', 'http://board');
     const q = url.searchParams;
     const path = url.pathname;
-    if (path === '/') return send(res, 200, 'text/html; charset=utf-8', html, head);
+    // the runs come in the page itself: the table is drawn without a request more
+    if (path === '/') return send(res, 200, 'text/html; charset=utf-8', pageHtml(modules, runs()), head);
     const file = files.get(path);
     if (file) return send(res, 200, file.type, readFileSync(file.path), head);
-    if (path === '/api/runs') return json(res, { dir: opts.dir, rows: store.rows(), tags: store.tags(), sweeps: store.sweeps, loaded: store.loaded() }, head);
+    if (path === '/api/runs') return json(res, runs(), head);
     if (path === '/api/series') {
       return send(res, 200, 'application/octet-stream', chartData(store, q), head);
     }
@@ -174,6 +181,9 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
     if (path === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write('retry: 1000\n\n');
+      // while the first read goes on: where it stands (its tags may have come before this page listened)
+      const loaded = store.loaded();
+      if (loaded < store.rows().length) res.write(`event: loading\ndata: ${JSON.stringify({ loaded, total: store.rows().length, tags: store.tags() })}\n\n`);
       clients.add(res);
       req.on('close', () => clients.delete(res));
       return;
@@ -213,6 +223,7 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
     close: async () => {
       clearInterval(timer);
       clearInterval(beat);
+      store.close();
       unsubscribe();
       for (const c of clients) c.end();
       await new Promise<void>((r) => server.close(() => r()));

@@ -1,17 +1,19 @@
 /**
  * The board's view of DIR, read-only: the runs and sweeps under it (src/run/layout.ts finds and reads them), their
- * metrics held in memory per tag, and a poll that tails each metrics.jsonl by byte offset and re-reads summaries whose
- * file changed, telling listeners what moved. Nothing outside DIR is read: run directories and the files read in them
- * must resolve (symbolic links included) inside DIR's real path.
+ * metrics held in memory per tag (points.ts), and a poll that tails each metrics.jsonl by byte offset and re-reads
+ * summaries whose file changed, telling listeners what moved. Nothing outside DIR is read: run directories and the
+ * files read in them must resolve (symbolic links included) inside DIR's real path.
  */
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { Worker } from 'node:worker_threads';
 import {
   CHECKPOINT_FILES,
   EPOCH_TAGS,
   MetricsTail,
   checkpointLink,
+  scanMetricLines,
   findRuns,
   flattenConfig,
   listCheckpoints,
@@ -27,17 +29,15 @@ import {
   type RunSummary,
 } from '../run/layout.js';
 import { smooth } from './decimate.js';
+import type { LoadJob, LoadReply } from './load-worker.js';
+import { RunPoints, type TagColumns } from './points.js';
 
 export type XMode = 'step' | 'epoch' | 'relative' | 'wall';
 export const X_MODES: readonly XMode[] = ['step', 'epoch', 'relative', 'wall'];
 
-/** A tag's points in one run, in file order. */
-interface TagSeries {
-  step: number[];
-  epoch: number[];
-  wall: number[];
-  value: number[];
-}
+/** yaml costs ~50 ms to import: only a config's first parse loads it. */
+let parseYaml: ((text: string) => unknown) | undefined;
+const yaml = () => (parseYaml ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse);
 
 /** One row of the runs table (the fields of `tudui ls`), plus what the sweep view needs. */
 export interface RunRow {
@@ -73,8 +73,9 @@ interface RunEntry {
   summary: RunSummary | undefined;
   summaryStamp: string;
   tail: MetricsTail | undefined;
-  tags: Map<string, TagSeries>;
-  firstWall: number;
+  /** Whether its metrics had their first read (a run without a readable metrics.jsonl counts once tried). */
+  read: boolean;
+  points: RunPoints;
   config: Record<string, unknown> | undefined;
   configStamp: string;
   /** Chart series by tag, x mode and smoothing (see `series`). */
@@ -85,7 +86,7 @@ export type StoreEvent =
   | { type: 'run'; row: RunRow }
   | { type: 'metrics'; key: number; tags: string[]; reset: boolean }
   /** Progress of the first read of every run's metrics (a few times a second, and once at the end). */
-  | { type: 'loading'; loaded: number; total: number };
+  | { type: 'loading'; loaded: number; total: number; tags: string[] };
 
 /** Whether `path` resolves inside `root` (a real path); missing files are not inside. */
 export function inside(root: string, path: string): boolean {
@@ -113,7 +114,8 @@ export class BoardStore {
   private listeners = new Set<(e: StoreEvent) => void>();
   sweeps: Array<{ id: string; name: string; hparams: string[] }> = [];
 
-  constructor(dir: string) {
+  /** `loader`: the compiled load-worker.js, for the first read of the metrics (see loadAll). */
+  constructor(dir: string, private opts: { loader?: string } = {}) {
     this.root = realpathSync(dir);
     this.scan();
   }
@@ -155,7 +157,7 @@ export class BoardStore {
       const id = this.id(found.dir);
       let e = this.entries.get(id);
       if (!e) {
-        e = { found, row: undefined as unknown as RunRow, summary: undefined, summaryStamp: '-', tail: undefined, tags: new Map(), firstWall: NaN, config: undefined, configStamp: '-', cache: new Map() };
+        e = { found, row: undefined as unknown as RunRow, summary: undefined, summaryStamp: '-', tail: undefined, read: false, points: new RunPoints(), config: undefined, configStamp: '-', cache: new Map() };
         e.row = this.rowOf(e, this.byKey.length);
         this.entries.set(id, e);
         this.byKey.push(e);
@@ -206,7 +208,7 @@ export class BoardStore {
       sweep: e.found.sweep ? this.id(e.found.sweep.dir) : null,
       member: m?.label ?? null,
       hparams: m?.hparams ?? {},
-      tags: [...e.tags.keys()].sort(),
+      tags: [...e.points.tags.keys()].sort(),
     };
   }
 
@@ -220,66 +222,122 @@ export class BoardStore {
 
   /** Reads what is new in a run's metrics.jsonl; returns the tags that got points (and whether it started over). */
   private pull(e: RunEntry): { tags: string[]; reset: boolean } {
+    e.read = true;
     const path = runPaths(e.found.dir).metrics;
     if (!this.safe(path)) return { tags: [], reset: false };
     e.tail ??= new MetricsTail(path);
-    const { points, reset } = e.tail.poll();
+    const { bytes, reset } = e.tail.pollBytes();
     if (reset) {
-      e.tags.clear();
+      e.points.clear();
       e.cache.clear();
-      e.firstWall = NaN;
     }
-    const touched = new Set<string>();
-    for (const p of points) {
-      let t = e.tags.get(p.tag);
-      if (!t) e.tags.set(p.tag, (t = { step: [], epoch: [], wall: [], value: [] }));
-      t.step.push(p.step);
-      t.epoch.push(p.epoch);
-      t.wall.push(p.wall_time);
-      t.value.push(p.value);
-      if (!(e.firstWall <= p.wall_time)) e.firstWall = p.wall_time;
-      touched.add(p.tag);
-    }
-    if (touched.size || reset) e.row = { ...e.row, tags: [...e.tags.keys()].sort() };
-    return { tags: [...touched], reset };
+    const before = new Map<string, number>();
+    for (const [t, c] of e.points.tags) before.set(t, c.n);
+    scanMetricLines(bytes, e.points.add);
+    const touched: string[] = [];
+    for (const [t, c] of e.points.tags) if (c.n !== (before.get(t) ?? 0)) touched.push(t);
+    if (touched.length || reset) e.row = { ...e.row, tags: [...e.points.tags.keys()].sort() };
+    return { tags: touched, reset };
   }
 
   private loading: Promise<void> | undefined;
+  private worker: Worker | undefined;
+  private closed = false;
 
-  /** How many runs' metrics are in memory. */
+  /** How many runs had their metrics' first read. */
   loaded(): number {
-    return this.byKey.filter((e) => e.tail).length;
+    let n = 0;
+    for (const e of this.byKey) if (e.read) n++;
+    return n;
   }
 
   /**
-   * Loads every run's metrics not loaded yet, one run per turn of the event loop so that the table, the static files
-   * and charts of the runs loaded so far are served meanwhile; progress is announced a few times a second (not per
-   * run: each announcement makes every open chart fetch again). Started when the server starts.
+   * Reads every run's metrics not read yet: in a worker when the server gave one (`loader`; this thread only takes
+   * each run's columns as they come, and keeps serving), else, or for what the worker did not do (it failed, or runs
+   * appeared meanwhile), here, one run per turn of the event loop. Progress is announced a few times a second (not
+   * per run: each announcement makes every open chart fetch again), at once when a tag appears (the page adds its
+   * chart), and at the end. Started when the server starts.
    */
   loadAll(): Promise<void> {
-    if (this.byKey.every((e) => e.tail)) return Promise.resolve();
-    this.loading ??= (async () => {
-      let last = performance.now();
-      for (const e of this.byKey) {
-        if (e.tail) continue;
-        this.pull(e);
-        if (performance.now() - last > 400) {
-          this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length });
-          last = performance.now();
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-      this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length });
-      this.loading = undefined;
-    })();
+    if (this.byKey.every((e) => e.read)) return Promise.resolve();
+    this.loading ??= this.readAll().finally(() => (this.loading = undefined));
     return this.loading;
+  }
+
+  private async readAll(): Promise<void> {
+    let last = performance.now();
+    const known = new Set(this.tags());
+    const progress = (e: RunEntry) => {
+      let fresh = false;
+      for (const t of e.points.tags.keys()) if (!known.has(t)) (known.add(t), (fresh = true));
+      if (!fresh && performance.now() - last <= 400) return;
+      this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length, tags: [...known].sort() });
+      last = performance.now();
+    };
+    if (this.opts.loader) await this.readInWorker(this.opts.loader, progress);
+    for (const e of this.byKey) {
+      if (this.closed) return;
+      if (e.read) continue;
+      try {
+        this.pull(e);
+      } catch {
+        // unreadable now: the poll tries again
+      }
+      progress(e);
+      await new Promise((r) => setImmediate(r));
+    }
+    this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length, tags: this.tags() });
+  }
+
+  /** The first read in a worker; settles when it ends, however it ends (what it did not read is left unread). */
+  private readInWorker(file: string, progress: (e: RunEntry) => void): Promise<void> {
+    const jobs: LoadJob[] = [];
+    for (const e of this.byKey) {
+      if (e.read) continue;
+      const path = runPaths(e.found.dir).metrics;
+      if (this.safe(path)) jobs.push({ key: e.row.key, path });
+      else e.read = true; // nothing to read (yet): the poll looks again
+    }
+    if (!jobs.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      let w: Worker;
+      try {
+        // execArgv: [] — not the parent's flags (a test runner's loaders would load into the worker)
+        w = new Worker(file, { workerData: { jobs }, execArgv: [] });
+      } catch {
+        return resolve();
+      }
+      this.worker = w;
+      const end = () => {
+        if (this.worker === w) this.worker = undefined;
+        resolve();
+      };
+      w.on('message', (m: LoadReply) => {
+        const e = this.byKey[m.key];
+        if (!e || e.read || 'error' in m || this.closed) return;
+        e.tail = new MetricsTail(runPaths(e.found.dir).metrics, m.state);
+        e.points = RunPoints.fromMessage(m.points);
+        e.cache.clear();
+        e.read = true;
+        e.row = { ...e.row, tags: [...e.points.tags.keys()].sort() };
+        progress(e);
+      });
+      w.on('error', end);
+      w.on('exit', end);
+    });
+  }
+
+  /** Stops a first read under way (the worker is terminated). */
+  close(): void {
+    this.closed = true;
+    void this.worker?.terminate();
   }
 
   /** One poll: new points of every run, then (with `rescan`) new runs and changed summaries. */
   poll(rescan: boolean): void {
     for (const e of this.byKey) {
       // a run found after the first read is read here (while that read goes on, it gets to it)
-      if (!e.tail && this.loading) continue;
+      if (!e.read && this.loading) continue;
       const { tags, reset } = this.pull(e);
       if (tags.length || reset) this.emit({ type: 'metrics', key: e.row.key, tags, reset });
     }
@@ -289,7 +347,7 @@ export class BoardStore {
   /** All tags over all runs, sorted. */
   tags(): string[] {
     const all = new Set<string>();
-    for (const e of this.byKey) for (const t of e.tags.keys()) all.add(t);
+    for (const e of this.byKey) for (const t of e.points.tags.keys()) all.add(t);
     return [...all].sort();
   }
 
@@ -300,10 +358,10 @@ export class BoardStore {
    */
   series(key: number, tag: string, mode: XMode, weight = 0): { x: Float64Array; y: Float64Array } | undefined {
     const e = this.byKey[key];
-    const t = e?.tags.get(tag);
+    const t = e?.points.tags.get(tag);
     if (!e || !t) return undefined;
     const id = `${tag}\0${mode}\0${weight}`;
-    const version = `${t.value.length}:${e.summary?.history?.length ?? 0}:${e.firstWall}`;
+    const version = `${t.n}:${e.summary?.history?.length ?? 0}:${e.points.firstWall}`;
     const hit = e.cache.get(id);
     if (hit?.version === version) return hit;
     const base = weight > 0 ? this.series(key, tag, mode, 0)! : this.compute(e, t, tag, mode);
@@ -312,19 +370,23 @@ export class BoardStore {
     return out;
   }
 
-  private compute(e: RunEntry, t: TagSeries, tag: string, mode: XMode): { x: Float64Array; y: Float64Array } {
-    const n = t.value.length;
-    const x = new Float64Array(n);
+  /** x and y of a tag; views of the columns where x is a column as it is (columns never change below their n). */
+  private compute(e: RunEntry, t: TagColumns, tag: string, mode: XMode): { x: Float64Array; y: Float64Array } {
+    const n = t.n;
+    const y = t.value.subarray(0, n);
     const perEpoch = EPOCH_TAGS.has(tag);
+    if (mode === 'wall') return { x: t.wall.subarray(0, n), y };
+    if (mode === 'step' && !perEpoch) return { x: t.step.subarray(0, n), y };
+    const x = new Float64Array(n);
     const hist = e.summary?.history ?? [];
     const spe = hist.length && hist[0]!.epoch > 0 ? hist[0]!.global_step / hist[0]!.epoch : NaN;
+    const firstWall = e.points.firstWall;
     for (let i = 0; i < n; i++) {
-      if (mode === 'wall') x[i] = t.wall[i]!;
-      else if (mode === 'relative') x[i] = t.wall[i]! - e.firstWall;
+      if (mode === 'relative') x[i] = t.wall[i]! - firstWall;
       else if (mode === 'epoch') x[i] = perEpoch ? t.epoch[i]! : Number.isFinite(spe) ? t.step[i]! / spe : t.epoch[i]!;
-      else x[i] = perEpoch ? (hist.find((h) => h.epoch === t.epoch[i])?.global_step ?? (Number.isFinite(spe) ? t.epoch[i]! * spe : t.step[i]!)) : t.step[i]!;
+      else x[i] = hist.find((h) => h.epoch === t.epoch[i])?.global_step ?? (Number.isFinite(spe) ? t.epoch[i]! * spe : t.step[i]!);
     }
-    return { x, y: Float64Array.from(t.value) };
+    return { x, y };
   }
 
   /** The run page: summary, configs, accepted changes, checkpoints, error text. */
@@ -373,7 +435,7 @@ export class BoardStore {
       e.configStamp = st;
       let doc: unknown;
       try {
-        doc = st ? parseYaml(readConfigText(e.found.dir) ?? '') : undefined;
+        doc = st ? yaml()(readConfigText(e.found.dir) ?? '') : undefined;
       } catch {
         doc = undefined;
       }

@@ -183,10 +183,15 @@ function live(): void {
   // slows the read itself), and at the end
   let lastProgress = performance.now();
   es.addEventListener('loading', (ev) => {
-    const p = JSON.parse((ev as MessageEvent).data) as { loaded: number; total: number };
-    if (p.loaded < p.total && performance.now() - lastProgress < 2500) return;
+    const p = JSON.parse((ev as MessageEvent).data) as { loaded: number; total: number; tags: string[] };
+    // a tag no chart shows yet: its chart now (it fetches when made; the others keep their pace)
+    const fresh = p.tags.some((t) => !tags.includes(t));
+    const due = p.loaded >= p.total || performance.now() - lastProgress >= 2500;
+    if (fresh || due) void loadTags();
+    if (!due) return;
     lastProgress = performance.now();
-    void loadTags().then(() => refreshCharts());
+    // the charts fetch now, not after /api/tags (which brings the rows' tags, and the charts of new tags)
+    refreshCharts();
   });
   es.addEventListener('metrics', (ev) => {
     const m = JSON.parse((ev as MessageEvent).data) as { key: number; tags: string[]; reset: boolean };
@@ -199,7 +204,9 @@ function live(): void {
 }
 
 async function main(): Promise<void> {
-  const r = await getJson<RunsReply>('/api/runs');
+  // the server puts /api/runs in the page (one round trip less before the table)
+  const boot = document.getElementById('boot')?.textContent;
+  const r = boot ? (JSON.parse(boot) as RunsReply) : await getJson<RunsReply>('/api/runs');
   rows = r.rows;
   sweeps = r.sweeps;
   tags = r.tags;
