@@ -484,43 +484,111 @@ function canonicalMetric(t: Buffer, a: number, last: number, len: number): numbe
 }
 
 /**
- * The JSON number at t[p…] (NaN if there is none; numberEnd: where it ends). One of at most 2^53 units in its last
- * digit and at most 22 decimals is exact as digits ÷ 10^decimals (both exact, the quotient correctly rounded: the
- * double JSON.parse gives); a longer one or one with an exponent is converted by `+`.
+ * The JSON number at t[p…] (NaN if there is none; numberEnd: where it ends), as JSON.parse reads it. Its digits are
+ * an integer M over 10^decimals: M < 2^53 and 10^decimals (decimals ≤ 22) are both exact, so one division is the
+ * correctly rounded double (Clinger's fast path); M of up to 19 significant digits (the 17 of a shortest double,
+ * most of a training loss) is settled exactly by `quotient`; anything else (an exponent, longer digits, a case
+ * `quotient` cannot settle) is converted by `+`.
  */
-function scanNumber(t: Buffer, p: number, b: number): number {
+function scanNumber(t: Buffer, p: number, end: number): number {
   const start = p;
   const neg = t[p] === 45; /* - */
   if (neg) p++;
   const first = p;
-  let m = 0;
+  // the significant digits: the first 15 in a, up to 4 more in b (nb of them); `more`: some beyond those
+  let a = 0;
+  let b = 0;
+  let nb = 0;
+  let more = false;
   let c = 0;
-  while (p < b && (c = t[p]!) >= 48 && c <= 57) (m = m * 10 + (c - 48)), p++;
+  for (; p < end && (c = t[p]!) >= 48 && c <= 57; p++) {
+    if (a < 1e14) a = a * 10 + (c - 48);
+    else if (nb < 4) (b = b * 10 + (c - 48)), nb++;
+    else more = true;
+  }
   // JSON: at least one digit, no leading zero
   if (p === first || (t[first] === 48 && p > first + 1)) return NaN;
   let decimals = 0;
   if (c === 46 /* . */) {
     const dot = ++p;
-    while (p < b && (c = t[p]!) >= 48 && c <= 57) (m = m * 10 + (c - 48)), p++;
+    for (; p < end && (c = t[p]!) >= 48 && c <= 57; p++) {
+      if (a < 1e14) a = a * 10 + (c - 48);
+      else if (nb < 4) (b = b * 10 + (c - 48)), nb++;
+      else more = true;
+    }
     decimals = p - dot;
     if (decimals === 0) return NaN;
   }
   const exponent = c === 101 || c === 69; /* e E */
-  if (exponent || m >= EXACT || decimals > 22) {
-    // more digits than a double holds exactly, or an exponent
+  let v = NaN;
+  if (!exponent && !more && decimals <= 22) {
+    const m = nb ? a * POW10[nb]! + b : a;
+    v = m < EXACT ? (decimals ? m / POW10[decimals]! : m) : quotient(a, nb, b, decimals);
+  }
+  if (v !== v) {
     if (exponent) {
       p++;
       if (t[p] === 43 || t[p] === 45) p++;
       const digits = p;
-      while (p < b && (c = t[p]!) >= 48 && c <= 57) p++;
+      while (p < end && (c = t[p]!) >= 48 && c <= 57) p++;
       if (p === digits) return NaN;
     }
     numberEnd = p;
     return +t.toString('latin1', start, p);
   }
   numberEnd = p;
-  const v = decimals ? m / POW10[decimals]! : m;
   return neg ? -v : v;
+}
+
+const BITS = new Float64Array(1);
+const WORDS = new Uint32Array(BITS.buffer);
+/** 2^(e − 1075): the ulp of a normal double whose biased exponent is e. */
+const ULP = Array.from({ length: 2047 }, (_, e) => Math.pow(2, e - 1075));
+let productLow = 0;
+
+/** a·b as hi + productLow exactly (Dekker's product with Veltkamp's split; no overflow at these sizes). */
+function twoProduct(a: number, b: number): number {
+  const p = a * b;
+  let s = 134217729 * a; // 2^27 + 1
+  const ah = s - (s - a);
+  const al = a - ah;
+  s = 134217729 * b;
+  const bh = s - (s - b);
+  const bl = b - bh;
+  productLow = al * bl - (p - ah * bh - al * bh - ah * bl);
+  return p;
+}
+
+/**
+ * (a·10^nb + b) / 10^k correctly rounded (a < 10^15, b < 10^nb, nb ≤ 4, k ≤ 22; the digits M ≥ 2^53), or NaN
+ * when that is too close to call. M is held as a double-double (error-free products and sums), q = M's high part
+ * / 10^k is within an ulp and a half of the answer, and the residual M − q·10^k, computed to about 2^-50 of an ulp,
+ * says whether q or its neighbour on that side lies within half an ulp; a residual within 10^-6 of half an ulp
+ * (a tie, or too close to one) is left to `+`.
+ */
+function quotient(a: number, nb: number, b: number, k: number): number {
+  const ph = twoProduct(a, POW10[nb]!);
+  const pl = productLow;
+  let hi = ph + b;
+  const bv = hi - ph;
+  let lo = ph - (hi - bv) + (b - bv) + pl;
+  const sum = hi + lo;
+  lo -= sum - hi;
+  hi = sum;
+  const P = POW10[k]!;
+  const q = hi / P;
+  const qh = twoProduct(q, P);
+  const r = hi - qh - productLow + lo; // hi − qh is exact (Sterbenz: qh is within ulps of hi)
+  BITS[0] = q;
+  let half = ULP[(WORDS[1]! >>> 20) & 0x7ff]! * P * 0.5;
+  if (Math.abs(r) < half * (1 - 1e-6)) return q;
+  // the neighbour on the residual's side (q > 0: one more or one less in its bits)
+  if (r > 0) WORDS[0] === 0xffffffff ? ((WORDS[0] = 0), WORDS[1]!++) : WORDS[0]!++;
+  else WORDS[0] === 0 ? ((WORDS[0] = 0xffffffff), WORDS[1]!--) : WORDS[0]!--;
+  const n = BITS[0]!;
+  half = ULP[(WORDS[1]! >>> 20) & 0x7ff]! * P * 0.5;
+  const rn = r - (n - q) * P; // n − q is a power of two: exact, and so is its product by P
+  return Math.abs(rn) < half * (1 - 1e-6) ? n : NaN;
 }
 
 /** A run's summary, or undefined when there is none or it does not parse (a run killed before its first write). */
