@@ -121,7 +121,19 @@ describe('metrics.jsonl reader', () => {
     const values: number[] = [0, 1, -1, 0.1, 2.5, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, 2 ** 53, 2 ** 53 + 2, 9007199254740993, 123456789.123456789];
     for (let i = 0; i < 20_000; i++) values.push((rand() - 0.3) * 10 ** Math.floor(rand() * 44 - 22));
     for (let i = 0; i < 2_000; i++) values.push(Math.round(rand() * 1e6) / 1000);
-    const text = values.map((v, i) => JSON.stringify({ tag: 'train_loss', value: v, step: i, epoch: 1, wall_time: 1796000000 + i * 0.005 })).join('\n');
+    // and digits as a person or another tool may write them: up to 22 significant digits, some next to a tie
+    const digits: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      let m = String(1 + Math.floor(rand() * 9));
+      for (let n = 6 + Math.floor(rand() * 16); n > 0; n--) m += Math.floor(rand() * 10);
+      if (i % 3 === 0) m = m.slice(0, -3) + ['500', '499', '501', '000', '999'][i % 5];
+      const k = Math.floor(rand() * 23);
+      digits.push((i % 7 ? '' : '-') + (k >= m.length ? '0.' + '0'.repeat(k - m.length) + m : k ? `${m.slice(0, -k)}.${m.slice(-k)}` : m));
+    }
+    const text = [
+      ...values.map((v, i) => JSON.stringify({ tag: 'train_loss', value: v, step: i, epoch: 1, wall_time: 1796000000 + i * 0.005 })),
+      ...digits.map((d, i) => `{"tag":"train_loss","value":${d},"step":${i},"epoch":2,"wall_time":${d}}`),
+    ].join('\n');
     // hand-written shapes: exponents in capitals, a negative zero, leading zeros and a bare dot (not JSON)
     const odd = ['{"tag":"a","value":-0,"step":1,"epoch":1,"wall_time":1}', '{"tag":"a","value":1E5,"step":2,"epoch":1,"wall_time":2.5e+0}', '{"tag":"a","value":01,"step":3,"epoch":1,"wall_time":3}', '{"tag":"a","value":1.,"step":4,"epoch":1,"wall_time":4}', '{"tag":"a","value":-0.0e-0,"step":5,"epoch":1,"wall_time":5}', '{"tag":"a","value":2,"step":6,"epoch":1,"wall_time":6} '];
     writeFileSync(join(dir, 'metrics.jsonl'), text + '\n' + odd.join('\n') + '\n');
@@ -133,10 +145,10 @@ describe('metrics.jsonl reader', () => {
       }
     });
     const got = readMetrics(join(dir, 'metrics.jsonl'));
-    expect(got.length).toBe(values.length + 4);
+    expect(got.length).toBe(values.length + digits.length + 4);
     const bad = got.filter((p, i) => !Object.is(p.value, want[i].value) || p.wall_time !== want[i].wall_time || p.step !== want[i].step);
     expect(bad).toEqual([]);
-    expect(Object.is(got[values.length]!.value, -0)).toBe(true);
+    expect(Object.is(got[values.length + digits.length]!.value, -0)).toBe(true);
     rmSync(dir, { recursive: true });
   });
 
@@ -173,7 +185,7 @@ describe('the first read of the metrics', () => {
 
   const read = (store: BoardStore) => store.rows().map((r) => [r.id, r.tags, store.series(r.key, 'train_loss', 'relative', 0.6)?.y.length, [...(store.series(r.key, 'test_loss', 'step')?.x ?? [])]]);
 
-  it('gives the same columns from the worker as from this thread', async () => {
+  it('gives the same columns from workers as from this thread', async () => {
     const here = new BoardStore(dir);
     await here.loadAll();
     const there = new BoardStore(dir, { loader: worker });
@@ -181,6 +193,10 @@ describe('the first read of the metrics', () => {
     expect(there.loaded()).toBe(5);
     expect(read(there)).toEqual(read(here));
     expect(read(here)[4]).toEqual(['r4/1', ['test_accuracy', 'test_loss', 'train_loss'], 54, [10, 20, 30, 40, 50]]);
+    const three = new BoardStore(dir, { loader: worker, workers: 3 });
+    await three.loadAll();
+    expect(read(three)).toEqual(read(here));
+    three.close();
     // the tail goes on where the worker stopped
     appendFileSync(join(dir, 'r0', '1', 'metrics.jsonl'), JSON.stringify({ tag: 'train_loss', value: 1, step: 51, epoch: 6, wall_time: 1796000001 }) + '\n');
     there.poll(false);

@@ -72,6 +72,8 @@ export interface Decimated {
   x: Float64Array;
   /** One y array per input channel, aligned with x, NaN where a series has no point. */
   ys: Float64Array[];
+  /** x then every y, one after another: what x and ys are views of (a chart response sends it as it is). */
+  block: Float64Array;
   /** `raw`: every point in the range; `minmax`: two slots per pixel bucket holding its min and max. */
   mode: 'raw' | 'minmax';
   /** Points of each channel in the range before decimation. */
@@ -138,7 +140,7 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
     }
   });
   const range = opts.range ?? (lo <= hi ? ([lo, hi] as [number, number]) : null);
-  if (!(lo <= hi)) return { x: new Float64Array(0), ys: channels.map(() => new Float64Array(0)), mode: 'raw', counts: channels.map(() => 0), range };
+  if (!(lo <= hi)) return { ...views(channels.length, 0), mode: 'raw', counts: channels.map(() => 0), range };
   const raw = () => (Math.max(...counts) <= width ? rawPoints(channels, windows, keep, counts, opts.cellBudget ?? 4_000_000) : undefined);
   const tried = counts.every((n) => n >= 0);
   if (tried) {
@@ -151,34 +153,42 @@ export function decimate(channels: XY[], opts: DecimateOptions): Decimated {
   return r ? { ...r, mode: 'raw', counts, range } : { ...m, mode: 'minmax', counts, range };
 }
 
+/** x and `channels` y arrays of n values, views of one block. */
+function views(channels: number, n: number): { x: Float64Array; ys: Float64Array[]; block: Float64Array } {
+  const block = new Float64Array((1 + channels) * n);
+  return { block, x: block.subarray(0, n), ys: Array.from({ length: channels }, (_, k) => block.subarray((k + 1) * n, (k + 2) * n)) };
+}
+
 /** Every kept point, on the union of their x (undefined when that union is over the cell budget). */
-function rawPoints(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, keep: (v: number) => boolean, counts: number[], cellBudget: number): { x: Float64Array; ys: Float64Array[] } | undefined {
+function rawPoints(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, keep: (v: number) => boolean, counts: number[], cellBudget: number): { x: Float64Array; ys: Float64Array[]; block: Float64Array } | undefined {
   const xs = new Set<number>();
   channels.forEach((c, k) => {
     for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) xs.add(c.x[i]!);
   });
   if (xs.size * channels.length > cellBudget) return undefined;
-  const x = Float64Array.from(xs).sort();
+  const out = views(channels.length, xs.size);
+  const x = out.x;
+  x.set(Float64Array.from(xs).sort());
   const at = new Map<number, number>();
   x.forEach((v, i) => at.set(v, i));
-  const ys = channels.map((c, k) => {
-    const y = new Float64Array(x.length).fill(NaN);
-    if (counts[k] === 0) return y;
+  channels.forEach((c, k) => {
+    const y = out.ys[k]!.fill(NaN);
+    if (counts[k] === 0) return;
     for (let i = windows[k]![0]; i < windows[k]![1]; i++) if (keep(c.y[i]!)) y[at.get(c.x[i]!)!] = c.y[i]!;
-    return y;
   });
-  return { x, ys };
+  return out;
 }
 
 /**
  * Min/max per bucket: bucket b covers [lo + b·dx, lo + (b+1)·dx); its two slots sit at ¼ and ¾ of it. Fills in
  * `counts` the channels not counted yet (-1).
  */
-function minMax(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, lo: number, hi: number, width: number, positive: boolean, counts: number[]): { x: Float64Array; ys: Float64Array[] } {
+function minMax(channels: XY[], windows: ReadonlyArray<readonly [number, number]>, lo: number, hi: number, width: number, positive: boolean, counts: number[]): { x: Float64Array; ys: Float64Array[]; block: Float64Array } {
   const span = hi - lo;
   const buckets = span > 0 ? width : 1;
   const dx = span > 0 ? span / buckets : 1;
-  const x = new Float64Array(2 * buckets);
+  const out = views(channels.length, 2 * buckets);
+  const x = out.x;
   for (let b = 0; b < buckets; b++) {
     x[2 * b] = lo + (b + 0.25) * dx;
     x[2 * b + 1] = lo + (b + 0.75) * dx;
@@ -192,8 +202,8 @@ function minMax(channels: XY[], windows: ReadonlyArray<readonly [number, number]
   const count = new Uint32Array(buckets);
   const last = buckets - 1;
   const inv = 1 / dx;
-  const ys = channels.map((c, k) => {
-    const y = new Float64Array(2 * buckets).fill(NaN);
+  channels.forEach((c, k) => {
+    const y = out.ys[k]!.fill(NaN);
     minV.fill(Infinity);
     maxV.fill(-Infinity);
     count.fill(0);
@@ -224,7 +234,6 @@ function minMax(channels: XY[], windows: ReadonlyArray<readonly [number, number]
       y[2 * b] = minFirst ? minV[b]! : maxV[b]!;
       y[2 * b + 1] = minFirst ? maxV[b]! : minV[b]!;
     }
-    return y;
   });
-  return { x, ys };
+  return out;
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
@@ -59,15 +60,18 @@ function staticFiles(): Map<string, { path: string; type: string }> {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, head = false): void {
+/** `body` in parts is written part by part (a chart's float64 block is not copied into one buffer). */
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer | Buffer[], head = false): void {
+  const parts = Array.isArray(body) ? body : [body];
   res.writeHead(status, {
     'content-type': type,
-    'content-length': Buffer.byteLength(body),
+    'content-length': parts.reduce((n, p) => n + Buffer.byteLength(p), 0),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
   });
-  res.end(head ? undefined : body);
+  if (!head) for (const p of parts.slice(0, -1)) res.write(p);
+  res.end(head ? undefined : parts[parts.length - 1]);
 }
 
 const json = (res: ServerResponse, value: unknown, head: boolean) => send(res, 200, 'application/json', JSON.stringify(value), head);
@@ -83,25 +87,19 @@ function keysParam(v: string | null, limit: number): number[] {
 
 /**
  * The series of one chart as bytes: a little-endian uint32 header length, the JSON header, padding to 8 bytes, then
- * float64 arrays (x, then each series' channels in header order; NaN marks a gap).
+ * float64 arrays (x, then each series' channels in header order; NaN marks a gap): decimate's block as it is.
  */
-function encodeChart(header: Record<string, unknown>, arrays: Float64Array[]): Buffer {
-  const head = Buffer.from(JSON.stringify(header));
-  const pad = (8 - ((4 + head.length) % 8)) % 8;
-  const body = Buffer.alloc(4 + head.length + pad + arrays.reduce((s, a) => s + a.byteLength, 0));
-  body.writeUInt32LE(head.length + pad, 0);
-  head.copy(body, 4);
-  body.fill(0x20, 4 + head.length, 4 + head.length + pad);
-  let off = 4 + head.length + pad;
-  for (const a of arrays) {
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(body, off);
-    off += a.byteLength;
-  }
-  return body;
+function encodeChart(header: Record<string, unknown>, block: Float64Array): Buffer[] {
+  const json = Buffer.from(JSON.stringify(header));
+  const pad = (8 - ((4 + json.length) % 8)) % 8;
+  const head = Buffer.alloc(4 + json.length + pad, 0x20);
+  head.writeUInt32LE(json.length + pad, 0);
+  json.copy(head, 4);
+  return [head, Buffer.from(block.buffer, block.byteOffset, block.byteLength)];
 }
 
 /** GET /api/series: one tag for a set of runs (`keys=1,2`) or seed groups (`groups=1,2;3,4`), decimated. */
-function chartData(store: BoardStore, q: URLSearchParams): Buffer {
+function chartData(store: BoardStore, q: URLSearchParams): Buffer[] {
   const tag = q.get('tag') ?? '';
   const x = (X_MODES as readonly string[]).includes(q.get('x') ?? '') ? (q.get('x') as XMode) : 'step';
   const width = Math.max(1, Math.min(8192, Number(q.get('w')) || 800));
@@ -133,13 +131,14 @@ function chartData(store: BoardStore, q: URLSearchParams): Buffer {
   }
   const d = decimate(channels, { width, range, positive: q.get('log') === '1' });
   const loaded = store.loaded();
-  return encodeChart({ tag, x, n: d.x.length, mode: d.mode, range: d.range, counts: d.counts, series, loaded, runs: n }, [d.x, ...d.ys]);
+  return encodeChart({ tag, x, n: d.x.length, mode: d.mode, range: d.range, counts: d.counts, series, loaded, runs: n }, d.block);
 }
 
 export async function startBoard(opts: BoardOptions): Promise<Board> {
   const host = opts.host ?? '127.0.0.1';
   if (!existsSync(opts.dir)) throw new UserError(`${opts.dir} does not exist`, 'pass a runs directory (default: runs), a run directory or a sweep directory');
-  const store = new BoardStore(opts.dir, { loader: loaderFile() });
+  // the first read's workers: a core left for this thread and the browser
+  const store = new BoardStore(opts.dir, { loader: loaderFile(), workers: Math.max(1, Math.min(4, availableParallelism() - 1)) });
   const files = staticFiles();
   const modules = [...files.keys()].filter((u) => u.startsWith('/app/') && u.endsWith('.js'));
   const runs = () => ({ dir: opts.dir, rows: store.rows(), tags: store.tags(), sweeps: store.sweeps, loaded: store.loaded() });

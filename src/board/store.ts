@@ -114,8 +114,8 @@ export class BoardStore {
   private listeners = new Set<(e: StoreEvent) => void>();
   sweeps: Array<{ id: string; name: string; hparams: string[] }> = [];
 
-  /** `loader`: the compiled load-worker.js, for the first read of the metrics (see loadAll). */
-  constructor(dir: string, private opts: { loader?: string } = {}) {
+  /** `loader`: the compiled load-worker.js, for the first read of the metrics in `workers` threads (see loadAll). */
+  constructor(dir: string, private opts: { loader?: string; workers?: number } = {}) {
     this.root = realpathSync(dir);
     this.scan();
   }
@@ -241,7 +241,7 @@ export class BoardStore {
   }
 
   private loading: Promise<void> | undefined;
-  private worker: Worker | undefined;
+  private workers = new Set<Worker>();
   private closed = false;
 
   /** How many runs had their metrics' first read. */
@@ -274,7 +274,7 @@ export class BoardStore {
       this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length, tags: [...known].sort() });
       last = performance.now();
     };
-    if (this.opts.loader) await this.readInWorker(this.opts.loader, progress);
+    if (this.opts.loader) await this.readInWorkers(this.opts.loader, progress);
     for (const e of this.byKey) {
       if (this.closed) return;
       if (e.read) continue;
@@ -289,8 +289,11 @@ export class BoardStore {
     this.emit({ type: 'loading', loaded: this.loaded(), total: this.byKey.length, tags: this.tags() });
   }
 
-  /** The first read in a worker; settles when it ends, however it ends (what it did not read is left unread). */
-  private readInWorker(file: string, progress: (e: RunEntry) => void): Promise<void> {
+  /**
+   * The first read in workers (`workers` of them, each a share of the runs in table order); settles when they have
+   * all ended, however they end (what one did not read is left unread).
+   */
+  private readInWorkers(file: string, progress: (e: RunEntry) => void): Promise<void> {
     const jobs: LoadJob[] = [];
     for (const e of this.byKey) {
       if (e.read) continue;
@@ -298,7 +301,12 @@ export class BoardStore {
       if (this.safe(path)) jobs.push({ key: e.row.key, path });
       else e.read = true; // nothing to read (yet): the poll looks again
     }
-    if (!jobs.length) return Promise.resolve();
+    const n = Math.max(1, Math.min(this.opts.workers ?? 1, jobs.length));
+    const shares = Array.from({ length: n }, (_, w) => jobs.filter((_, i) => i % n === w));
+    return Promise.all(shares.filter((s) => s.length).map((share) => this.readInWorker(file, share, progress))).then(() => undefined);
+  }
+
+  private readInWorker(file: string, jobs: LoadJob[], progress: (e: RunEntry) => void): Promise<void> {
     return new Promise((resolve) => {
       let w: Worker;
       try {
@@ -307,9 +315,9 @@ export class BoardStore {
       } catch {
         return resolve();
       }
-      this.worker = w;
+      this.workers.add(w);
       const end = () => {
-        if (this.worker === w) this.worker = undefined;
+        this.workers.delete(w);
         resolve();
       };
       w.on('message', (m: LoadReply) => {
@@ -327,10 +335,10 @@ export class BoardStore {
     });
   }
 
-  /** Stops a first read under way (the worker is terminated). */
+  /** Stops a first read under way (its workers are terminated). */
   close(): void {
     this.closed = true;
-    void this.worker?.terminate();
+    for (const w of this.workers) void w.terminate();
   }
 
   /** One poll: new points of every run, then (with `rescan`) new runs and changed summaries. */
