@@ -36,6 +36,10 @@ describe('smoothing, decimation, groups', () => {
     for (const w of [0, 0.3, 0.6, 0.99]) expect([...smooth(ys, w)]).toEqual(tensorboardSmooth(ys, w));
     expect([...smooth([2, 2, 2], 0.9)]).toEqual([2, 2, 2]);
     expect(smooth([1, 2], 0.5)[1]).toBeCloseTo((0.5 * 0.5 + 0.5 * 2) / 0.75, 12);
+    // long series (the debiasing denominators are shared per weight, and grow)
+    const long = Array.from({ length: 5000 }, (_, i) => (i === 77 ? NaN : Math.sin(i) + i / 1000));
+    for (const w of [0.6, 0.95, 0.6]) expect([...smooth(long, w)]).toEqual(tensorboardSmooth(long, w));
+    expect([...smooth(long.slice(0, 3000), 0.95)]).toEqual(tensorboardSmooth(long.slice(0, 3000), 0.95));
   });
 
   it('sends sparse series as they are, on one shared x', () => {

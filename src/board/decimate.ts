@@ -19,20 +19,39 @@ export interface XY {
 export function smooth(values: ArrayLike<number>, weight: number): Float64Array {
   const out = new Float64Array(values.length);
   let constant = true;
-  for (let i = 1; i < values.length; i++) if (values[i] !== values[0]) constant = false;
+  for (let i = 1; i < values.length && constant; i++) if (values[i] !== values[0]) constant = false;
+  if (constant) {
+    out.set(values);
+    return out;
+  }
+  const debias = denominators(weight, values.length);
   let last = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (constant || !Number.isFinite(v)) {
+    if (!Number.isFinite(v)) {
       out[i] = v;
       continue;
     }
     last = last * weight + (1 - weight) * v;
     n++;
-    out[i] = weight === 1 ? last : last / (1 - Math.pow(weight, n));
+    out[i] = weight === 1 ? last : last / debias[n]!;
   }
   return out;
+}
+
+/** 1 − weight^n for n = 0…, the same doubles as computed point by point, shared by every run a chart smooths. */
+const DEBIAS = new Map<number, Float64Array>();
+
+function denominators(weight: number, n: number): Float64Array {
+  let d = DEBIAS.get(weight);
+  if (!d || d.length <= n) {
+    if (DEBIAS.size >= 16) DEBIAS.clear();
+    d = new Float64Array(Math.max(n + 1, 2 * (d?.length ?? 0), 1024));
+    for (let i = 1; i < d.length; i++) d[i] = 1 - Math.pow(weight, i);
+    DEBIAS.set(weight, d);
+  }
+  return d;
 }
 
 /** Mean and standard deviation (population) over series at each x that any of them has; `n` members there. */
