@@ -152,6 +152,8 @@ describe(suiteName, () => {
     { x: [1, 9, 7, 4], f: [3, 3, 4, 6], s: 1, pad: 'same', bias: false, activation: 'linear', pool: 'max', k: 3, ps: 2, ppad: 'same' },
     { x: [16, 11, 11, 5], f: [3, 3, 5, 8], s: 2, pad: 'valid', bias: true, activation: 'relu', pool: 'avg', k: 3, ps: 1, ppad: 'same' },
     { x: [3, 8, 10, 2], f: [2, 3, 2, 7], s: 1, pad: 'valid', bias: true, activation: 'relu', pool: 'avg', k: 2, ps: 2, ppad: 'valid' },
+    // 5×5 with 16-multiple channels: the chunks' convolutions by Winograd where the core has AVX-512
+    { x: [13, 12, 12, 16], f: [5, 5, 16, 32], s: 1, pad: 2, bias: true, activation: 'relu', pool: 'max', k: 2, ps: 2, ppad: 'valid' },
     // an activation the addon does not fuse: not deferred, same result
     { x: [2, 8, 8, 3], f: [3, 3, 3, 4], s: 1, pad: 'same', bias: true, activation: 'elu', pool: 'max', k: 2, ps: 2, ppad: 'valid' },
   ];
@@ -182,6 +184,30 @@ describe(suiteName, () => {
       }
       // once per case on tudui-native (the second conv is read by relu before its pool), never for elu
       expect(fusedCalls).toBe(c.activation === 'elu' ? 0 : 1);
+    });
+  }
+
+  // Winograd F(2×2, 5×5) (native/src/winograd.cc) outside a tape, where the core has AVX-512: odd sizes, batch 1,
+  // every padding form, output channels in blocks of 32 and a last block of 16, bias and relu.
+  type WinoCase = { x: [number, number, number, number]; oc: number; pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]; bias: boolean; relu: boolean };
+  const winoCases: WinoCase[] = [
+    { x: [2, 9, 7, 16], oc: 32, pad: 'same', bias: true, relu: true },
+    { x: [1, 6, 5, 32], oc: 16, pad: 'valid', bias: false, relu: false },
+    { x: [3, 8, 8, 16], oc: 48, pad: 2, bias: true, relu: false },
+    { x: [13, 7, 9, 16], oc: 16, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], bias: true, relu: true },
+  ];
+  for (const c of winoCases) {
+    it.skipIf(!!reason)(`5×5 conv x${c.x} → ${c.oc} pad ${JSON.stringify(c.pad)}${c.bias ? ' + bias' : ''}${c.relu ? ' relu' : ''} outside a tape (Winograd where available)`, async () => {
+      const f: [number, number, number, number] = [5, 5, c.x[3], c.oc];
+      const xs = randArray(size(c.x), 61), ws = randArray(size(f), 62, -0.2, 0.2), bs = randArray(c.oc, 63);
+      const nat = loadNativeAddon();
+      const before = nat.winogradRuns();
+      await compare('winograd conv', () => tf.fused.conv2d({
+        x: tf.tensor4d(xs, c.x), filter: tf.tensor4d(ws, f), strides: 1, pad: c.pad,
+        bias: c.bias ? tf.tensor1d(bs) : undefined, activation: c.relu ? 'relu' : 'linear',
+      }));
+      if (before >= 0) expect(nat.winogradRuns() - before).toBe(1);
+      else console.log('Winograd not available here (no AVX-512): the direct convolution was compared');
     });
   }
 

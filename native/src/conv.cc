@@ -19,6 +19,7 @@
 #include "napi_util.h"
 #include "pool_rows.h"
 #include "tudui_native.h"
+#include "winograd.h"
 
 using namespace dnnl;
 
@@ -57,6 +58,12 @@ ConvGeom conv_geom(const int32_t* p, size_t n) {
   }
   need(g.IHe > 0 && g.IWe > 0, "conv: bad geometry (cropped input)");
   return g;
+}
+
+WinoShape wino_shape(const ConvGeom& g) { return {g.N, g.IH, g.IW, g.IC, g.OC, g.OH, g.OW, g.PT, g.PL}; }
+// geometry[18] = 1 (native-conv.ts, outside a tape): the Winograd path may take it (winograd.h says when it does).
+bool wino_for(const ConvGeom& g, const int32_t* p, size_t n) {
+  return n > 18 && p[18] != 0 && winograd_usable(wino_shape(g), g.KH, g.KW, g.SH, g.SW, g.DH, g.DW);
 }
 
 memory::desc act_user_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
@@ -191,6 +198,18 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
     need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
     need(!b || nb == size_t(g.OC), "conv: bias size");
     const bool has_bias = b != nullptr;
+    if (wino_for(g, p, np)) {
+      winograd_runs(true);
+      auto u = winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC);
+      const int nthr = omp_get_max_threads();
+      // contiguous runs of images per thread: blocks of tiles cross image borders within a run
+#pragma omp parallel num_threads(nthr)
+      {
+        const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+        winograd_conv(x, u->data(), b, g.relu, y, wino_shape(g), g.N * t / k, g.N * (t + 1) / k);
+      }
+      return undefined(env);
+    }
     // geometry[16] = 1: oneDNN's inference kernels (what native-conv.ts passes, training too: no state is kept).
     const bool inference = np > 16 && p[16] != 0;
     std::string key = key_of(inference ? 'I' : 'F', has_bias, g);
@@ -339,6 +358,39 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
     ConvGeom gc = g, gr = g;
     gc.N = chunk;
     gr.N = rest;
+    const int32_t token = npc > 17 ? pc[17] : 0;
+    // The pooling of one chunk's conv output (in `out`) into y.
+    auto pool_chunk = [&](const float* out, int64_t n0, int64_t nb_) {
+      PoolGeom p = pg;
+      p.N = nb_;
+      float* yc = y + n0 * pg.OH * pg.OW * pg.C;
+      for (int64_t n = 0; n < nb_; ++n)
+        for (int64_t oh = 0; oh < pg.OH; ++oh) {
+          if (is_max)
+            max_pool_row(out, yc, p, n, oh);
+          else
+            avg_pool_row(out, yc, p, n, oh);
+        }
+    };
+    if (wino_for(g, pc, npc)) {
+      winograd_runs(true);
+      auto u = winograd_filter(w, token, g.IC, g.OC);
+      const WinoShape ws = wino_shape(g);
+#pragma omp parallel num_threads(nthr)
+      {
+        thread_local std::vector<float> out;
+        out.resize(size_t(chunk * per_image));
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < chunks; ++c) {
+          const int64_t n0 = c * chunk, nb_ = c == chunks - 1 ? rest : chunk;
+          winograd_conv(x + n0 * g.IH * g.IW * g.IC, u->data(), b, g.relu, out.data(), ws, 0, nb_);
+          pool_chunk(out.data(), n0, nb_);
+        }
+      }
+      napi_value t;
+      NAPI_CALL(env, napi_get_boolean(env, true, &t));
+      return t;
+    }
     auto ec = conv_pool_entry(gc, b != nullptr);
     auto er = rest == chunk ? ec : conv_pool_entry(gr, b != nullptr);
     if (!ec->usable || !er->usable) {
@@ -346,7 +398,6 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
       NAPI_CALL(env, napi_get_boolean(env, false, &f));
       return f;
     }
-    const int32_t token = npc > 17 ? pc[17] : 0;
     memory wc = input_memory(ec->conv.slots[0], w, token);
     memory wr = er == ec ? wc : input_memory(er->conv.slots[0], w, token);
     const memory::desc bmd = bias_md(g);
@@ -371,16 +422,7 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
         if (b) args.insert({DNNL_ARG_BIAS, memory(bmd, eng(), b)});
         e.conv.prim.execute(s, args);
         s.wait();
-        PoolGeom p = pg;
-        p.N = nb_;
-        float* yc = y + n0 * pg.OH * pg.OW * pg.C;
-        for (int64_t n = 0; n < nb_; ++n)
-          for (int64_t oh = 0; oh < pg.OH; ++oh) {
-            if (is_max)
-              max_pool_row(out.data(), yc, p, n, oh);
-            else
-              avg_pool_row(out.data(), yc, p, n, oh);
-          }
+        pool_chunk(out.data(), n0, nb_);
       }
     }
     napi_value t;
@@ -391,9 +433,20 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+// winogradRuns(): convolutions the Winograd path ran so far, or -1 where it is not available (no AVX-512, or
+// TUDUI_NATIVE_WINOGRAD=0).
+napi_value WinogradRuns(napi_env env, napi_callback_info) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value r;
+    NAPI_CALL(env, napi_create_int64(env, winograd_available() ? winograd_runs() : -1, &r));
+    return r;
+  });
+}
+
 bool register_conv(napi_env env, napi_value exports) {
   const Export fns[] = {{"convForward", ConvForward}, {"convBackwardData", ConvBackwardData},
-                        {"convBackwardWeights", ConvBackwardWeights}, {"convPool", ConvPool}};
+                        {"convBackwardWeights", ConvBackwardWeights}, {"convPool", ConvPool},
+                        {"winogradRuns", WinogradRuns}};
   return export_functions(env, exports, fns);
 }
 

@@ -72,11 +72,13 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     if (!g) return fallback(name, args);
     // [16]: 1, oneDNN's inference kernels, in training too: a convolution keeps no state for its backward pass
     // (the step's speed was measured so); [17]: the filter's version token, so a constant filter is reordered once.
-    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv)]);
+    // [18]: 1 outside a tape, where the addon may take a Winograd convolution (native/src/winograd.h).
+    const taping = ctx.recording();
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), taping ? 0 : 1]);
     // Outside a tape (evaluation, prediction) a conv whose whole work is in the addon is deferred: a pooling that
     // reads it first runs both at once (native-pooling.ts); any other reader computes it here on first read.
     const whole = !g.crop && (nativeBias || !bias) && (activation === 'linear' || geom[15] === 1);
-    if (whole && !ctx.recording()) {
+    if (whole && !taping) {
       const b = nativeBias ? bv! : null;
       const out = lazyOutput(backend, info.outShape, b ? [xv, wv, b] : [xv, wv], (y) => nat.convForward(xv, wv, b, y, geom));
       ctx.deferredConvs.set(out.dataId, { x: xv, w: wv, bias: b, geom });
