@@ -242,6 +242,21 @@ napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
     need(ndx == size_t(g.N * g.IH * g.IW * g.IC), "conv bwd data: dx size");
     need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd data: filter size");
     need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd data: dy size");
+    // The input gradient of a stride-1 conv is a conv of dy with the filter turned by 180° (in and out swapped) and
+    // the padding mirrored (KH - 1 - PT before): Winograd where it may (geometry[18], see wino_for).
+    const WinoShape back{g.N, g.OH, g.OW, g.OC, g.IC, g.IH, g.IW, g.KH - 1 - g.PT, g.KW - 1 - g.PL};
+    if (np > 18 && p[18] != 0 && g.IHe == g.IH && g.IWe == g.IW && back.PT >= 0 && back.PL >= 0 &&
+        winograd_usable(back, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW)) {
+      winograd_runs(true);
+      auto u = winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC, true);
+      const int nthr = omp_get_max_threads();
+#pragma omp parallel num_threads(nthr)
+      {
+        const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+        winograd_conv(dy, u->data(), nullptr, false, dx, back, g.N * t / k, g.N * (t + 1) / k);
+      }
+      return undefined(env);
+    }
     std::string key = key_of('D', false, g);
     auto e = cached<ConvEntry>(key, [&] {
       auto n = std::make_shared<ConvEntry>();

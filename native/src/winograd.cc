@@ -116,35 +116,57 @@ bool winograd_usable(const WinoShape& s, int64_t kh, int64_t kw, int64_t sh, int
   return enabled() && kh == 5 && kw == 5 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && s.IC % 16 == 0 && s.OC % 16 == 0;
 }
 
-std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc) {
-  using Key = std::tuple<int32_t, int64_t, int64_t>;
+std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc,
+                                                          bool transposed) {
+  using Key = std::tuple<int32_t, int64_t, int64_t, bool>;
   static std::mutex mu;
   static std::map<Key, std::shared_ptr<const std::vector<float>>> cache;
-  const Key key{token, ic, oc};
+  const Key key{token, ic, oc, transposed};
   if (token != 0) {
     std::lock_guard<std::mutex> lock(mu);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
   }
+  // The transformed filter's own input and output channels; a transposed filter is first laid out as the HWIO
+  // filter of the gradient's convolution, so that both transform the same way, along contiguous output channels.
+  const int64_t tin = transposed ? oc : ic, tout = transposed ? ic : oc;
+  std::vector<float> flipped;
+  if (transposed) {
+    flipped.resize(size_t(25 * ic * oc));
+    for (int64_t k = 0; k < 25; ++k)
+      for (int64_t i = 0; i < ic; ++i)
+        for (int64_t o = 0; o < oc; ++o) flipped[size_t(((24 - k) * oc + o) * ic + i)] = w[(k * ic + i) * oc + o];
+    w = flipped.data();
+  }
   auto u = std::make_shared<std::vector<float>>(size_t(kXi * ic * oc));
-  for (int64_t i = 0; i < ic; ++i)
-    for (int64_t o = 0; o < oc; ++o) {
-      double g[5][5], t[6][5];
-      for (int k = 0; k < 5; ++k)
-        for (int l = 0; l < 5; ++l) g[k][l] = w[((k * 5 + l) * ic + i) * oc + o];
-      for (int a = 0; a < 6; ++a)
+  float* out = u->data();
+  // U[a][b] = Σ_l (Σ_k G[a][k] g[k][l]) G[b][l], for a run of output channels at a time
+#pragma omp parallel for schedule(static) if (tin * tout >= 4096)
+  for (int64_t i = 0; i < tin; ++i) {
+    std::vector<float> t(size_t(6 * 5 * tout));
+    for (int a = 0; a < 6; ++a)
+      for (int l = 0; l < 5; ++l) {
+        float* __restrict tr = &t[size_t((a * 5 + l) * tout)];
+        for (int64_t o = 0; o < tout; ++o) tr[o] = 0.f;
+        for (int k = 0; k < 5; ++k) {
+          const float gk = float(kG[a][k]);
+          if (gk == 0.f) continue;
+          const float* __restrict wr = w + ((k * 5 + l) * tin + i) * tout;
+          for (int64_t o = 0; o < tout; ++o) tr[o] += gk * wr[o];
+        }
+      }
+    for (int a = 0; a < 6; ++a)
+      for (int b = 0; b < 6; ++b) {
+        float* __restrict ur = out + ((a * 6 + b) * tin + i) * tout;
+        for (int64_t o = 0; o < tout; ++o) ur[o] = 0.f;
         for (int l = 0; l < 5; ++l) {
-          double s = 0;
-          for (int k = 0; k < 5; ++k) s += kG[a][k] * g[k][l];
-          t[a][l] = s;
+          const float gb = float(kG[b][l]);
+          if (gb == 0.f) continue;
+          const float* __restrict tr = &t[size_t((a * 5 + l) * tout)];
+          for (int64_t o = 0; o < tout; ++o) ur[o] += tr[o] * gb;
         }
-      for (int a = 0; a < 6; ++a)
-        for (int b = 0; b < 6; ++b) {
-          double s = 0;
-          for (int l = 0; l < 5; ++l) s += t[a][l] * kG[b][l];
-          (*u)[size_t(((a * 6 + b) * ic + i) * oc + o)] = float(s);
-        }
-    }
+      }
+  }
   if (token != 0) {
     std::lock_guard<std::mutex> lock(mu);
     if (cache.size() >= 64) cache.clear();  // filters are few in practice

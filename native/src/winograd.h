@@ -22,9 +22,11 @@ bool winograd_available();
 // Convolutions run by the Winograd path so far (the addon's winogradRuns, for the tests).
 int64_t winograd_runs(bool count_one = false);
 
-// The filter transformed (G g Gᵀ per input/output channel pair, [36][IC][OC]); kept while the filter's version
-// token (native.ts arrayToken; 0: unknown, never kept) is unchanged.
-std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc);
+// The filter w (HWIO, [5][5][ic][oc]) transformed (G g Gᵀ per channel pair): [36][ic][oc]; or, `transposed`, that
+// of the convolution giving the input gradient (the filter turned by 180° with in and out swapped): [36][oc][ic].
+// Kept while the filter's version token (native.ts arrayToken; 0: unknown, never kept) is unchanged.
+std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc,
+                                                          bool transposed = false);
 
 // Output rows of images [n0, n1) (y points at the whole output), with bias (nullable) and relu; one thread.
 void winograd_conv(const float* x, const float* u, const float* bias, bool relu, float* y, const WinoShape& s,

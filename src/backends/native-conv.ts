@@ -72,13 +72,12 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     if (!g) return fallback(name, args);
     // [16]: 1, oneDNN's inference kernels, in training too: a convolution keeps no state for its backward pass
     // (the step's speed was measured so); [17]: the filter's version token, so a constant filter is reordered once.
-    // [18]: 1 outside a tape, where the addon may take a Winograd convolution (native/src/winograd.h).
-    const taping = ctx.recording();
-    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), taping ? 0 : 1]);
+    // [18]: 1, the addon may take a Winograd convolution (native/src/winograd.h: 5×5 stride 1 on AVX-512 cores).
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), 1]);
     // Outside a tape (evaluation, prediction) a conv whose whole work is in the addon is deferred: a pooling that
     // reads it first runs both at once (native-pooling.ts); any other reader computes it here on first read.
     const whole = !g.crop && (nativeBias || !bias) && (activation === 'linear' || geom[15] === 1);
-    if (whole && !taping) {
+    if (whole && !ctx.recording()) {
       const b = nativeBias ? bv! : null;
       const out = lazyOutput(backend, info.outShape, b ? [xv, wv, b] : [xv, wv], (y) => nat.convForward(xv, wv, b, y, geom));
       ctx.deferredConvs.set(out.dataId, { x: xv, w: wv, bias: b, geom });
@@ -104,8 +103,11 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     const g = convGeom(info, false);
     if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
     const shape = [...attrs.inputShape];
+    // as the forward's: [16] unused here, [17] the filter's token, [18] Winograd allowed (a stride-1 5×5 conv's
+    // input gradient is itself such a conv)
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), 1]);
     const backwardData = (dx: Float32Array) => {
-      if (!g.crop) return nat.convBackwardData(dyv, wv, dx, g.geom);
+      if (!g.crop) return nat.convBackwardData(dyv, wv, dx, geom);
       // The gradient of the rows read, then zeros for the rows never read.
       const cropShape = [shape[0]!, g.crop[0], g.crop[1], shape[3]!];
       const part = new Float32Array(sizeOf(cropShape));
