@@ -201,6 +201,11 @@ export async function startBoard(opts: BoardOptions): Promise<Board> {
       reject(e.code === 'EADDRINUSE' ? new UserError(`port ${opts.port} on ${host} is in use`, 'pass another --port, or 0 for a free one') : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' ? new UserError(`cannot listen on --host ${host}: ${e.code}`) : e),
     );
     server.listen(opts.port ?? 0, host, () => resolve());
+  }).catch((e: unknown) => {
+    // the store's workers are already started: they would keep the process alive
+    store.close();
+    unsubscribe();
+    throw e;
   });
   void store.loadAll();
   let tick = 0;

@@ -117,7 +117,14 @@ export class BoardStore {
   /** `loader`: the compiled load-worker.js, for the first read of the metrics in `workers` threads (see loadAll). */
   constructor(dir: string, private opts: { loader?: string; workers?: number } = {}) {
     this.root = realpathSync(dir);
-    this.scan();
+    // the workers start now: loading their modules overlaps the scan
+    if (opts.loader) for (let i = 0; i < (opts.workers ?? 1); i++) this.spawn(opts.loader);
+    try {
+      this.scan();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   on(fn: (e: StoreEvent) => void): () => void {
@@ -301,26 +308,42 @@ export class BoardStore {
       if (this.safe(path)) jobs.push({ key: e.row.key, path });
       else e.read = true; // nothing to read (yet): the poll looks again
     }
-    const n = Math.max(1, Math.min(this.opts.workers ?? 1, jobs.length));
-    const shares = Array.from({ length: n }, (_, w) => jobs.filter((_, i) => i % n === w));
-    return Promise.all(shares.filter((s) => s.length).map((share) => this.readInWorker(file, share, progress))).then(() => undefined);
+    const n = Math.min(this.opts.workers ?? 1, jobs.length);
+    while (this.idle.length < n && this.spawn(file));
+    const started = this.idle.splice(0, n);
+    for (const w of this.idle.splice(0)) void w.terminate();
+    return Promise.all(started.map((w, k) => this.readInWorker(w, jobs.filter((_, i) => i % started.length === k), progress))).then(() => undefined);
   }
 
-  private readInWorker(file: string, jobs: LoadJob[], progress: (e: RunEntry) => void): Promise<void> {
+  /** Workers started and not given runs yet; `gone`: those that ended (whenever they did). */
+  private idle: Worker[] = [];
+  private gone = new WeakSet<Worker>();
+
+  private spawn(file: string): boolean {
+    let w: Worker;
+    try {
+      // execArgv: [] — not the parent's flags (a test runner's loaders would load into the worker)
+      w = new Worker(file, { execArgv: [] });
+    } catch {
+      return false;
+    }
+    this.workers.add(w);
+    w.on('error', () => this.gone.add(w));
+    w.on('exit', () => (this.gone.add(w), this.workers.delete(w)));
+    this.idle.push(w);
+    return true;
+  }
+
+  private readInWorker(w: Worker, jobs: LoadJob[], progress: (e: RunEntry) => void): Promise<void> {
     return new Promise((resolve) => {
-      let w: Worker;
-      try {
-        // execArgv: [] — not the parent's flags (a test runner's loaders would load into the worker)
-        w = new Worker(file, { workerData: { jobs }, execArgv: [] });
-      } catch {
-        return resolve();
-      }
-      this.workers.add(w);
-      const end = () => {
-        this.workers.delete(w);
-        resolve();
-      };
+      if (this.gone.has(w)) return resolve();
+      // done when every run is answered (then it is stopped), or when it ends first
+      let answered = 0;
+      w.on('error', () => resolve());
+      w.on('exit', () => resolve());
+      w.postMessage(jobs);
       w.on('message', (m: LoadReply) => {
+        if (++answered === jobs.length) void w.terminate().finally(resolve);
         const e = this.byKey[m.key];
         if (!e || e.read || 'error' in m || this.closed) return;
         e.tail = new MetricsTail(runPaths(e.found.dir).metrics, m.state);
@@ -330,8 +353,6 @@ export class BoardStore {
         e.row = { ...e.row, tags: [...e.points.tags.keys()].sort() };
         progress(e);
       });
-      w.on('error', end);
-      w.on('exit', end);
     });
   }
 
