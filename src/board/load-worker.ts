@@ -3,6 +3,7 @@
  * BoardStore, given their runs by loadAll): each file is scanned into columns and posted back by transfer with the tail's state, so the
  * server goes on tailing from where the worker stopped. The server checked each path before sending it.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { MetricsTail, scanMetricLines, type TailState } from '../run/layout.js';
 import { RunPoints, type PointsMessage } from './points.js';
@@ -13,6 +14,14 @@ export interface LoadJob {
 }
 
 export type LoadReply = { key: number; state: TailState; points: PointsMessage } | { key: number; error: string };
+
+// background work: the server's thread and the browser come first (on Linux a nice value is per thread, and
+// os.setPriority without a pid sets this thread's)
+try {
+  setPriority(10);
+} catch {
+  // not allowed here: the default priority
+}
 
 // started before the server scans DIR (its start overlaps the scan); the jobs come in one message, and the server
 // stops the worker once each has its answer

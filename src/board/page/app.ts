@@ -186,6 +186,11 @@ function live(): void {
     const p = JSON.parse((ev as MessageEvent).data) as { loaded: number; total: number; tags: string[] };
     // a tag no chart shows yet: its chart now (it fetches when made; the others keep their pace)
     const fresh = p.tags.some((t) => !tags.includes(t));
+    if (fresh) {
+      // the event names the tags: the new charts now, not after /api/tags
+      tags = [...new Set([...tags, ...p.tags])].sort();
+      if (state.view === 'charts') syncCharts();
+    }
     const due = p.loaded >= p.total || performance.now() - lastProgress >= 2500;
     if (fresh || due) void loadTags();
     if (!due) return;
