@@ -187,8 +187,9 @@ describe(suiteName, () => {
     });
   }
 
-  // Winograd F(2×2, 5×5) (native/src/winograd.cc), where the core has AVX-512: odd sizes, batch 1, every padding
-  // form, output channels in blocks of 32 and a last block of 16, bias and relu; forward and input gradient.
+  // Winograd F(2×2, 5×5) (native/src/winograd.cc), in each instruction set the core has (AVX-512, AVX2): odd sizes,
+  // batch 1, every padding form, output channels in blocks of 32 and a last block of 16, bias and relu; forward and
+  // input gradient.
   type WinoCase = { x: [number, number, number, number]; oc: number; pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]; bias: boolean; relu: boolean };
   const winoCases: WinoCase[] = [
     { x: [2, 9, 7, 16], oc: 32, pad: 'same', bias: true, relu: true },
@@ -196,23 +197,35 @@ describe(suiteName, () => {
     { x: [3, 8, 8, 16], oc: 48, pad: 2, bias: true, relu: false },
     { x: [13, 7, 9, 16], oc: 16, pad: [[0, 0], [1, 3], [2, 0], [0, 0]], bias: true, relu: true },
   ];
-  for (const c of winoCases) {
-    it.skipIf(!!reason)(`5×5 conv x${c.x} → ${c.oc} pad ${JSON.stringify(c.pad)}${c.bias ? ' + bias' : ''}${c.relu ? ' relu' : ''} (Winograd where available): value and gradients`, async () => {
-      const f: [number, number, number, number] = [5, 5, c.x[3], c.oc];
-      const xs = randArray(size(c.x), 61), ws = randArray(size(f), 62, -0.2, 0.2), bs = randArray(c.oc, 63);
-      const nat = loadNativeAddon();
-      const before = nat.winogradRuns();
-      await compare('winograd conv', () => tf.fused.conv2d({
-        x: tf.tensor4d(xs, c.x), filter: tf.tensor4d(ws, f), strides: 1, pad: c.pad,
-        bias: c.bias ? tf.tensor1d(bs) : undefined, activation: c.relu ? 'relu' : 'linear',
-      }));
-      if (before >= 0) expect(nat.winogradRuns() - before).toBe(1);
-      // and in training: the forward under a tape and the input gradient (a 5×5 stride-1 conv of dy)
-      const mid = nat.winogradRuns();
-      await compare('winograd conv grads', valueAndGrads([c.x, f], 64, (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad)));
-      if (mid >= 0) expect(nat.winogradRuns() - mid).toBe(3);
-      else console.log('Winograd not available here (no AVX-512): the direct convolution was compared');
-    });
+  for (const isa of ['avx512', 'avx2'] as const) {
+    for (const c of winoCases) {
+      it.skipIf(!!reason)(`5×5 conv x${c.x} → ${c.oc} pad ${JSON.stringify(c.pad)}${c.bias ? ' + bias' : ''}${c.relu ? ' relu' : ''}, Winograd on ${isa} where the core has it: value and gradients`, async () => {
+        const f: [number, number, number, number] = [5, 5, c.x[3], c.oc];
+        const xs = randArray(size(c.x), 61), ws = randArray(size(f), 62, -0.2, 0.2), bs = randArray(c.oc, 63);
+        const nat = loadNativeAddon();
+        const was = nat.winogradIsa();
+        try {
+          nat.winogradIsa(isa);
+        } catch (e) {
+          console.log(`${(e as Error).message}: the direct convolution is compared`);
+        }
+        const on = nat.winogradIsa() === isa;
+        try {
+          const before = nat.winogradRuns();
+          await compare('winograd conv', () => tf.fused.conv2d({
+            x: tf.tensor4d(xs, c.x), filter: tf.tensor4d(ws, f), strides: 1, pad: c.pad,
+            bias: c.bias ? tf.tensor1d(bs) : undefined, activation: c.relu ? 'relu' : 'linear',
+          }));
+          if (on) expect(nat.winogradRuns() - before).toBe(1);
+          // and in training: the forward under a tape and the input gradient (a 5×5 stride-1 conv of dy)
+          const mid = nat.winogradRuns();
+          await compare('winograd conv grads', valueAndGrads([c.x, f], 64, (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad)));
+          if (on) expect(nat.winogradRuns() - mid).toBe(3);
+        } finally {
+          nat.winogradIsa(was as 'off' | 'avx2' | 'avx512');
+        }
+      });
+    }
   }
 
   it.skipIf(!!reason)('a deferred conv whose filter the in-place optimizer then updates: computed on the old filter', async () => {

@@ -458,10 +458,29 @@ napi_value WinogradRuns(napi_env env, napi_callback_info) {
   });
 }
 
+// winogradIsa(name?): the instruction set of the Winograd path ('off', 'avx2', 'avx512'), after choosing `name`
+// if given (an error if this core lacks it).
+napi_value WinogradIsa(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info, 0);
+    std::string name;
+    if (a.argc > 0) {
+      size_t len = 0;
+      char buf[16];
+      NAPI_CALL(env, napi_get_value_string_utf8(env, a.argv[0], buf, sizeof buf, &len));
+      name.assign(buf, len);
+    }
+    const std::string isa = winograd_isa(a.argc > 0 ? name.c_str() : nullptr);
+    napi_value r;
+    NAPI_CALL(env, napi_create_string_utf8(env, isa.c_str(), isa.size(), &r));
+    return r;
+  });
+}
+
 bool register_conv(napi_env env, napi_value exports) {
   const Export fns[] = {{"convForward", ConvForward}, {"convBackwardData", ConvBackwardData},
                         {"convBackwardWeights", ConvBackwardWeights}, {"convPool", ConvPool},
-                        {"winogradRuns", WinogradRuns}};
+                        {"winogradRuns", WinogradRuns}, {"winogradIsa", WinogradIsa}};
   return export_functions(env, exports, fns);
 }
 

@@ -1,8 +1,9 @@
-// Winograd F(2×2, 5×5) convolution (winograd.cc), for 5×5 stride-1 convolutions at inference on AVX-512 cores:
+// Winograd F(2×2, 5×5) convolution (winograd.cc), for 5×5 stride-1 convolutions on AVX-512 or AVX2 cores:
 // 36 multiplications per 2×2 output tile instead of 100, which oneDNN 2.6 offers only for 3×3 filters.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace tudui {
@@ -14,11 +15,14 @@ struct WinoShape {
 };
 
 // Whether the Winograd path takes this convolution here: 5×5, stride 1, no dilation, IC and OC multiples of 16,
-// an AVX-512 core, and TUDUI_NATIVE_WINOGRAD not 0.
+// an AVX-512 or AVX2 + FMA core, and TUDUI_NATIVE_WINOGRAD not 0.
 bool winograd_usable(const WinoShape& s, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw);
 
 // Whether this core and TUDUI_NATIVE_WINOGRAD allow the Winograd path at all.
 bool winograd_available();
+// The instruction set it runs with ("off", "avx2", "avx512"); `name` (nullable) chooses another one the core has
+// (std::invalid_argument otherwise). The default: TUDUI_NATIVE_WINOGRAD, else the best the core has.
+std::string winograd_isa(const char* name);
 // Convolutions run by the Winograd path so far (the addon's winogradRuns, for the tests).
 int64_t winograd_runs(bool count_one = false);
 

@@ -18,6 +18,8 @@ export interface NativeAddon {
   /** y = max (or average) pooling of conv(x), the conv output never materialised; false: not taken (layouts). */
   /** Convolutions run by the Winograd F(2×2, 5×5) path so far (winograd.cc), -1 where it is not available. */
   winogradRuns(): number;
+  /** The Winograd path's instruction set ('off' | 'avx2' | 'avx512'), after choosing `isa` (one this core has). */
+  winogradIsa(isa?: 'off' | 'avx2' | 'avx512'): string;
   convPool(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, convGeom: Int32Array, poolGeom: Int32Array, max: boolean): boolean;
   // pooling.cc (native-pooling.ts)
   /** `mask` (y's length, windows of < 255 cells): which cell of each window won, for maxPoolGradMask. */
