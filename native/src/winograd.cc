@@ -6,7 +6,10 @@
 // (winograd_kernel.inc) are built twice, for AVX-512 and for AVX2 + FMA; the core's best one runs.
 #include "winograd.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TUDUI_WINOGRAD_X86 1
 #include <immintrin.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -36,9 +39,11 @@ constexpr double kG[6][5] = {
 // (0, avx2, avx512) / setWinogradIsa.
 constexpr int kOff = 0, kAvx2 = 1, kAvx512 = 2;
 int best_isa() {
+#ifdef TUDUI_WINOGRAD_X86
   if (__builtin_cpu_supports("avx512f")) return kAvx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kAvx2;
-  return kOff;
+#endif
+  return kOff;  // other architectures: the direct kernels
 }
 int isa_named(const std::string& name) {
   if (name == "0" || name == "off") return kOff;
@@ -58,6 +63,7 @@ std::atomic<int>& isa() {
 
 }  // namespace
 
+#ifdef TUDUI_WINOGRAD_X86
 #pragma GCC push_options
 #pragma GCC target("avx512f")
 namespace avx512 {
@@ -97,6 +103,7 @@ namespace avx2 {
 #include "winograd_kernel.inc"
 }  // namespace avx2
 #pragma GCC pop_options
+#endif
 
 bool winograd_available() { return isa().load() != kOff; }
 
@@ -182,10 +189,12 @@ std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_
 
 void winograd_conv(const float* x, const float* u, const float* bias, bool relu, float* y, const WinoShape& s,
                    int64_t n0, int64_t n1) {
+#ifdef TUDUI_WINOGRAD_X86
   if (isa().load() == kAvx512)
     avx512::conv(x, u, bias, relu, y, s, n0, n1);
   else
     avx2::conv(x, u, bias, relu, y, s, n0, n1);
+#endif
 }
 
 }  // namespace tudui
