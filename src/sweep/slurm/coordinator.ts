@@ -15,10 +15,12 @@ import type { OpenSweep } from '../start.js';
 import type { SweepOptions, SweepResult, Work } from '../types.js';
 import { batchScript, LAUNCH_ERROR, sbatchOptions, SLURM_DIR, type SlurmOptions } from './options.js';
 import { slurmManifest, type SlurmLaunch, type SlurmManifest, type SlurmMember } from './record.js';
-import { cancel, isActive, JobStates, onPath, partitions, signalTasks, submit } from './scheduler.js';
+import { cancel, isActive, JobStates, onPath, partitions, signalTasks, submit, taskStates } from './scheduler.js';
 import { viewMember } from './state.js';
 
 const POLL_MS = 500;
+/** After Ctrl-C and the members' end, how long the coordinator waits for Slurm to list none of the array as active. */
+const ARRAY_END_WAIT_MS = 30_000;
 /** After Ctrl-C, running members get this long to checkpoint before the array is cancelled outright. */
 const CHECKPOINT_WAIT_MS = 60_000;
 
@@ -175,7 +177,14 @@ async function watch(sweepDir: string, m: SlurmManifest, work: Work[], opts: Swe
     { renderer: opts.renderer ?? 'auto', concurrency: Math.max(1, work.length), sweepDir, notStarted: () => 'interrupted' },
   );
   await Promise.all([poll(), listed]);
-  if (stopAt !== undefined) for (const j of jobs()) cancel(j); // whatever the array still holds (a late requeue)
+  if (stopAt !== undefined) {
+    for (const j of jobs()) cancel(j); // whatever the array still holds (a late requeue)
+    // A task that wrote its record may still be COMPLETING (its step and epilog ending); a `--resume` right after
+    // would take it for a running member. The coordinator returns once Slurm lists none of the array as active.
+    const until = Date.now() + ARRAY_END_WAIT_MS;
+    const stillActive = () => jobs().some((j) => [...taskStates(j).values()].some(isActive));
+    while (Date.now() < until && stillActive()) await new Promise((r) => setTimeout(r, POLL_MS));
+  }
   if (launchError) {
     m.status = 'interrupted';
     writeManifest(sweepDir, m);
