@@ -61,10 +61,8 @@ ConvGeom conv_geom(const int32_t* p, size_t n) {
 }
 
 WinoShape wino_shape(const ConvGeom& g) { return {g.N, g.IH, g.IW, g.IC, g.OC, g.OH, g.OW, g.PT, g.PL}; }
-// geometry[18] = 1 (native-conv.ts, outside a tape): the Winograd path may take it (winograd.h says when it does).
-bool wino_for(const ConvGeom& g, const int32_t* p, size_t n) {
-  return n > 18 && p[18] != 0 && winograd_usable(wino_shape(g), g.KH, g.KW, g.SH, g.SW, g.DH, g.DW);
-}
+// Whether the Winograd path takes the convolution of this geometry with input/output shape `s` (winograd.h).
+bool wino_for(const ConvGeom& g, const WinoShape& s) { return winograd_usable(s, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW); }
 
 memory::desc act_user_md(const ConvGeom& g) {  // NHWC input, possibly a cropped view
   return memory::desc({g.N, g.IC, g.IHe, g.IWe}, memory::data_type::f32,
@@ -198,16 +196,8 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
     need(ny == size_t(g.N * g.OH * g.OW * g.OC), "conv: y size");
     need(!b || nb == size_t(g.OC), "conv: bias size");
     const bool has_bias = b != nullptr;
-    if (wino_for(g, p, np)) {
-      winograd_runs(true);
-      auto u = winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC);
-      const int nthr = omp_get_max_threads();
-      // contiguous runs of images per thread: blocks of tiles cross image borders within a run
-#pragma omp parallel num_threads(nthr)
-      {
-        const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
-        winograd_conv(x, u->data(), b, g.relu, y, wino_shape(g), g.N * t / k, g.N * (t + 1) / k);
-      }
+    if (wino_for(g, wino_shape(g))) {
+      winograd_conv_batch(x, winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC)->data(), b, g.relu, y, wino_shape(g));
       return undefined(env);
     }
     // geometry[16] = 1: oneDNN's inference kernels (what native-conv.ts passes, training too: no state is kept).
@@ -243,18 +233,10 @@ napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
     need(nw == size_t(g.KH * g.KW * g.IC * g.OC), "conv bwd data: filter size");
     need(ndy == size_t(g.N * g.OH * g.OW * g.OC), "conv bwd data: dy size");
     // The input gradient of a stride-1 conv is a conv of dy with the filter turned by 180° (in and out swapped) and
-    // the padding mirrored (KH - 1 - PT before): Winograd where it may (geometry[18], see wino_for).
+    // the padding mirrored (KH - 1 - PT before): Winograd where it takes that (a cropped input excepted).
     const WinoShape back{g.N, g.OH, g.OW, g.OC, g.IC, g.IH, g.IW, g.KH - 1 - g.PT, g.KW - 1 - g.PL};
-    if (np > 18 && p[18] != 0 && g.IHe == g.IH && g.IWe == g.IW && back.PT >= 0 && back.PL >= 0 &&
-        winograd_usable(back, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW)) {
-      winograd_runs(true);
-      auto u = winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC, true);
-      const int nthr = omp_get_max_threads();
-#pragma omp parallel num_threads(nthr)
-      {
-        const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
-        winograd_conv(dy, u->data(), nullptr, false, dx, back, g.N * t / k, g.N * (t + 1) / k);
-      }
+    if (g.IHe == g.IH && g.IWe == g.IW && back.PT >= 0 && back.PL >= 0 && wino_for(g, back)) {
+      winograd_conv_batch(dy, winograd_filter(w, np > 17 ? p[17] : 0, g.IC, g.OC, true)->data(), nullptr, false, dx, back);
       return undefined(env);
     }
     std::string key = key_of('D', false, g);
@@ -387,7 +369,7 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
             avg_pool_row(out, yc, p, n, oh);
         }
     };
-    if (wino_for(g, pc, npc)) {
+    if (wino_for(g, wino_shape(g))) {
       winograd_runs(true);
       auto u = winograd_filter(w, token, g.IC, g.OC);
       const WinoShape ws = wino_shape(g);
@@ -402,17 +384,11 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
           pool_chunk(out.data(), n0, nb_);
         }
       }
-      napi_value t;
-      NAPI_CALL(env, napi_get_boolean(env, true, &t));
-      return t;
+      return boolean(env, true);
     }
     auto ec = conv_pool_entry(gc, b != nullptr);
     auto er = rest == chunk ? ec : conv_pool_entry(gr, b != nullptr);
-    if (!ec->usable || !er->usable) {
-      napi_value f;
-      NAPI_CALL(env, napi_get_boolean(env, false, &f));
-      return f;
-    }
+    if (!ec->usable || !er->usable) return boolean(env, false);
     memory wc = input_memory(ec->conv.slots[0], w, token);
     memory wr = er == ec ? wc : input_memory(er->conv.slots[0], w, token);
     const memory::desc bmd = bias_md(g);
@@ -440,16 +416,14 @@ napi_value ConvPool(napi_env env, napi_callback_info info) {
         pool_chunk(out.data(), n0, nb_);
       }
     }
-    napi_value t;
-    NAPI_CALL(env, napi_get_boolean(env, true, &t));
-    return t;
+    return boolean(env, true);
   });
 }
 
 }  // namespace
 
-// winogradRuns(): convolutions the Winograd path ran so far, or -1 where it is not available (no AVX-512, or
-// TUDUI_NATIVE_WINOGRAD=0).
+// winogradRuns(): convolutions the Winograd path ran so far, or -1 where it is off (no AVX2 or AVX-512 here,
+// TUDUI_NATIVE_WINOGRAD=0, or winogradIsa('off')).
 napi_value WinogradRuns(napi_env env, napi_callback_info) {
   return guarded(env, [&]() -> napi_value {
     napi_value r;

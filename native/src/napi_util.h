@@ -93,6 +93,11 @@ inline napi_value undefined(napi_env env) {
   napi_get_undefined(env, &u);
   return u;
 }
+inline napi_value boolean(napi_env env, bool v) {
+  napi_value b;
+  NAPI_CALL(env, napi_get_boolean(env, v, &b));
+  return b;
+}
 
 inline int64_t arg_i64(napi_env env, napi_value v) {
   int64_t r;

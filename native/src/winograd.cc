@@ -11,11 +11,12 @@
 #include <immintrin.h>
 #endif
 
+#include <omp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -36,7 +37,7 @@ constexpr double kG[6][5] = {
 };
 
 // The instruction set the Winograd path runs with (0: off): the best the core has, or TUDUI_NATIVE_WINOGRAD
-// (0, avx2, avx512) / setWinogradIsa.
+// (0, avx2, avx512) / winograd_isa.
 constexpr int kOff = 0, kAvx2 = 1, kAvx512 = 2;
 int best_isa() {
 #ifdef TUDUI_WINOGRAD_X86
@@ -45,10 +46,11 @@ int best_isa() {
 #endif
   return kOff;  // other architectures: the direct kernels
 }
+constexpr const char* kIsaNames[] = {"off", "avx2", "avx512"};
 int isa_named(const std::string& name) {
-  if (name == "0" || name == "off") return kOff;
-  if (name == "avx2") return kAvx2;
-  if (name == "avx512") return kAvx512;
+  if (name == "0") return kOff;
+  for (int i = kOff; i <= kAvx512; ++i)
+    if (name == kIsaNames[i]) return i;
   return -1;
 }
 std::atomic<int>& isa() {
@@ -114,8 +116,16 @@ std::string winograd_isa(const char* name) {
     if (want > best_isa()) throw std::invalid_argument(std::string("winograd: this core has no ") + name);
     isa().store(want);
   }
-  static const char* names[] = {"off", "avx2", "avx512"};
-  return names[isa().load()];
+  return kIsaNames[isa().load()];
+}
+
+void winograd_conv_batch(const float* x, const float* u, const float* bias, bool relu, float* y, const WinoShape& s) {
+  winograd_runs(true);
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+    winograd_conv(x, u, bias, relu, y, s, s.N * t / k, s.N * (t + 1) / k);
+  }
 }
 
 int64_t winograd_runs(bool count_one) {
@@ -130,14 +140,18 @@ bool winograd_usable(const WinoShape& s, int64_t kh, int64_t kw, int64_t sh, int
 
 std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc,
                                                           bool transposed) {
-  using Key = std::tuple<int32_t, int64_t, int64_t, bool>;
-  static std::mutex mu;
-  static std::map<Key, std::shared_ptr<const std::vector<float>>> cache;
-  const Key key{token, ic, oc, transposed};
+  // One transform per filter array (and shape, direction), replaced when its token changes: a filter updated every
+  // training step keeps one entry, not one per step. Called from the JS thread only, before any parallel region.
+  using Key = std::tuple<const float*, int64_t, int64_t, bool>;
+  struct Kept {
+    int32_t token;
+    std::shared_ptr<const std::vector<float>> u;
+  };
+  static std::map<Key, Kept> cache;
+  const Key key{w, ic, oc, transposed};
   if (token != 0) {
-    std::lock_guard<std::mutex> lock(mu);
     auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
+    if (it != cache.end() && it->second.token == token) return it->second.u;
   }
   // The transformed filter's own input and output channels; a transposed filter is first laid out as the HWIO
   // filter of the gradient's convolution, so that both transform the same way, along contiguous output channels.
@@ -180,9 +194,8 @@ std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_
       }
   }
   if (token != 0) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (cache.size() >= 64) cache.clear();  // filters are few in practice
-    cache[key] = u;
+    if (cache.size() >= 64 && !cache.count(key)) cache.clear();  // filters are few in practice
+    cache[key] = {token, u};
   }
   return u;
 }

@@ -32,6 +32,10 @@ int64_t winograd_runs(bool count_one = false);
 std::shared_ptr<const std::vector<float>> winograd_filter(const float* w, int32_t token, int64_t ic, int64_t oc,
                                                           bool transposed = false);
 
+// The whole batch, contiguous runs of images per OpenMP thread (a run's blocks of tiles cross image borders);
+// counted in winograd_runs.
+void winograd_conv_batch(const float* x, const float* u, const float* bias, bool relu, float* y, const WinoShape& s);
+
 // Output rows of images [n0, n1) (y points at the whole output), with bias (nullable) and relu; one thread.
 void winograd_conv(const float* x, const float* u, const float* bias, bool relu, float* y, const WinoShape& s,
                    int64_t n0, int64_t n1);

@@ -72,15 +72,21 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     if (!g) return fallback(name, args);
     // [16]: 1, oneDNN's inference kernels, in training too: a convolution keeps no state for its backward pass
     // (the step's speed was measured so); [17]: the filter's version token, so a constant filter is reordered once.
-    // [18]: 1, the addon may take a Winograd convolution (native/src/winograd.h: 5×5 stride 1 on AVX-512 cores).
-    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), 1]);
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv)]);
     // Outside a tape (evaluation, prediction) a conv whose whole work is in the addon is deferred: a pooling that
     // reads it first runs both at once (native-pooling.ts); any other reader computes it here on first read.
     const whole = !g.crop && (nativeBias || !bias) && (activation === 'linear' || geom[15] === 1);
     if (whole && !ctx.recording()) {
       const b = nativeBias ? bv! : null;
-      const out = lazyOutput(backend, info.outShape, b ? [xv, wv, b] : [xv, wv], (y) => nat.convForward(xv, wv, b, y, geom));
-      ctx.deferredConvs.set(out.dataId, { x: xv, w: wv, bias: b, geom });
+      // The record lives while the output is not computed: whoever computes it (any reader) removes it.
+      let id: object | undefined;
+      let computed = false; // TUDUI_NATIVE_LAZY=0 computes at once, inside lazyOutput
+      const out = lazyOutput(backend, info.outShape, b ? [xv, wv, b] : [xv, wv], (y) => {
+        computed = true;
+        if (id) ctx.deferredConvs.delete(id);
+        nat.convForward(xv, wv, b, y, geom);
+      });
+      if (!computed) ctx.deferredConvs.set((id = out.dataId), { x: xv, w: wv, bias: b, geom });
       return out;
     }
     const y = out32(sizeOf(info.outShape));
@@ -103,9 +109,8 @@ export function makeConvKernels(ctx: KernelContext): Record<string, KernelImpl> 
     const g = convGeom(info, false);
     if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args);
     const shape = [...attrs.inputShape];
-    // as the forward's: [16] unused here, [17] the filter's token, [18] Winograd allowed (a stride-1 5×5 conv's
-    // input gradient is itself such a conv)
-    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv), 1]);
+    // as the forward's ([16] unused here): [17] the filter's token, for the addon's caches of the transformed filter
+    const geom = Int32Array.from([...g.geom, 1, arrayToken(wv)]);
     const backwardData = (dx: Float32Array) => {
       if (!g.crop) return nat.convBackwardData(dyv, wv, dx, geom);
       // The gradient of the rows read, then zeros for the rows never read.

@@ -15,11 +15,11 @@ export interface NativeAddon {
   convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geom: Int32Array): void;
   convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, dbias: Float32Array | null, geom: Int32Array): void;
-  /** y = max (or average) pooling of conv(x), the conv output never materialised; false: not taken (layouts). */
-  /** Convolutions run by the Winograd F(2×2, 5×5) path so far (winograd.cc), -1 where it is not available. */
+  /** Convolutions run by the Winograd F(2×2, 5×5) path so far (winograd.cc), -1 where it is off. */
   winogradRuns(): number;
   /** The Winograd path's instruction set ('off' | 'avx2' | 'avx512'), after choosing `isa` (one this core has). */
   winogradIsa(isa?: 'off' | 'avx2' | 'avx512'): string;
+  /** y = max (or average) pooling of conv(x), the conv output never materialised; false: not taken (layouts). */
   convPool(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, convGeom: Int32Array, poolGeom: Int32Array, max: boolean): boolean;
   // pooling.cc (native-pooling.ts)
   /** `mask` (y's length, windows of < 255 cells): which cell of each window won, for maxPoolGradMask. */
@@ -81,11 +81,10 @@ export interface KernelContext {
    * then drop. `inputs` are the arrays `compute` reads: they stay unrecycled until then.
    */
   lazyOutput(backend: CpuBackend, shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo;
-  /** Whether a tensor is a lazy output not computed yet (reading its values would compute it). */
-  lazyPending(dataId: object): boolean;
   /**
-   * Convolutions run outside a tape whose output is still lazy, by output data id (native-conv.ts): a pooling that
-   * reads one first runs conv and pooling together (native-pooling.ts, the addon's convPool).
+   * Convolutions run outside a tape whose output is still lazy and not computed, by output data id (native-conv.ts;
+   * computing the output removes its entry): a pooling that reads one first runs conv and pooling together
+   * (native-pooling.ts, the addon's convPool).
    */
   deferredConvs: WeakMap<object, DeferredConv>;
   /** Whether tfjs is recording a gradient tape: kernels run outside one need no state for a backward pass. */

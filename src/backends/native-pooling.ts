@@ -51,7 +51,7 @@ export function makePoolingKernels(ctx: KernelContext): Record<string, KernelImp
     const { backend } = args;
     const x = args.inputs.x!;
     // x a deferred convolution's output, not computed yet (native-conv.ts): both at once, x never computed.
-    const conv = ctx.lazyPending(x.dataId) ? ctx.deferredConvs.get(x.dataId) : undefined;
+    const conv = ctx.deferredConvs.get(x.dataId);
     if (conv && x.shape.length === 4 && !recording()) {
       const info = poolInfo(x, args.attrs as unknown as TF.MaxPoolAttrs);
       const geom = poolGeom(info);

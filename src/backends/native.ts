@@ -120,7 +120,6 @@ function makeContext(
    * the in-place optimizer's updates make every deferred reader of a weight compute first, see forgetArrayToken),
    * and pinned so the pool cannot reuse them before then.
    */
-  const pending = new WeakMap<object, () => boolean>();
   const lazyOutput = (backend: CpuBackend, shape: number[], inputs: Float32Array[], compute: (out: Float32Array) => void): TensorInfo => {
     // Without the pool there is no word of a tensor's disposal, which the bookkeeping below needs: computed at once.
     if (!lazy || !arrays) {
@@ -132,7 +131,6 @@ function makeContext(
     const out = backend.makeTensorInfo(shape, 'float32', new Float32Array(0));
     const entry = backend.data.get(out.dataId) as { values?: unknown };
     let computed: Float32Array | undefined;
-    pending.set(out.dataId, () => !computed);
     const run = () => {
       if (computed) return;
       computed = out32(sizeOf(shape));
@@ -177,7 +175,6 @@ function makeContext(
     },
     identity: (args) => single((cpuKernels.get('Identity')!.kernelFunc as unknown as KernelImpl)(args)),
     lazyOutput,
-    lazyPending: (dataId) => pending.get(dataId)?.() ?? false,
     deferredConvs: new WeakMap(),
     recording: () => (engine.state?.gradientDepth ?? 1) > 0,
     convBiasGrad: undefined,
